@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "keraslite",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "keraslite", targets: ["keraslite"]),
+        .library(name: "KerasLite", targets: ["HDF5", "GraphIR", "Keras", "Reports"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+    ],
+    targets: [
+        // C libraries, reached through tiny module maps and shim headers.
+        .systemLibrary(
+            name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"]), .brew(["hdf5"])]),
+        .systemLibrary(
+            name: "CKerasliteZlib", path: "Sources/CKerasliteZlib",
+            providers: [.apt(["zlib1g-dev"])]),
+
+        // Container reader: knows HDF5, nothing of Keras.
+        .target(name: "HDF5", dependencies: ["CHDF5"]),
+        // The graph IR: tensors, ops, shape inference, verifier, printer.
+        .target(name: "GraphIR"),
+        // Keras frontend: HDF5 / zip container -> Keras model description -> graph IR.
+        .target(name: "Keras", dependencies: [
+            "HDF5", "GraphIR", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
+        // Reports over the IR: inspect, sparsity.
+        .target(name: "Reports", dependencies: ["Keras", "GraphIR", "CKerasliteZlib"]),
+        // The thin command-line front.
+        .executableTarget(name: "keraslite", dependencies: [
+            "Keras", "Reports", "GraphIR",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
+        .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
+        .testTarget(name: "KerasTests", dependencies: ["Keras", "GraphIR", "HDF5"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Keras"]),
+        .testTarget(name: "CLITests", dependencies: []),
+    ]
+)

@@ -1,0 +1,64 @@
+/// A dataflow graph: inputs, ops in execution (topological) order, outputs.
+///
+/// Constants are tensors with `constant` data that no op produces.
+public final class Graph: @unchecked Sendable {
+    public var name: String
+    public var inputs: [Tensor]
+    public var outputs: [Tensor]
+    public var ops: [Op]
+    /// Free-form facts about where the graph came from (format, Keras version, backend).
+    public var metadata: [String: String]
+
+    public init(name: String, inputs: [Tensor] = [], outputs: [Tensor] = [], ops: [Op] = [],
+                metadata: [String: String] = [:]) {
+        self.name = name
+        self.inputs = inputs
+        self.outputs = outputs
+        self.ops = ops
+        self.metadata = metadata
+    }
+
+    /// Appends `op`, creating its output tensors from shape inference; the first output is named
+    /// `outputName` (default: the op name), further ones `name:1`, `name:2`, ….
+    @discardableResult
+    public func append(_ op: Op, outputName: String? = nil) throws -> [Tensor] {
+        let schema = OpSchema.of(op.kind)
+        guard schema.inputs.contains(op.inputs.count) else {
+            throw GraphError.arity(op: op.name, kind: op.kind.rawValue,
+                                   expected: "\(schema.inputs.lowerBound)…\(schema.inputs.upperBound)",
+                                   actual: op.inputs.count)
+        }
+        let shapes = try schema.inferShapes(op)
+        let base = outputName ?? op.name
+        op.outputs = shapes.enumerated().map { index, shape in
+            Tensor(name: index == 0 ? base : "\(base):\(index)", shape: shape, dtype: .float32)
+        }
+        ops.append(op)
+        return op.outputs
+    }
+
+    /// The op that produces `tensor`, or nil for graph inputs and constants.
+    public func producer(of tensor: Tensor) -> Op? {
+        ops.first { op in op.outputs.contains { $0 === tensor } }
+    }
+
+    /// The ops that read `tensor`, in execution order.
+    public func consumers(of tensor: Tensor) -> [Op] {
+        ops.filter { op in op.inputs.contains { $0 === tensor } }
+    }
+
+    /// Every constant tensor, each once, in first-use order.
+    public var constants: [Tensor] {
+        var seen = Set<ObjectIdentifier>()
+        var result: [Tensor] = []
+        for op in ops {
+            for input in op.inputs where input.isConstant && seen.insert(ObjectIdentifier(input)).inserted {
+                result.append(input)
+            }
+        }
+        return result
+    }
+
+    /// Total elements of all constant tensors.
+    public var constantElementCount: Int { constants.reduce(0) { $0 + ($1.constant?.count ?? 0) } }
+}

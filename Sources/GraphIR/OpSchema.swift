@@ -1,0 +1,298 @@
+/// What the IR knows about each op kind: how many inputs it takes and how its output shapes
+/// follow from its inputs and attributes. One table; no per-op switches elsewhere.
+public struct OpSchema: Sendable {
+    /// Allowed number of inputs (weights included).
+    public var inputs: ClosedRange<Int>
+    /// Output shapes from the op's inputs and attributes; throws on inconsistent shapes.
+    public var inferShapes: @Sendable (Op) throws -> [Shape]
+
+    public static func of(_ kind: OpKind) -> OpSchema { table[kind]! }
+
+    static let table: [OpKind: OpSchema] = [
+        .conv1d: OpSchema(inputs: 2...3, inferShapes: inferConv1D),
+        .conv2d: OpSchema(inputs: 2...3, inferShapes: inferConv2D),
+        .depthwiseConv2d: OpSchema(inputs: 2...3, inferShapes: inferDepthwiseConv2D),
+        .transposeConv2d: OpSchema(inputs: 2...3, inferShapes: inferTransposeConv2D),
+        .fullyConnected: OpSchema(inputs: 2...3, inferShapes: inferFullyConnected),
+        .batchNorm: OpSchema(inputs: 3...5, inferShapes: sameAsFirstInput),
+        .layerNorm: OpSchema(inputs: 1...3, inferShapes: sameAsFirstInput),
+        .activation: OpSchema(inputs: 1...1, inferShapes: inferActivation),
+        .relu: OpSchema(inputs: 1...1, inferShapes: sameAsFirstInput),
+        .leakyRelu: OpSchema(inputs: 1...1, inferShapes: sameAsFirstInput),
+        .prelu: OpSchema(inputs: 2...2, inferShapes: sameAsFirstInput),
+        .elu: OpSchema(inputs: 1...1, inferShapes: sameAsFirstInput),
+        .softmax: OpSchema(inputs: 1...1, inferShapes: sameAsFirstInput),
+        .maxPool1d: OpSchema(inputs: 1...1, inferShapes: { try inferPool($0, spatialRank: 1) }),
+        .maxPool2d: OpSchema(inputs: 1...1, inferShapes: { try inferPool($0, spatialRank: 2) }),
+        .avgPool1d: OpSchema(inputs: 1...1, inferShapes: { try inferPool($0, spatialRank: 1) }),
+        .avgPool2d: OpSchema(inputs: 1...1, inferShapes: { try inferPool($0, spatialRank: 2) }),
+        .globalAvgPool: OpSchema(inputs: 1...1, inferShapes: inferGlobalPool),
+        .globalMaxPool: OpSchema(inputs: 1...1, inferShapes: inferGlobalPool),
+        .reshape: OpSchema(inputs: 1...1, inferShapes: inferReshape),
+        .transpose: OpSchema(inputs: 1...1, inferShapes: inferTranspose),
+        .repeatVector: OpSchema(inputs: 1...1, inferShapes: inferRepeatVector),
+        .pad: OpSchema(inputs: 1...1, inferShapes: inferPad),
+        .slice: OpSchema(inputs: 1...1, inferShapes: inferSlice),
+        .resize: OpSchema(inputs: 1...1, inferShapes: inferResize),
+        .add: OpSchema(inputs: 2...64, inferShapes: inferBroadcast),
+        .subtract: OpSchema(inputs: 2...2, inferShapes: inferBroadcast),
+        .multiply: OpSchema(inputs: 2...64, inferShapes: inferBroadcast),
+        .average: OpSchema(inputs: 2...64, inferShapes: inferBroadcast),
+        .maximum: OpSchema(inputs: 2...64, inferShapes: inferBroadcast),
+        .minimum: OpSchema(inputs: 2...64, inferShapes: inferBroadcast),
+        .concatenate: OpSchema(inputs: 1...64, inferShapes: inferConcatenate),
+        .identity: OpSchema(inputs: 1...1, inferShapes: sameAsFirstInput),
+        .rescale: OpSchema(inputs: 1...1, inferShapes: sameAsFirstInput),
+        .normalize: OpSchema(inputs: 3...3, inferShapes: sameAsFirstInput),
+    ]
+}
+
+// MARK: - Shape functions
+
+private func sameAsFirstInput(_ op: Op) throws -> [Shape] { [op.inputs[0].shape] }
+
+private func inferActivation(_ op: Op) throws -> [Shape] {
+    let name = try op.attributes.string("function", op: op.name)
+    guard ActivationFunction(rawValue: name) != nil else {
+        throw GraphError.shape(op: op.name, message: "unknown activation function '\(name)'")
+    }
+    return [op.inputs[0].shape]
+}
+
+private func requireRank(_ op: Op, _ tensor: Tensor, _ rank: Int, _ role: String) throws {
+    guard tensor.shape.count == rank else {
+        throw GraphError.shape(op: op.name, message: "\(role) \(tensor.name) has rank \(tensor.shape.count), needs \(rank)")
+    }
+}
+
+/// Output length of a strided window: Keras' conv_output_length.
+func windowOutputLength(_ length: Int?, window: Int, stride: Int, dilation: Int = 1, padding: String) throws -> Int? {
+    guard let length else { return nil }
+    let effective = (window - 1) * dilation + 1
+    switch padding {
+    case "same", "causal": return (length + stride - 1) / stride
+    case "valid": return max(0, (length - effective) / stride + 1)
+    default: throw GraphError.invalid("unknown padding '\(padding)'")
+    }
+}
+
+private func inferConvND(_ op: Op, spatialRank: Int) throws -> [Shape] {
+    let x = op.inputs[0], filter = op.inputs[1]
+    try requireRank(op, x, spatialRank + 2, "input")
+    try requireRank(op, filter, spatialRank + 2, "filter")
+    let strides = try op.attributes.ints("strides", op: op.name)
+    let dilations = try op.attributes.ints("dilations", op: op.name)
+    let padding = try op.attributes.string("padding", op: op.name)
+    let groups = (try? op.attributes.int("groups", op: op.name)) ?? 1
+    guard strides.count == spatialRank, dilations.count == spatialRank else {
+        throw GraphError.shape(op: op.name, message: "strides/dilations need \(spatialRank) values")
+    }
+    if let channels = x.shape.last!, let filterChannels = filter.shape[spatialRank], channels != filterChannels * groups {
+        throw GraphError.shape(op: op.name, message: "input has \(channels) channels, filter expects \(filterChannels)×\(groups)")
+    }
+    var output: Shape = [x.shape[0]]
+    for axis in 0..<spatialRank {
+        output.append(try windowOutputLength(x.shape[axis + 1], window: filter.shape[axis] ?? 1,
+                                             stride: strides[axis], dilation: dilations[axis], padding: padding))
+    }
+    output.append(filter.shape[spatialRank + 1])
+    return [output]
+}
+
+private func inferConv1D(_ op: Op) throws -> [Shape] { try inferConvND(op, spatialRank: 1) }
+private func inferConv2D(_ op: Op) throws -> [Shape] { try inferConvND(op, spatialRank: 2) }
+
+private func inferDepthwiseConv2D(_ op: Op) throws -> [Shape] {
+    let x = op.inputs[0], filter = op.inputs[1]
+    try requireRank(op, x, 4, "input")
+    try requireRank(op, filter, 4, "filter")
+    let strides = try op.attributes.ints("strides", op: op.name)
+    let dilations = try op.attributes.ints("dilations", op: op.name)
+    let padding = try op.attributes.string("padding", op: op.name)
+    if let channels = x.shape[3], let filterChannels = filter.shape[2], channels != filterChannels {
+        throw GraphError.shape(op: op.name, message: "input has \(channels) channels, depthwise filter \(filterChannels)")
+    }
+    let height = try windowOutputLength(x.shape[1], window: filter.shape[0] ?? 1, stride: strides[0], dilation: dilations[0], padding: padding)
+    let width = try windowOutputLength(x.shape[2], window: filter.shape[1] ?? 1, stride: strides[1], dilation: dilations[1], padding: padding)
+    let channels = filter.shape[2].flatMap { c in filter.shape[3].map { c * $0 } }
+    return [[x.shape[0], height, width, channels]]
+}
+
+/// Keras' deconv_output_length.
+func transposedLength(_ length: Int?, window: Int, stride: Int, dilation: Int, padding: String, outputPadding: Int?) -> Int? {
+    guard let length else { return nil }
+    let effective = window + (window - 1) * (dilation - 1)
+    guard let outputPadding else {
+        return padding == "valid" ? length * stride + max(effective - stride, 0) : length * stride
+    }
+    let pad = padding == "same" ? effective / 2 : 0
+    return (length - 1) * stride + effective - 2 * pad + outputPadding
+}
+
+private func inferTransposeConv2D(_ op: Op) throws -> [Shape] {
+    let x = op.inputs[0], filter = op.inputs[1]
+    try requireRank(op, x, 4, "input")
+    try requireRank(op, filter, 4, "filter")
+    let strides = try op.attributes.ints("strides", op: op.name)
+    let dilations = try op.attributes.ints("dilations", op: op.name)
+    let padding = try op.attributes.string("padding", op: op.name)
+    let outputPadding = try? op.attributes.ints("output_padding", op: op.name)
+    if let channels = x.shape[3], let filterChannels = filter.shape[3], channels != filterChannels {
+        throw GraphError.shape(op: op.name, message: "input has \(channels) channels, filter expects \(filterChannels)")
+    }
+    let height = transposedLength(x.shape[1], window: filter.shape[0] ?? 1, stride: strides[0], dilation: dilations[0],
+                                  padding: padding, outputPadding: outputPadding?[0])
+    let width = transposedLength(x.shape[2], window: filter.shape[1] ?? 1, stride: strides[1], dilation: dilations[1],
+                                 padding: padding, outputPadding: outputPadding?[1])
+    return [[x.shape[0], height, width, filter.shape[2]]]
+}
+
+private func inferFullyConnected(_ op: Op) throws -> [Shape] {
+    let x = op.inputs[0], kernel = op.inputs[1]
+    try requireRank(op, kernel, 2, "kernel")
+    guard x.shape.count >= 2 else { throw GraphError.shape(op: op.name, message: "input needs rank ≥ 2") }
+    if let features = x.shape.last!, let kernelRows = kernel.shape[0], features != kernelRows {
+        throw GraphError.shape(op: op.name, message: "input has \(features) features, kernel expects \(kernelRows)")
+    }
+    return [Array(x.shape.dropLast()) + [kernel.shape[1]]]
+}
+
+private func inferPool(_ op: Op, spatialRank: Int) throws -> [Shape] {
+    let x = op.inputs[0]
+    try requireRank(op, x, spatialRank + 2, "input")
+    let size = try op.attributes.ints("pool_size", op: op.name)
+    let strides = try op.attributes.ints("strides", op: op.name)
+    let padding = try op.attributes.string("padding", op: op.name)
+    var output: Shape = [x.shape[0]]
+    for axis in 0..<spatialRank {
+        output.append(try windowOutputLength(x.shape[axis + 1], window: size[axis], stride: strides[axis], padding: padding))
+    }
+    output.append(x.shape.last!)
+    return [output]
+}
+
+private func inferGlobalPool(_ op: Op) throws -> [Shape] {
+    let x = op.inputs[0]
+    guard x.shape.count >= 3 else { throw GraphError.shape(op: op.name, message: "input needs rank ≥ 3") }
+    let keepDims = (try? op.attributes.bool("keepdims", op: op.name)) ?? false
+    if keepDims {
+        return [[x.shape[0]] + Array(repeating: 1, count: x.shape.count - 2) + [x.shape.last!]]
+    }
+    return [[x.shape[0], x.shape.last!]]
+}
+
+private func inferReshape(_ op: Op) throws -> [Shape] {
+    let x = op.inputs[0]
+    let target = try op.attributes.ints("shape", op: op.name)
+    let inner = Array(x.shape.dropFirst()).elementCount
+    var output: Shape = target.map { $0 < 0 ? nil : $0 }
+    if let unknown = target.firstIndex(of: -1) {
+        let known = target.filter { $0 >= 0 }.reduce(1, *)
+        if let inner {
+            guard known > 0, inner % known == 0 else {
+                throw GraphError.shape(op: op.name, message: "cannot reshape \(x.shape.text) to \(target)")
+            }
+            output[unknown] = inner / known
+        }
+    } else if let inner, inner != target.reduce(1, *) {
+        throw GraphError.shape(op: op.name, message: "cannot reshape \(x.shape.text) to \(target)")
+    }
+    return [[x.shape[0]] + output]
+}
+
+private func inferTranspose(_ op: Op) throws -> [Shape] {
+    let x = op.inputs[0]
+    let permutation = try op.attributes.ints("perm", op: op.name)
+    guard permutation.sorted() == Array(0..<x.shape.count) else {
+        throw GraphError.shape(op: op.name, message: "perm \(permutation) does not fit rank \(x.shape.count)")
+    }
+    return [permutation.map { x.shape[$0] }]
+}
+
+private func inferRepeatVector(_ op: Op) throws -> [Shape] {
+    let x = op.inputs[0]
+    try requireRank(op, x, 2, "input")
+    return [[x.shape[0], try op.attributes.int("n", op: op.name), x.shape[1]]]
+}
+
+private func inferPad(_ op: Op) throws -> [Shape] {
+    let x = op.inputs[0]
+    let paddings = try op.attributes.ints("paddings", op: op.name)
+    guard paddings.count == 2 * x.shape.count else {
+        throw GraphError.shape(op: op.name, message: "paddings need \(2 * x.shape.count) values")
+    }
+    return [x.shape.enumerated().map { axis, size in size.map { $0 + paddings[2 * axis] + paddings[2 * axis + 1] } }]
+}
+
+private func inferSlice(_ op: Op) throws -> [Shape] {
+    let x = op.inputs[0]
+    let begin = try op.attributes.ints("begin", op: op.name)
+    let size = try op.attributes.ints("size", op: op.name)
+    guard begin.count == x.shape.count, size.count == x.shape.count else {
+        throw GraphError.shape(op: op.name, message: "begin/size need \(x.shape.count) values")
+    }
+    return [try x.shape.enumerated().map { axis, dimension -> Int? in
+        if size[axis] >= 0 { return size[axis] }
+        guard let dimension else { return nil }
+        guard dimension - begin[axis] > 0 else {
+            throw GraphError.shape(op: op.name, message: "slice leaves nothing of axis \(axis)")
+        }
+        return dimension - begin[axis]
+    }]
+}
+
+private func inferResize(_ op: Op) throws -> [Shape] {
+    let x = op.inputs[0]
+    try requireRank(op, x, 4, "input")
+    let scale = try op.attributes.ints("scale", op: op.name)
+    _ = try op.attributes.string("method", op: op.name)
+    return [[x.shape[0], x.shape[1].map { $0 * scale[0] }, x.shape[2].map { $0 * scale[1] }, x.shape[3]]]
+}
+
+/// numpy broadcasting; an unknown dimension broadcasts with anything to unknown unless the other is known > 1.
+func broadcast(_ a: Shape, _ b: Shape) -> Shape? {
+    let rank = max(a.count, b.count)
+    let left = Array(repeating: 1, count: rank - a.count) + a
+    let right = Array(repeating: 1, count: rank - b.count) + b
+    var result: Shape = []
+    for (x, y) in zip(left, right) {
+        switch (x, y) {
+        case let (x?, y?):
+            if x == y || y == 1 { result.append(x) } else if x == 1 { result.append(y) } else { return nil }
+        case let (nil, y?): result.append(y == 1 ? nil : y)
+        case let (x?, nil): result.append(x == 1 ? nil : x)
+        case (nil, nil): result.append(nil)
+        }
+    }
+    return result
+}
+
+private func inferBroadcast(_ op: Op) throws -> [Shape] {
+    var shape = op.inputs[0].shape
+    for input in op.inputs.dropFirst() {
+        guard let next = broadcast(shape, input.shape) else {
+            throw GraphError.shape(op: op.name, message: "shapes \(shape.text) and \(input.shape.text) do not broadcast")
+        }
+        shape = next
+    }
+    return [shape]
+}
+
+private func inferConcatenate(_ op: Op) throws -> [Shape] {
+    let first = op.inputs[0].shape
+    let rank = first.count
+    var axis = try op.attributes.int("axis", op: op.name)
+    if axis < 0 { axis += rank }
+    guard axis >= 0, axis < rank else { throw GraphError.shape(op: op.name, message: "axis out of range") }
+    var output = first
+    for input in op.inputs.dropFirst() {
+        guard input.shape.count == rank else { throw GraphError.shape(op: op.name, message: "inputs differ in rank") }
+        for dimension in 0..<rank where dimension != axis {
+            if let a = output[dimension], let b = input.shape[dimension], a != b {
+                throw GraphError.shape(op: op.name, message: "shapes \(first.text) and \(input.shape.text) differ off the concat axis")
+            }
+        }
+        output[axis] = output[axis].flatMap { a in input.shape[axis].map { a + $0 } }
+    }
+    return [output]
+}

@@ -1,0 +1,71 @@
+import CHDF5
+
+/// An open HDF5 attribute. Closed in `deinit`.
+public final class HDF5Attribute: @unchecked Sendable {
+    let id: hid_t
+    /// "file:object@name", used in error messages.
+    public let location: String
+
+    init(owner: some HDF5Object, name: String) throws {
+        location = "\(owner.location)@\(name)"
+        id = try checked("H5Aopen", location) {
+            name.withCString { H5Aopen(owner.objectID, $0, keraslite_H5P_DEFAULT()) }
+        }
+    }
+
+    deinit { H5Aclose(id) }
+
+    /// The number of elements (1 for a scalar attribute).
+    public func elementCount() throws -> Int {
+        let space = try checked("H5Aget_space", location) { H5Aget_space(id) }
+        defer { H5Sclose(space) }
+        return Int(try checked("H5Sget_simple_extent_npoints", location) { H5Sget_simple_extent_npoints(space) })
+    }
+
+    /// Reads a string or string-array attribute, variable- or fixed-length, trimming the padding
+    /// of fixed-length strings. Throws when the attribute is not a string type.
+    public func readStrings() throws -> [String] {
+        // h5py writes an empty list as a zero-length float array; that is an empty string list too.
+        let count = try elementCount()
+        if count == 0 { return [] }
+        let fileType = try checked("H5Aget_type", location) { H5Aget_type(id) }
+        defer { H5Tclose(fileType) }
+        guard H5Tget_class(fileType) == H5T_STRING else {
+            throw HDF5Error(call: "read string attribute", path: location, detail: "not a string")
+        }
+        let memoryType = try checked("H5Tcopy", location) { H5Tcopy(keraslite_H5T_C_S1()) }
+        defer { H5Tclose(memoryType) }
+        H5Tset_cset(memoryType, H5Tget_cset(fileType))
+
+        if try checked("H5Tis_variable_str", location, { H5Tis_variable_str(fileType) }) > 0 {
+            try checked("H5Tset_size", location) { H5Tset_size(memoryType, keraslite_H5T_VARIABLE()) }
+            var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
+            try checked("H5Aread", location) { H5Aread(id, memoryType, &pointers) }
+            defer { for pointer in pointers { H5free_memory(pointer) } }
+            return pointers.map { $0.map { String(cString: $0) } ?? "" }
+        }
+
+        let size = H5Tget_size(fileType)
+        guard size > 0 else { return Array(repeating: "", count: count) }
+        try checked("H5Tset_size", location) { H5Tset_size(memoryType, size) }
+        // NULLTERM (the C default) would spend the last byte on a terminator and cut full-width strings.
+        try checked("H5Tset_strpad", location) { H5Tset_strpad(memoryType, H5T_STR_NULLPAD) }
+        var bytes = [UInt8](repeating: 0, count: size * count)
+        try checked("H5Aread", location) { H5Aread(id, memoryType, &bytes) }
+        return (0..<count).map { index in
+            let slice = bytes[(index * size)..<((index + 1) * size)]
+            let end = slice.firstIndex(of: 0) ?? slice.endIndex
+            var text = String(decoding: slice[slice.startIndex..<end], as: UTF8.self)
+            while text.last == " " { text.removeLast() }  // space-padded strings
+            return text
+        }
+    }
+
+    /// Reads a single string attribute (the first element of a string array).
+    public func readString() throws -> String {
+        guard let first = try readStrings().first else {
+            throw HDF5Error(call: "read string attribute", path: location, detail: "empty")
+        }
+        return first
+    }
+}

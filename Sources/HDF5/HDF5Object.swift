@@ -1,0 +1,53 @@
+import CHDF5
+
+/// Behaviour shared by groups and datasets: both carry attributes.
+public protocol HDF5Object: AnyObject {
+    var file: HDF5File { get }
+    var path: String { get }
+    var objectID: hid_t { get }
+}
+
+extension HDF5Object {
+    /// "file:path", the location used in error messages.
+    public var location: String { "\(file.path):\(path)" }
+
+    /// True when the object has an attribute called `name`.
+    public func hasAttribute(_ name: String) -> Bool {
+        HDF5Library.initialize()
+        return name.withCString { H5Aexists(objectID, $0) } > 0
+    }
+
+    /// The names of all attributes of the object, in creation order where tracked.
+    public func attributeNames() throws -> [String] {
+        var names: [String] = []
+        var index: hsize_t = 0
+        _ = try withUnsafeMutablePointer(to: &names) { pointer in
+            try checked("H5Aiterate2", location) {
+                H5Aiterate2(objectID, H5_INDEX_NAME, H5_ITER_INC, &index, { _, name, _, context in
+                    guard let name, let context else { return -1 }
+                    context.assumingMemoryBound(to: [String].self).pointee.append(String(cString: name))
+                    return 0
+                }, pointer)
+            }
+        }
+        return names
+    }
+
+    /// Opens the attribute `name`.
+    public func attribute(_ name: String) throws -> HDF5Attribute {
+        try HDF5Attribute(owner: self, name: name)
+    }
+
+    /// Reads a string-array attribute that Keras may have split into `name0`, `name1`, … because
+    /// HDF5 object headers hold at most 64 KB; returns nil when neither form exists.
+    public func chunkedStringsAttribute(_ name: String) throws -> [String]? {
+        if hasAttribute(name) { return try attribute(name).readStrings() }
+        var values: [String] = []
+        var chunk = 0
+        while hasAttribute("\(name)\(chunk)") {
+            values += try attribute("\(name)\(chunk)").readStrings()
+            chunk += 1
+        }
+        return chunk == 0 ? nil : values
+    }
+}

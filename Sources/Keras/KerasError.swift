@@ -1,0 +1,45 @@
+import HDF5
+
+/// Everything that can go wrong reading a Keras model file. Each case names the file, and the
+/// layer where one is involved, so the CLI can print one clear line.
+public enum KerasError: Error, CustomStringConvertible, Sendable {
+    /// The file is missing, a directory, or unreadable.
+    case unreadable(file: String, reason: String)
+    /// The file is neither HDF5 nor a zip archive, or is a container without a Keras model in it.
+    case notAKerasFile(file: String, reason: String)
+    /// The model configuration is missing pieces or is not valid JSON.
+    case malformedConfig(file: String, reason: String)
+    /// A layer class keraslite does not know.
+    case unsupportedLayer(file: String, layer: String, className: String)
+    /// A Lambda layer: its Python bytecode is never unmarshalled or run.
+    case lambdaLayer(file: String, layer: String, className: String)
+    /// A custom (user-registered) layer, activation or other object.
+    case customObject(file: String, layer: String, className: String)
+    /// A layer option keraslite cannot represent faithfully.
+    case unsupportedOption(file: String, layer: String, className: String, option: String)
+    /// Weights a layer needs are absent or do not match its configuration.
+    case weights(file: String, layer: String, reason: String)
+    /// A lower-level HDF5 failure (damaged or truncated file).
+    case hdf5(file: String, underlying: HDF5Error)
+    /// The graph built from the model is inconsistent (shapes do not fit).
+    case graph(file: String, layer: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let file, let reason): return "\(file): \(reason)"
+        case .notAKerasFile(let file, let reason): return "\(file): not a Keras model file: \(reason)"
+        case .malformedConfig(let file, let reason): return "\(file): malformed model config: \(reason)"
+        case .unsupportedLayer(let file, let layer, let className):
+            return "\(file): layer '\(layer)' has class '\(className)', which keraslite does not support"
+        case .lambdaLayer(let file, let layer, let className):
+            return "\(file): layer '\(layer)' is a \(className) layer holding Python code; keraslite never runs it — rebuild the model with built-in layers"
+        case .customObject(let file, let layer, let className):
+            return "\(file): layer '\(layer)' uses the custom object '\(className)', which keraslite cannot read"
+        case .unsupportedOption(let file, let layer, let className, let option):
+            return "\(file): layer '\(layer)' (\(className)) uses \(option), which keraslite does not support"
+        case .weights(let file, let layer, let reason): return "\(file): weights of layer '\(layer)': \(reason)"
+        case .hdf5(let file, let underlying): return "\(file): cannot read HDF5 data: \(underlying.call) failed at \(underlying.path.replacingOccurrences(of: file + ":", with: ""))\(underlying.detail.isEmpty ? "" : " (\(underlying.detail))")"
+        case .graph(let file, let layer, let reason): return "\(file): layer '\(layer)': \(reason)"
+        }
+    }
+}

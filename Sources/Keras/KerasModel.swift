@@ -1,0 +1,91 @@
+import GraphIR
+
+/// The container a Keras model came in.
+public enum KerasFormat: String, Sendable {
+    /// HDF5 written by `model.save("m.h5")` (Keras 2, tf.keras, Keras 3 legacy) or `save_weights`.
+    case kerasH5 = "keras-h5"
+    /// Keras 3 `.keras` zip archive (`config.json`, `metadata.json`, `model.weights.h5`).
+    case kerasZip = "keras-zip"
+}
+
+/// One stored weight variable of a layer.
+public struct KerasWeight: Sendable {
+    /// The name as Keras gives it, without the `:0` suffix (`conv2d/kernel`).
+    public var name: String
+    /// The variable's own name (`kernel`, `moving_mean`).
+    public var variable: String
+    public var shape: [Int]
+    /// The element type as stored in the file (`float32`, `float16`, …).
+    public var storedType: String
+    /// The values, read from the file on first use.
+    public var data: ConstantData
+
+    public var elementCount: Int { shape.reduce(1, *) }
+}
+
+/// A layer as the model lists it; a nested model is one layer with `sublayers`.
+public final class KerasLayer: @unchecked Sendable {
+    public let name: String
+    public let className: String
+    public var weights: [KerasWeight] = []
+    public var sublayers: [KerasLayer] = []
+    /// Output shapes of the layer's first call (several for multi-output nested models).
+    public var outputShapes: [Shape] = []
+    /// How many times the model calls this layer (more than one for shared layers).
+    public var callCount = 0
+
+    init(name: String, className: String) {
+        self.name = name
+        self.className = className
+    }
+
+    /// Weight elements of this layer and its sublayers.
+    public var params: Int {
+        weights.reduce(0) { $0 + $1.elementCount } + sublayers.reduce(0) { $0 + $1.params }
+    }
+
+    /// Bytes the weights take as stored.
+    public var weightBytes: Int {
+        weights.reduce(0) { $0 + $1.data.storedBytes } + sublayers.reduce(0) { $0 + $1.weightBytes }
+    }
+
+    /// This layer's weights and those of its sublayers, depth first.
+    public var allWeights: [KerasWeight] { weights + sublayers.flatMap(\.allWeights) }
+}
+
+/// A Keras model read from a file: its facts, its layer tree, and the graph IR built from it.
+public final class KerasModel: @unchecked Sendable {
+    public let path: String
+    public let format: KerasFormat
+    /// The Keras version that wrote the file, as it recorded it (nil when it did not).
+    public let kerasVersion: String?
+    /// The backend recorded in the file (`tensorflow`, `jax`, …).
+    public let backend: String?
+    /// `Sequential`, `Functional` or `Model` (Keras 2's spelling of Functional).
+    public let className: String
+    public let name: String
+    public let sizeBytes: Int
+    /// Top-level layers in the order Keras lists them (`model.layers`); input layers included.
+    public let layers: [KerasLayer]
+    /// The model as a graph: inputs and outputs carry the Keras names.
+    public let graph: Graph
+
+    init(path: String, format: KerasFormat, kerasVersion: String?, backend: String?, className: String,
+         name: String, sizeBytes: Int, layers: [KerasLayer], graph: Graph) {
+        self.path = path
+        self.format = format
+        self.kerasVersion = kerasVersion
+        self.backend = backend
+        self.className = className
+        self.name = name
+        self.sizeBytes = sizeBytes
+        self.layers = layers
+        self.graph = graph
+    }
+
+    /// Total weight elements, trainable and not: Keras' `count_params()`.
+    public var params: Int { layers.reduce(0) { $0 + $1.params } }
+
+    /// Every weight of the model, each once, in layer order.
+    public var weights: [KerasWeight] { layers.flatMap(\.allWeights) }
+}

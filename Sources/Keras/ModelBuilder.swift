@@ -1,0 +1,370 @@
+import GraphIR
+import HDF5
+
+/// Walks a Keras model config (any dialect) and builds the graph IR and the layer tree.
+///
+/// Functional models are evaluated symbolically: each layer call ("node") runs once its input
+/// tensors exist, so shared layers (several nodes) and nested models (inlined, one copy of their
+/// ops per call) fall out of the same loop. Sequential models are a chain of calls.
+final class ModelBuilder {
+    let file: String
+    let kerasMajor: Int
+    let store: WeightStore
+    let graph: Graph
+    private var usedNames = Set<String>()
+    private var records: [String: KerasLayer] = [:]
+    private var weightTensors: [String: [String: Tensor]] = [:]
+
+    static let modelClasses: Set<String> = ["Sequential", "Functional", "Model"]
+
+    private init(file: String, kerasMajor: Int, store: WeightStore, graph: Graph) {
+        self.file = file
+        self.kerasMajor = kerasMajor
+        self.store = store
+        self.graph = graph
+    }
+
+    static func build(path: String, format: KerasFormat, size: Int, config: JSON, kerasVersion: String?,
+                      backend: String?, store: WeightStore) throws -> KerasModel {
+        let className = config["class_name"]?.string ?? ""
+        guard modelClasses.contains(className) else {
+            throw KerasError.customObject(file: path, layer: config["config"]?["name"]?.string ?? "(model)", className: className)
+        }
+        let major = majorVersion(kerasVersion) ?? (config["module"] != nil ? 3 : 2)
+        let name = config["config"]?["name"]?.string ?? "model"
+        let graph = Graph(name: name)
+        graph.metadata["format"] = format.rawValue
+        if let kerasVersion { graph.metadata["keras_version"] = kerasVersion }
+        let builder = ModelBuilder(file: path, kerasMajor: major, store: store, graph: graph)
+        let top = KerasLayer(name: name, className: className)
+        let (inputs, outputs) = try builder.runModel(config, record: top, path: [], callInputs: nil)
+        graph.inputs = inputs
+        graph.outputs = outputs
+        let problems = graph.verify()
+        if let first = problems.first {
+            throw KerasError.graph(file: path, layer: name, reason: "built graph is inconsistent: \(first)")
+        }
+        return KerasModel(path: path, format: format, kerasVersion: kerasVersion, backend: backend, className: className,
+                          name: name, sizeBytes: size, layers: top.sublayers, graph: graph)
+    }
+
+    static func majorVersion(_ version: String?) -> Int? {
+        guard let version, let first = version.split(separator: ".").first else { return nil }
+        return Int(first)
+    }
+
+    // MARK: names
+
+    private func uniqueName(_ base: String) -> String {
+        var name = base
+        var index = 1
+        while usedNames.contains(name) {
+            name = "\(base)@\(index)"
+            index += 1
+        }
+        usedNames.insert(name)
+        return name
+    }
+
+    private func layerName(_ json: JSON) -> String {
+        json["name"]?.string ?? json["config"]?["name"]?.string ?? "layer"
+    }
+
+    // MARK: models
+
+    /// Runs a Sequential or Functional model config. With `callInputs` nil the model's input layers
+    /// become graph inputs; otherwise the model is a nested layer called on those tensors.
+    private func runModel(_ json: JSON, record: KerasLayer, path: [String], callInputs: [Tensor]?) throws -> (inputs: [Tensor], outputs: [Tensor]) {
+        let className = json["class_name"]?.string ?? ""
+        let firstCall = record.sublayers.isEmpty
+        if className == "Sequential" {
+            // Keras ≤ 2.2.2 stored a Sequential config as the bare list of layers.
+            let layers = json["config"]?.array ?? json["config"]?["layers"]?.array ?? []
+            return try runSequential(layers, modelConfig: json["config"], record: record, path: path, callInputs: callInputs, firstCall: firstCall)
+        }
+        guard let config = json["config"], let layers = config["layers"]?.array else {
+            throw KerasError.malformedConfig(file: file, reason: "model '\(record.name)' has no layers list")
+        }
+        var available: [String: [Tensor]] = [:]
+        var graphInputs: [Tensor] = []
+        let inputRefs = try references(config["input_layers"], what: "input_layers")
+        if let callInputs {
+            guard callInputs.count == inputRefs.count else {
+                throw KerasError.graph(file: file, layer: record.name, reason: "called with \(callInputs.count) inputs, defines \(inputRefs.count)")
+            }
+            for (reference, tensor) in zip(inputRefs, callInputs) { available["\(reference.layer)#0"] = [tensor] }
+        }
+        var pending: [(layer: JSON, node: Int, refs: [NodeReference])] = []
+        for layer in layers {
+            let name = layerName(layer)
+            if layer["class_name"]?.string == "InputLayer" {
+                if callInputs == nil { available["\(name)#0"] = [try inputTensor(layer["config"], name: name)] }
+                if firstCall { record.sublayers.append(inputRecord(name, shape: available["\(name)#0"]?.first?.shape ?? [])) }
+                continue
+            }
+            if firstCall { record.sublayers.append(try layerRecord(layer, path: path + [name])) }
+            for (index, node) in (layer["inbound_nodes"]?.array ?? []).enumerated() {
+                pending.append((layer, index, try nodeReferences(node, layer: name)))
+            }
+        }
+        if callInputs == nil {
+            graphInputs = try inputRefs.map { reference in
+                guard let tensor = available["\(reference.layer)#\(reference.node)"]?.first else {
+                    throw KerasError.malformedConfig(file: file, reason: "model input '\(reference.layer)' is not an InputLayer")
+                }
+                return tensor
+            }
+        }
+        while !pending.isEmpty {
+            var progressed = false
+            var index = 0
+            while index < pending.count {
+                let item = pending[index]
+                guard let inputs = resolve(item.refs, available) else { index += 1; continue }
+                let name = layerName(item.layer)
+                available["\(name)#\(item.node)"] = try callLayer(item.layer, path: path + [name], inputs: inputs)
+                pending.remove(at: index)
+                progressed = true
+            }
+            if !progressed {
+                let stuck = layerName(pending[0].layer)
+                throw KerasError.malformedConfig(file: file, reason: "the inputs of layer '\(stuck)' are never produced")
+            }
+        }
+        let outputRefs = try references(config["output_layers"], what: "output_layers")
+        guard let outputs = resolve(outputRefs, available) else {
+            throw KerasError.malformedConfig(file: file, reason: "model '\(record.name)' outputs a layer it does not define")
+        }
+        return (graphInputs, outputs)
+    }
+
+    private func runSequential(_ layers: [JSON], modelConfig: JSON?, record: KerasLayer, path: [String],
+                               callInputs: [Tensor]?, firstCall: Bool) throws -> (inputs: [Tensor], outputs: [Tensor]) {
+        guard let first = layers.first else {
+            throw KerasError.malformedConfig(file: file, reason: "Sequential model '\(record.name)' has no layers")
+        }
+        var x: Tensor
+        var body = layers
+        if let callInputs {
+            guard callInputs.count == 1 else {
+                throw KerasError.graph(file: file, layer: record.name, reason: "a Sequential model takes one input")
+            }
+            x = callInputs[0]
+            if first["class_name"]?.string == "InputLayer" {
+                body.removeFirst()
+                if firstCall { record.sublayers.append(inputRecord(layerName(first), shape: x.shape)) }
+            }
+        } else if first["class_name"]?.string == "InputLayer" {
+            x = try inputTensor(first["config"], name: layerName(first))
+            body.removeFirst()
+            if firstCall { record.sublayers.append(inputRecord(layerName(first), shape: x.shape)) }
+        } else {
+            // No InputLayer: the first layer carries the input shape (Keras 2 `batch_input_shape`),
+            // or the model its `build_input_shape`; Keras names the implicit input "<first layer>_input".
+            var config = first["config"]
+            if config?["batch_input_shape"] == nil, config?["batch_shape"] == nil, let built = modelConfig?["build_input_shape"],
+               case .object(var members) = config ?? .object([:]) {
+                members["batch_input_shape"] = built
+                config = .object(members)
+            }
+            x = try inputTensor(config, name: layerName(first) + "_input")
+        }
+        let graphInputs = callInputs == nil ? [x] : []
+        for layer in body {
+            let name = layerName(layer)
+            if firstCall { record.sublayers.append(try layerRecord(layer, path: path + [name])) }
+            let outputs = try callLayer(layer, path: path + [name], inputs: [x])
+            guard outputs.count == 1 else {
+                throw KerasError.graph(file: file, layer: name, reason: "a layer in a Sequential model must have one output")
+            }
+            x = outputs[0]
+        }
+        return (graphInputs, [x])
+    }
+
+    // MARK: layers
+
+    private func inputRecord(_ name: String, shape: Shape) -> KerasLayer {
+        let record = KerasLayer(name: name, className: "InputLayer")
+        record.outputShapes = [shape]
+        return record
+    }
+
+    /// The record for a layer (created once; nested models get their sublayers on first call).
+    private func layerRecord(_ json: JSON, path: [String]) throws -> KerasLayer {
+        let key = path.joined(separator: "/")
+        if let existing = records[key] { return existing }
+        let className = json["class_name"]?.string ?? ""
+        let record = KerasLayer(name: path.last!, className: className)
+        records[key] = record
+        return record
+    }
+
+    private func callLayer(_ json: JSON, path: [String], inputs: [Tensor]) throws -> [Tensor] {
+        let name = path.last!
+        let className = json["class_name"]?.string ?? ""
+        let record = try layerRecord(json, path: path)
+        record.callCount += 1
+        let outputs: [Tensor]
+        if Self.modelClasses.contains(className) {
+            outputs = try runModel(json, record: record, path: path, callInputs: inputs).outputs
+        } else {
+            let config = LayerConfig(values: json["config"]?.object ?? [:], layer: name, className: className, file: file)
+            let spec = try self.spec(for: json, config: config)
+            let weights = try weightTensors(path: path, spec: spec, config: config, record: record)
+            let context = LayerContext(graph: graph, config: config, opName: uniqueName(name), inputs: inputs,
+                                       weights: weights, kerasMajor: kerasMajor)
+            outputs = try spec.build(context)
+            context.finish(outputs)
+        }
+        if record.callCount == 1 { record.outputShapes = outputs.map(\.shape) }
+        return outputs
+    }
+
+    private func spec(for json: JSON, config: LayerConfig) throws -> LayerSpec {
+        let className = config.className
+        if className == "Lambda" {
+            throw KerasError.lambdaLayer(file: file, layer: config.layer, className: className)
+        }
+        // Keras 3 marks user-registered classes as "Package>Name"; other modules are user code too.
+        let registered = json["registered_name"]?.string
+        let module = json["module"]?.string
+        let isCustom = (registered.map { $0.contains(">") } ?? false) || (module.map { !$0.hasPrefix("keras") } ?? false)
+        if !isCustom, let spec = LayerTable.spec(for: className) { return spec }
+        if isCustom || !LayerTable.knownUnsupported.contains(className) {
+            throw KerasError.customObject(file: file, layer: config.layer, className: registered ?? className)
+        }
+        throw KerasError.unsupportedLayer(file: file, layer: config.layer, className: className)
+    }
+
+    /// Loads (once per layer) the layer's stored weights, matched to the variables its class expects.
+    private func weightTensors(path: [String], spec: LayerSpec, config: LayerConfig, record: KerasLayer) throws -> [String: Tensor] {
+        let key = path.joined(separator: "/")
+        if let cached = weightTensors[key] { return cached }
+        let expected = try spec.variables(config)
+        let stored: [StoredWeight]
+        do {
+            stored = try store.weights(layerPath: path)
+        } catch let error as HDF5Error {
+            throw KerasError.hdf5(file: file, underlying: error)
+        }
+        guard stored.count == expected.count else {
+            let names = expected.map(\.name).joined(separator: ", ")
+            throw KerasError.weights(file: file, layer: config.layer,
+                                     reason: "expects \(expected.count) weights (\(names.isEmpty ? "none" : names)), the file has \(stored.count)")
+        }
+        // Match by recorded variable name when every expected one is present, else by position.
+        var ordered = stored
+        if stored.allSatisfy({ $0.variable != nil }) {
+            let byName = expected.compactMap { spec in
+                stored.first { $0.variable == spec.name || spec.aliases.contains($0.variable!) }
+            }
+            if byName.count == expected.count { ordered = byName }
+        }
+        var tensors: [String: Tensor] = [:]
+        for (variable, storedWeight) in zip(expected, ordered) {
+            var weight: KerasWeight
+            do {
+                weight = try storedWeight.keras(variable: variable.name)
+            } catch let error as HDF5Error {
+                throw KerasError.hdf5(file: file, underlying: error)
+            }
+            weight.variable = variable.name
+            weight.name = "\(config.layer)/\(variable.name)"
+            record.weights.append(weight)
+            let dtype: DType = weight.storedType == "float16" ? .float16 : .float32
+            tensors[variable.name] = Tensor(name: uniqueName(weight.name), shape: weight.shape.map { $0 }, dtype: dtype, constant: weight.data)
+        }
+        weightTensors[key] = tensors
+        return tensors
+    }
+
+    // MARK: inputs and references
+
+    private func inputTensor(_ config: JSON?, name: String) throws -> Tensor {
+        let shapeJSON = config?["batch_shape"] ?? config?["batch_input_shape"]
+        var shape: Shape
+        if let array = shapeJSON?.array {
+            shape = array.map(\.int)
+        } else if let array = config?["shape"]?.array ?? config?["input_shape"]?.array {
+            shape = [nil] + array.map(\.int)
+        } else {
+            throw KerasError.malformedConfig(file: file, reason: "input '\(name)' has no shape (batch_shape / batch_input_shape)")
+        }
+        if shape.count > 1, shape.dropFirst().contains(where: { $0 == nil }) {
+            // Dynamic inner dimensions are kept as unknown; shape inference carries them through.
+            shape = shape.map { $0 }
+        }
+        let tensor = Tensor(name: uniqueName(name), shape: shape, dtype: dtype(config?["dtype"]))
+        return tensor
+    }
+
+    private func dtype(_ json: JSON?) -> DType {
+        let name = json?.string ?? json?["config"]?["name"]?.string ?? "float32"
+        switch name {
+        case "float16", "mixed_float16": return .float32
+        case "int32": return .int32
+        case "int64": return .int64
+        case "uint8": return .uint8
+        case "int8": return .int8
+        case "bool": return .bool
+        default: return .float32
+        }
+    }
+
+    struct NodeReference { var layer: String; var node: Int; var tensor: Int }
+
+    private func resolve(_ refs: [NodeReference], _ available: [String: [Tensor]]) -> [Tensor]? {
+        var tensors: [Tensor] = []
+        for reference in refs {
+            guard let outputs = available["\(reference.layer)#\(reference.node)"], reference.tensor < outputs.count else { return nil }
+            tensors.append(outputs[reference.tensor])
+        }
+        return tensors
+    }
+
+    /// `input_layers` / `output_layers`: a list of [layer, node, tensor] triples, a single triple,
+    /// or (Keras 3, dict-structured inputs) an object of triples.
+    private func references(_ json: JSON?, what: String) throws -> [NodeReference] {
+        guard let json else { throw KerasError.malformedConfig(file: file, reason: "model has no \(what)") }
+        if let triple = triple(json) { return [triple] }
+        let items = json.array ?? json.object?.keys.sorted().compactMap { json[$0] } ?? []
+        return try items.map { item in
+            guard let reference = triple(item) else { throw KerasError.malformedConfig(file: file, reason: "bad entry in \(what)") }
+            return reference
+        }
+    }
+
+    private func triple(_ json: JSON) -> NodeReference? {
+        guard let array = json.array, array.count >= 3, let layer = array[0].string,
+              let node = array[1].int, let tensor = array[2].int else { return nil }
+        return NodeReference(layer: layer, node: node, tensor: tensor)
+    }
+
+    /// One inbound node: Keras 2 writes `[[layer, node, tensor, kwargs], …]`; Keras 3 writes
+    /// `{"args": [...], "kwargs": {...}}` with `__keras_tensor__` objects carrying `keras_history`.
+    private func nodeReferences(_ node: JSON, layer: String) throws -> [NodeReference] {
+        if let args = node["args"] {
+            var found: [NodeReference] = []
+            collectKerasTensors(args, into: &found)
+            return found
+        }
+        guard let entries = node.array else {
+            throw KerasError.malformedConfig(file: file, reason: "layer '\(layer)' has an unreadable inbound node")
+        }
+        return try entries.map { entry in
+            guard let reference = triple(entry) else {
+                throw KerasError.malformedConfig(file: file, reason: "layer '\(layer)' has an unreadable inbound node")
+            }
+            return reference
+        }
+    }
+
+    private func collectKerasTensors(_ json: JSON, into found: inout [NodeReference]) {
+        if json["class_name"]?.string == "__keras_tensor__" {
+            if let history = json["config"]?["keras_history"], let reference = triple(history) { found.append(reference) }
+            return
+        }
+        for item in json.array ?? [] { collectKerasTensors(item, into: &found) }
+    }
+}

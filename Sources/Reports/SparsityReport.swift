@@ -1,0 +1,130 @@
+import GraphIR
+import Keras
+
+/// What `keraslite sparsity` reports: zeros and near-zeros per weight tensor and overall, a
+/// magnitude histogram, and the zlib-compressed size of the weights as stored and with the
+/// near-zero ones set to zero (what magnitude pruning at this threshold would save).
+public struct SparsityReport: Sendable {
+    public struct TensorStatistics: Sendable {
+        public var name: String
+        public var layer: String
+        public var shape: [Int]
+        public var total: Int
+        public var zeros: Int
+        public var nearZero: Int
+    }
+
+    public var path: String
+    public var threshold: Float
+    public var tensors: [TensorStatistics]
+    public var total: Int
+    public var zeros: Int
+    public var nearZero: Int
+    public var histogram: [Int]
+    public var storedBytes: Int
+    public var compressedBytes: Int
+    public var compressedBytesPruned: Int
+
+    /// Reads every weight of `model` once.
+    public init(model: KerasModel, threshold: Float) throws {
+        path = model.path
+        self.threshold = threshold
+        var tensors: [TensorStatistics] = []
+        var histogram = Array(repeating: 0, count: WeightStatistics.histogramLabels.count)
+        let asStored = DeflateCounter(), pruned = DeflateCounter()
+        var storedBytes = 0
+        func visit(_ layer: KerasLayer) throws {
+            for weight in layer.weights {
+                var values = try weight.data.valuesWithoutCaching()
+                tensors.append(TensorStatistics(
+                    name: weight.name, layer: layer.name, shape: weight.shape, total: values.count,
+                    zeros: WeightStatistics.countZeros(values),
+                    nearZero: WeightStatistics.countNearZero(values, threshold: threshold)))
+                WeightStatistics.accumulateHistogram(values, into: &histogram)
+                storedBytes += weight.data.storedBytes
+                let half = weight.storedType == "float16"
+                SparsityReport.feed(values, half: half, into: asStored)
+                for index in values.indices where abs(values[index]) <= threshold { values[index] = 0 }
+                SparsityReport.feed(values, half: half, into: pruned)
+            }
+            for sublayer in layer.sublayers { try visit(sublayer) }
+        }
+        for layer in model.layers { try visit(layer) }
+        self.tensors = tensors
+        self.histogram = histogram
+        self.storedBytes = storedBytes
+        total = tensors.reduce(0) { $0 + $1.total }
+        zeros = tensors.reduce(0) { $0 + $1.zeros }
+        nearZero = tensors.reduce(0) { $0 + $1.nearZero }
+        compressedBytes = asStored.finish()
+        compressedBytesPruned = pruned.finish()
+    }
+
+    /// Compresses the values in their stored width (float16 files stay 2 bytes per value).
+    private static func feed(_ values: [Float], half: Bool, into counter: DeflateCounter) {
+        #if arch(x86_64) || arch(arm64)
+        if half {
+            let halves = values.map { Float16($0) }
+            halves.withUnsafeBytes { counter.feed($0) }
+            return
+        }
+        #endif
+        values.withUnsafeBytes { counter.feed($0) }
+    }
+}
+
+extension SparsityReport {
+    /// The `--json` form; keys documented in docs/json.md and stable.
+    public var json: JSON {
+        func number(_ value: Int) -> JSON { .number(Double(value)) }
+        return [
+            "file": .string(path),
+            "threshold": .number(Double(threshold)),
+            "total": number(total), "zeros": number(zeros), "near_zero": number(nearZero),
+            "stored_bytes": number(storedBytes),
+            "zlib_bytes": number(compressedBytes), "zlib_bytes_near_zero_zeroed": number(compressedBytesPruned),
+            "histogram": .array(zip(WeightStatistics.histogramLabels, histogram).map { label, count in
+                ["bin": .string(label), "count": number(count)]
+            }),
+            "tensors": .array(tensors.map { tensor in
+                [
+                    "name": .string(tensor.name), "layer": .string(tensor.layer),
+                    "shape": .array(tensor.shape.map { .number(Double($0)) }),
+                    "total": number(tensor.total), "zeros": number(tensor.zeros), "near_zero": number(tensor.nearZero),
+                ]
+            }),
+        ]
+    }
+
+    /// The terminal report: per-tensor table, totals, histogram bars and the compression estimate.
+    public func text(barWidth: Int = 40) -> String {
+        let thresholdText = "\(threshold)"
+        var rows: [[String]] = [["tensor", "shape", "elements", "zeros", "|w|≤" + thresholdText]]
+        for tensor in tensors {
+            rows.append([tensor.name, "[" + tensor.shape.map(String.init).joined(separator: ",") + "]", formatCount(tensor.total),
+                         percent(tensor.zeros, tensor.total), percent(tensor.nearZero, tensor.total)])
+        }
+        rows.append(["total", "", formatCount(total), percent(zeros, total), percent(nearZero, total)])
+        var lines = ["\(path): \(tensors.count) weight tensors, \(formatCount(total)) values", ""]
+        lines += renderTable(rows, rightAligned: [2, 3, 4])
+        lines.append("")
+        lines.append("magnitude histogram (|w|)")
+        let largest = max(histogram.max() ?? 1, 1)
+        let labelWidth = WeightStatistics.histogramLabels.map(\.count).max() ?? 0
+        for (label, count) in zip(WeightStatistics.histogramLabels, histogram) {
+            let length = count == 0 ? 0 : max(1, Int((Double(count) / Double(largest) * Double(barWidth)).rounded()))
+            let bar = String(repeating: "█", count: length)
+            lines.append("  " + label + String(repeating: " ", count: labelWidth - label.count) + "  " + bar
+                         + (bar.isEmpty ? "" : " ") + formatCount(count))
+        }
+        lines.append("")
+        let saving = compressedBytes > 0 ? 1 - Double(compressedBytesPruned) / Double(compressedBytes) : 0
+        lines.append("zlib size of the weights: \(formatBytes(compressedBytes)) as stored (\(formatBytes(storedBytes)) raw), "
+                     + "\(formatBytes(compressedBytesPruned)) with |w|≤\(thresholdText) set to zero (\(formatPercent(saving)) smaller)")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func percent(_ part: Int, _ whole: Int) -> String {
+        whole == 0 ? "-" : formatPercent(Double(part) / Double(whole))
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Keras
+import Reports
+
+/// `keraslite`: read Keras models without TensorFlow; inspect them, analyse their sparsity.
+struct Keraslite: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keraslite",
+        abstract: "Make Keras models ready for small devices, without TensorFlow.",
+        version: "0.1.0",
+        subcommands: [Inspect.self, Sparsity.self, GraphCommand.self])
+}
+
+/// Options every command that reads a Keras file shares.
+struct ModelOptions: ParsableArguments {
+    @Argument(help: "A Keras model file: .h5/.hdf5 (Keras 2.0 – 3.x) or .keras (Keras 3).")
+    var file: String
+
+    @Option(name: .long, help: "Architecture JSON (model.to_json()) for a weights-only .h5 file.")
+    var config: String?
+
+    func load() throws -> KerasModel { try KerasFile.load(path: file, configPath: config) }
+}
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a model's layers, shapes, parameters, weight sizes and zeros.")
+
+    @OptionGroup var model: ModelOptions
+
+    @Flag(help: "Print one JSON object (keys in docs/json.md).")
+    var json = false
+
+    @Flag(help: "Read only the config and dataset headers, not the weight values (no zero counts).")
+    var metadataOnly = false
+
+    func run() throws {
+        let report = try InspectReport(model: try model.load(), countZeros: !metadataOnly)
+        print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
+    }
+}
+
+struct Sparsity: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Count zero and near-zero weights, draw their magnitude histogram, estimate what pruning saves.")
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(help: "Magnitudes at or below this count as near zero.")
+    var threshold: Float = 1e-3
+
+    @Flag(help: "Print one JSON object (keys in docs/json.md).")
+    var json = false
+
+    func validate() throws {
+        guard threshold >= 0, threshold.isFinite else {
+            throw ValidationError("--threshold must be a finite number ≥ 0, got \(threshold)")
+        }
+    }
+
+    func run() throws {
+        let report = try SparsityReport(model: try model.load(), threshold: threshold)
+        print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
+    }
+}
+
+struct GraphCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "graph",
+        abstract: "Print the model as keraslite's graph IR (the stable text form).")
+
+    @OptionGroup var model: ModelOptions
+
+    func run() throws {
+        print(try model.load().graph.printed(), terminator: "")
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+import Keras
+
+// Errors become one line on stderr: "keraslite: <file>: <problem>", exit 1 for bad input and
+// ArgumentParser's usage code (64) for bad options. Help and --version exit 0 as usual.
+do {
+    var command = try Keraslite.parseAsRoot()
+    do {
+        try command.run()
+    } catch let error as KerasError {
+        FileHandle.standardError.write(Data("keraslite: \(error)\n".utf8))
+        exit(1)
+    } catch let error as CleanExit {
+        Keraslite.exit(withError: error)
+    } catch {
+        FileHandle.standardError.write(Data("keraslite: \(error)\n".utf8))
+        exit(1)
+    }
+} catch {
+    let code = Keraslite.exitCode(for: error)
+    if code == .success {
+        Keraslite.exit(withError: error)
+    }
+    let message = Keraslite.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+    FileHandle.standardError.write(Data("keraslite: \(message) (see 'keraslite --help')\n".utf8))
+    exit(code.rawValue)
+}
