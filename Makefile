@@ -1,0 +1,54 @@
+# keraslite — the two commands the README promises:
+#   make demo   install what is needed on a fresh Debian machine, build, run on a bundled sample
+#   make test   install what is needed (incl. a Python virtualenv for conformance tests), run every test
+SHELL := /bin/bash
+SWIFT ?= swift
+PYTHON ?= python3
+VENV ?= .venv
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := libhdf5-dev zlib1g-dev pkg-config
+BIN := .build/release/keraslite
+SAMPLE := Samples/seed_mobilenetv2_k3.h5
+
+.PHONY: deps build demo venv test swift-test conformance benchmark samples clean
+
+# Debian packages keraslite links against (libhdf5, zlib); skipped when already installed.
+deps:
+	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product keraslite
+
+demo: build
+	$(BIN) inspect $(SAMPLE)
+	$(BIN) sparsity $(SAMPLE)
+
+# Test-only Python packages (TensorFlow, Keras 2 and 3, LiteRT) in a private virtualenv.
+$(VENV)/.installed: requirements-test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+swift-test: deps
+	$(SWIFT) build -c release --product keraslite
+	$(SWIFT) test
+
+conformance: venv build
+	KERASLITE_BIN=$(BIN) TF_CPP_MIN_LOG_LEVEL=3 CUDA_VISIBLE_DEVICES=-1 $(VENV)/bin/python -m pytest -q Tests/conformance
+
+test: swift-test conformance
+
+# Speed/memory figures for docs/benchmarks.md (not part of the test run).
+benchmark: venv build
+	$(VENV)/bin/python scripts/benchmark.py
+
+# Regenerates Samples/ with Keras 2 and 3 (commit the result).
+samples: venv
+	$(VENV)/bin/python scripts/make_samples.py
+
+clean:
+	rm -rf .build
