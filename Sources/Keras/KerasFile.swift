@@ -169,5 +169,5 @@ public enum KerasFile {
 
 /// A store for models saved without weights.
 struct EmptyWeightStore: WeightStore {
-    func weights(layerPath: [String]) throws -> [StoredWeight] { [] }
+    func weights(at path: LayerPath) throws -> [StoredWeight] { [] }
 }

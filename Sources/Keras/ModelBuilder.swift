@@ -37,7 +37,7 @@ final class ModelBuilder {
         if let kerasVersion { graph.metadata["keras_version"] = kerasVersion }
         let builder = ModelBuilder(file: path, kerasMajor: major, store: store, graph: graph)
         let top = KerasLayer(name: name, className: className)
-        let (inputs, outputs) = try builder.runModel(config, record: top, path: [], callInputs: nil)
+        let (inputs, outputs) = try builder.runModel(config, record: top, path: LayerPath(), callInputs: nil)
         graph.inputs = inputs
         graph.outputs = outputs
         let problems = graph.verify()
@@ -74,7 +74,7 @@ final class ModelBuilder {
 
     /// Runs a Sequential or Functional model config. With `callInputs` nil the model's input layers
     /// become graph inputs; otherwise the model is a nested layer called on those tensors.
-    private func runModel(_ json: JSON, record: KerasLayer, path: [String], callInputs: [Tensor]?) throws -> (inputs: [Tensor], outputs: [Tensor]) {
+    private func runModel(_ json: JSON, record: KerasLayer, path: LayerPath, callInputs: [Tensor]?) throws -> (inputs: [Tensor], outputs: [Tensor]) {
         let className = json["class_name"]?.string ?? ""
         let firstCall = record.sublayers.isEmpty
         if className == "Sequential" {
@@ -94,17 +94,19 @@ final class ModelBuilder {
             }
             for (reference, tensor) in zip(inputRefs, callInputs) { available["\(reference.layer)#0"] = [tensor] }
         }
-        var pending: [(layer: JSON, node: Int, refs: [NodeReference])] = []
-        for layer in layers {
+        var pending: [(layer: JSON, path: LayerPath, node: Int, refs: [NodeReference])] = []
+        let savedNames = LayerPath.savedNames(classNames: layers.map { $0["class_name"]?.string ?? "" })
+        for (layer, savedName) in zip(layers, savedNames) {
             let name = layerName(layer)
+            let layerPath = path.appending(name, saved: savedName)
             if layer["class_name"]?.string == "InputLayer" {
                 if callInputs == nil { available["\(name)#0"] = [try inputTensor(layer["config"], name: name)] }
                 if firstCall { record.sublayers.append(inputRecord(name, shape: available["\(name)#0"]?.first?.shape ?? [])) }
                 continue
             }
-            if firstCall { record.sublayers.append(try layerRecord(layer, path: path + [name])) }
+            if firstCall { record.sublayers.append(try layerRecord(layer, path: layerPath)) }
             for (index, node) in (layer["inbound_nodes"]?.array ?? []).enumerated() {
-                pending.append((layer, index, try nodeReferences(node, layer: name)))
+                pending.append((layer, layerPath, index, try nodeReferences(node, layer: name)))
             }
         }
         if callInputs == nil {
@@ -122,7 +124,7 @@ final class ModelBuilder {
                 let item = pending[index]
                 guard let inputs = resolve(item.refs, available) else { index += 1; continue }
                 let name = layerName(item.layer)
-                available["\(name)#\(item.node)"] = try callLayer(item.layer, path: path + [name], inputs: inputs)
+                available["\(name)#\(item.node)"] = try callLayer(item.layer, path: item.path, inputs: inputs)
                 pending.remove(at: index)
                 progressed = true
             }
@@ -138,7 +140,7 @@ final class ModelBuilder {
         return (graphInputs, outputs)
     }
 
-    private func runSequential(_ layers: [JSON], modelConfig: JSON?, record: KerasLayer, path: [String],
+    private func runSequential(_ layers: [JSON], modelConfig: JSON?, record: KerasLayer, path: LayerPath,
                                callInputs: [Tensor]?, firstCall: Bool) throws -> (inputs: [Tensor], outputs: [Tensor]) {
         guard let first = layers.first else {
             throw KerasError.malformedConfig(file: file, reason: "Sequential model '\(record.name)' has no layers")
@@ -170,10 +172,12 @@ final class ModelBuilder {
             x = try inputTensor(config, name: layerName(first) + "_input")
         }
         let graphInputs = callInputs == nil ? [x] : []
-        for layer in body {
+        let savedNames = LayerPath.savedNames(classNames: body.map { $0["class_name"]?.string ?? "" })
+        for (layer, savedName) in zip(body, savedNames) {
             let name = layerName(layer)
-            if firstCall { record.sublayers.append(try layerRecord(layer, path: path + [name])) }
-            let outputs = try callLayer(layer, path: path + [name], inputs: [x])
+            let layerPath = path.appending(name, saved: savedName)
+            if firstCall { record.sublayers.append(try layerRecord(layer, path: layerPath)) }
+            let outputs = try callLayer(layer, path: layerPath, inputs: [x])
             guard outputs.count == 1 else {
                 throw KerasError.graph(file: file, layer: name, reason: "a layer in a Sequential model must have one output")
             }
@@ -191,17 +195,17 @@ final class ModelBuilder {
     }
 
     /// The record for a layer (created once; nested models get their sublayers on first call).
-    private func layerRecord(_ json: JSON, path: [String]) throws -> KerasLayer {
-        let key = path.joined(separator: "/")
+    private func layerRecord(_ json: JSON, path: LayerPath) throws -> KerasLayer {
+        let key = path.key
         if let existing = records[key] { return existing }
         let className = json["class_name"]?.string ?? ""
-        let record = KerasLayer(name: path.last!, className: className)
+        let record = KerasLayer(name: path.names.last!, className: className)
         records[key] = record
         return record
     }
 
-    private func callLayer(_ json: JSON, path: [String], inputs: [Tensor]) throws -> [Tensor] {
-        let name = path.last!
+    private func callLayer(_ json: JSON, path: LayerPath, inputs: [Tensor]) throws -> [Tensor] {
+        let name = path.names.last!
         let className = json["class_name"]?.string ?? ""
         let record = try layerRecord(json, path: path)
         record.callCount += 1
@@ -238,13 +242,13 @@ final class ModelBuilder {
     }
 
     /// Loads (once per layer) the layer's stored weights, matched to the variables its class expects.
-    private func weightTensors(path: [String], spec: LayerSpec, config: LayerConfig, record: KerasLayer) throws -> [String: Tensor] {
-        let key = path.joined(separator: "/")
+    private func weightTensors(path: LayerPath, spec: LayerSpec, config: LayerConfig, record: KerasLayer) throws -> [String: Tensor] {
+        let key = path.key
         if let cached = weightTensors[key] { return cached }
         let expected = try spec.variables(config)
         let stored: [StoredWeight]
         do {
-            stored = try store.weights(layerPath: path)
+            stored = try store.weights(at: path)
         } catch let error as HDF5Error {
             throw KerasError.hdf5(file: file, underlying: error)
         }

@@ -3,9 +3,69 @@ import HDF5
 
 /// Finds the stored weights of a layer, by its path in the (possibly nested) model.
 protocol WeightStore {
-    /// The stored weights of the layer at `layerPath` (top-level layer first), in stored order,
-    /// with their variable names when the file records them.
-    func weights(layerPath: [String]) throws -> [StoredWeight]
+    /// The stored weights of the layer at `path`, in stored order, with their variable names
+    /// when the file records them.
+    func weights(at path: LayerPath) throws -> [StoredWeight]
+}
+
+/// Where a layer sits in a (possibly nested) model: its name and, for Keras 3's native weights
+/// file, the name the saver gave it.
+struct LayerPath {
+    /// Layer names, outermost model's layer first.
+    var names: [String] = []
+    /// Keras 3 saves each container's layers as snake_case(class name) with `_1`, `_2`, … for
+    /// repeats, in the order of the container's `layers` (e.g. `layers/functional/layers/conv2d_3`).
+    var savedNames: [String] = []
+
+    var key: String { names.joined(separator: "/") }
+
+    func appending(_ name: String, saved: String) -> LayerPath {
+        LayerPath(names: names + [name], savedNames: savedNames + [saved])
+    }
+
+    /// The names Keras 3's saver gives a container's layers, from their class names.
+    static func savedNames(classNames: [String]) -> [String] {
+        var used: [String: Int] = [:]
+        return classNames.map { className in
+            let base = snakeCase(className)
+            if let count = used[base] {
+                used[base] = count + 1
+                return "\(base)_\(count + 1)"
+            }
+            used[base] = 0
+            return base
+        }
+    }
+
+    /// Keras' `naming.to_snake_case`: drop non-word characters, split before capitalised words and
+    /// between a lower-case letter and a capital, lower-case everything.
+    static func snakeCase(_ name: String) -> String {
+        let characters = Array(name.filter { $0.isLetter || $0.isNumber || $0 == "_" })
+        // (.)([A-Z][a-z]+) -> \1_\2, left to right without overlaps, as re.sub does.
+        var first: [Character] = []
+        var index = 0
+        while index < characters.count {
+            let character = characters[index]
+            first.append(character)
+            let next = index + 1
+            if next + 1 < characters.count, characters[next].isUppercase, characters[next + 1].isLowercase {
+                first.append("_")
+                var end = next + 1
+                while end < characters.count, characters[end].isLowercase { end += 1 }
+                first.append(contentsOf: characters[next..<end])
+                index = end
+                continue
+            }
+            index += 1
+        }
+        // ([a-z])([A-Z]) -> \1_\2
+        var second = ""
+        for (position, character) in first.enumerated() {
+            if position > 0, character.isUppercase, first[position - 1].isLowercase { second.append("_") }
+            second.append(character)
+        }
+        return second.lowercased()
+    }
 }
 
 /// A weight as found in a container, before it is matched to the variable the layer expects.
@@ -40,7 +100,8 @@ struct LegacyH5WeightStore: WeightStore {
         layerNames = Set(try group.chunkedStringsAttribute("layer_names") ?? [])
     }
 
-    func weights(layerPath: [String]) throws -> [StoredWeight] {
+    func weights(at path: LayerPath) throws -> [StoredWeight] {
+        let layerPath = path.names
         guard let top = layerPath.first, layerNames.contains(top) else { return [] }
         let layerGroup = try group.group(top)
         let names = try layerGroup.chunkedStringsAttribute("weight_names") ?? []
@@ -63,13 +124,13 @@ struct LegacyH5WeightStore: WeightStore {
 struct KerasV3WeightStore: WeightStore {
     let root: HDF5Group
 
-    func weights(layerPath: [String]) throws -> [StoredWeight] {
-        let path = layerPath.map { "layers/\($0)" }.joined(separator: "/") + "/vars"
-        guard root.contains(path) else { return [] }
-        let vars = try root.group(path)
+    func weights(at path: LayerPath) throws -> [StoredWeight] {
+        let group = path.savedNames.map { "layers/\($0)" }.joined(separator: "/") + "/vars"
+        guard root.contains(group) else { return [] }
+        let vars = try root.group(group)
         let indices = try vars.childNames().compactMap(Int.init).sorted()
         return try indices.map { index in
-            StoredWeight(name: "\(layerPath.last!)/\(index)", variable: nil, dataset: try vars.dataset(String(index)))
+            StoredWeight(name: "\(path.names.last!)/\(index)", variable: nil, dataset: try vars.dataset(String(index)))
         }
     }
 }

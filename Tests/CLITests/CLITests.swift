@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+
+/// End-to-end: runs the built `keraslite` binary and checks stdout, stderr and exit status.
+@Suite struct CLITests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let binary = ProcessInfo.processInfo.environment["KERASLITE_BIN"] ?? root.appendingPathComponent(".build/debug/keraslite").path
+    static let realworld = root.appendingPathComponent("../shared/models/realworld/fer2013_mini_XCEPTION.102-0.66.hdf5").standardized.path
+
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    static func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("keraslite-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Bad input: exactly one line on stderr naming the file, exit status 1, nothing on stdout.
+    static func expectOneLineError(_ arguments: [String], mentioning fragments: [String]) throws {
+        let result = try run(arguments)
+        #expect(result.status == 1, "\(arguments): status \(result.status), stderr \(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(arguments): \(result.stderr)")
+        for fragment in fragments { #expect(result.stderr.contains(fragment), "\(result.stderr) lacks \(fragment)") }
+    }
+
+    @Test func missingFileAndDirectory() throws {
+        try Self.expectOneLineError(["inspect", "/nonexistent/model.h5"], mentioning: ["/nonexistent/model.h5", "no such file"])
+        let directory = try Self.temporaryDirectory()
+        try Self.expectOneLineError(["sparsity", directory.path], mentioning: [directory.path, "directory"])
+    }
+
+    @Test func notHDF5AndTruncated() throws {
+        let directory = try Self.temporaryDirectory()
+        let text = directory.appendingPathComponent("notes.h5")
+        try Data("this is not a model\n".utf8).write(to: text)
+        try Self.expectOneLineError(["inspect", text.path], mentioning: [text.path, "neither HDF5 nor"])
+        let empty = directory.appendingPathComponent("empty.h5")
+        try Data().write(to: empty)
+        try Self.expectOneLineError(["inspect", empty.path], mentioning: [empty.path])
+
+        let original = try Data(contentsOf: URL(fileURLWithPath: Self.realworld))
+        for length in [8, 512, 4096, original.count / 2] {
+            let truncated = directory.appendingPathComponent("truncated-\(length).h5")
+            try original.prefix(length).write(to: truncated)
+            for command in ["inspect", "sparsity"] {
+                try Self.expectOneLineError([command, truncated.path], mentioning: [truncated.path])
+            }
+        }
+    }
+
+    @Test func badOptionsGiveOneLineAndUsageStatus() throws {
+        let result = try Self.run(["sparsity", Self.realworld, "--threshold", "-1"])
+        #expect(result.status == 64)
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(result.stderr.contains("--threshold"))
+        let unknown = try Self.run(["inspect", Self.realworld, "--no-such-flag"])
+        #expect(unknown.status == 64)
+        #expect(unknown.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func inspectJSONHasTheDocumentedKeys() throws {
+        let result = try Self.run(["inspect", Self.realworld, "--json"])
+        #expect(result.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        for key in ["format", "keras_version", "params", "size_bytes", "inputs", "outputs", "layers"] {
+            #expect(object[key] != nil, "missing \(key)")
+        }
+        #expect(object["format"] as? String == "keras-h5")
+        #expect(object["keras_version"] as? String == "2.0.5")
+        let size = try FileManager.default.attributesOfItem(atPath: Self.realworld)[.size] as? Int
+        #expect(object["size_bytes"] as? Int == size)
+        let layers = try #require(object["layers"] as? [[String: Any]])
+        for layer in layers {
+            for key in ["name", "type", "params", "output_shape"] { #expect(layer[key] != nil) }
+        }
+    }
+
+    @Test func sparsityJSONHasTheDocumentedKeysAndAddsUp() throws {
+        let result = try Self.run(["sparsity", Self.realworld, "--json", "--threshold", "0.01"])
+        #expect(result.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["threshold"] as? Double == Double(Float(0.01)))
+        let tensors = try #require(object["tensors"] as? [[String: Any]])
+        #expect(tensors.reduce(0) { $0 + ($1["total"] as! Int) } == object["total"] as? Int)
+        #expect(tensors.reduce(0) { $0 + ($1["near_zero"] as! Int) } == object["near_zero"] as? Int)
+        let inspect = try JSONSerialization.jsonObject(with: Data(try Self.run(["inspect", Self.realworld, "--json"]).stdout.utf8)) as? [String: Any]
+        #expect(object["total"] as? Int == inspect?["params"] as? Int)
+    }
+
+    @Test func inputIsNeverModified() throws {
+        let before = try Data(contentsOf: URL(fileURLWithPath: Self.realworld))
+        _ = try Self.run(["sparsity", Self.realworld])
+        _ = try Self.run(["inspect", Self.realworld])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: Self.realworld)) == before)
+    }
+}
