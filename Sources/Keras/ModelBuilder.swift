@@ -109,6 +109,10 @@ final class ModelBuilder {
                 pending.append((layer, layerPath, index, try nodeReferences(node, layer: name)))
             }
         }
+        let offsets = nestedNodeOffsets(layers: layers, references: pending.flatMap(\.refs) + (try references(config["output_layers"], what: "output_layers")))
+        pending = pending.map { item in
+            (item.layer, item.path, item.node, item.refs.map { $0.shifted(by: offsets[$0.layer] ?? 0) })
+        }
         if callInputs == nil {
             graphInputs = try inputRefs.map { reference in
                 guard let tensor = available["\(reference.layer)#\(reference.node)"]?.first else {
@@ -133,7 +137,7 @@ final class ModelBuilder {
                 throw KerasError.malformedConfig(file: file, reason: "the inputs of layer '\(stuck)' are never produced")
             }
         }
-        let outputRefs = try references(config["output_layers"], what: "output_layers")
+        let outputRefs = try references(config["output_layers"], what: "output_layers").map { $0.shifted(by: offsets[$0.layer] ?? 0) }
         guard let outputs = resolve(outputRefs, available) else {
             throw KerasError.malformedConfig(file: file, reason: "model '\(record.name)' outputs a layer it does not define")
         }
@@ -316,7 +320,37 @@ final class ModelBuilder {
         }
     }
 
-    struct NodeReference { var layer: String; var node: Int; var tensor: Int }
+    struct NodeReference {
+        var layer: String
+        var node: Int
+        var tensor: Int
+
+        func shifted(by offset: Int) -> NodeReference { NodeReference(layer: layer, node: node - offset, tensor: tensor) }
+    }
+
+    /// tf.keras numbers the calls of a nested model that has its own Input from 1, because its
+    /// node 0 is the model's internal one and is skipped when saving (`_should_skip_first_node`);
+    /// Keras 2.0–2.3 and Keras 3 number them from 0. Returns the offset per nested model: 1 when a
+    /// reference reaches past the saved calls, 0 when one uses call 0, else tf.keras' rule.
+    private func nestedNodeOffsets(layers: [JSON], references: [NodeReference]) -> [String: Int] {
+        var offsets: [String: Int] = [:]
+        for layer in layers where Self.modelClasses.contains(layer["class_name"]?.string ?? "") {
+            let name = layerName(layer)
+            let calls = layer["inbound_nodes"]?.array?.count ?? 0
+            let used = references.filter { $0.layer == name }.map(\.node)
+            if used.contains(where: { $0 >= calls }) {
+                offsets[name] = 1
+            } else if used.contains(0) {
+                offsets[name] = 0
+            } else {
+                let inner = layer["config"]?["layers"]?.array ?? layer["config"]?.array ?? []
+                let hasInput = inner.first?["class_name"]?.string == "InputLayer"
+                    || inner.first?["config"]?["batch_input_shape"] != nil
+                offsets[name] = kerasMajor == 2 && hasInput ? 1 : 0
+            }
+        }
+        return offsets
+    }
 
     private func resolve(_ refs: [NodeReference], _ available: [String: [Tensor]]) -> [Tensor]? {
         var tensors: [Tensor] = []
