@@ -76,7 +76,7 @@ public enum KerasFile {
             } else {
                 store = EmptyWeightStore()
             }
-            return try ModelBuilder.build(path: path, format: .kerasH5, size: size, config: config,
+            return try ModelBuilder.build(path: path, configPath: configPath, format: .kerasH5, size: size, config: config,
                                           kerasVersion: kerasVersion, backend: backend, store: store)
         } catch let error as HDF5Error {
             throw KerasError.hdf5(file: path, underlying: error)
@@ -138,7 +138,7 @@ public enum KerasFile {
         } else {
             store = EmptyWeightStore()
         }
-        return try ModelBuilder.build(path: path, format: .kerasZip, size: size, config: config,
+        return try ModelBuilder.build(path: path, configPath: configPath, format: .kerasZip, size: size, config: config,
                                       kerasVersion: kerasVersion ?? config["keras_version"]?.string,
                                       backend: config["backend"]?.string, store: store)
     }

@@ -8,6 +8,8 @@ import HDF5
 /// ops per call) fall out of the same loop. Sequential models are a chain of calls.
 final class ModelBuilder {
     let file: String
+    /// Where the config came from: the model file, or the JSON given with `--config`.
+    let configFile: String
     let kerasMajor: Int
     let store: WeightStore
     let graph: Graph
@@ -17,14 +19,15 @@ final class ModelBuilder {
 
     static let modelClasses: Set<String> = ["Sequential", "Functional", "Model"]
 
-    private init(file: String, kerasMajor: Int, store: WeightStore, graph: Graph) {
+    private init(file: String, configFile: String, kerasMajor: Int, store: WeightStore, graph: Graph) {
         self.file = file
+        self.configFile = configFile
         self.kerasMajor = kerasMajor
         self.store = store
         self.graph = graph
     }
 
-    static func build(path: String, format: KerasFormat, size: Int, config: JSON, kerasVersion: String?,
+    static func build(path: String, configPath: String?, format: KerasFormat, size: Int, config: JSON, kerasVersion: String?,
                       backend: String?, store: WeightStore) throws -> KerasModel {
         let className = config["class_name"]?.string ?? ""
         guard modelClasses.contains(className) else {
@@ -35,7 +38,7 @@ final class ModelBuilder {
         let graph = Graph(name: name)
         graph.metadata["format"] = format.rawValue
         if let kerasVersion { graph.metadata["keras_version"] = kerasVersion }
-        let builder = ModelBuilder(file: path, kerasMajor: major, store: store, graph: graph)
+        let builder = ModelBuilder(file: path, configFile: configPath ?? path, kerasMajor: major, store: store, graph: graph)
         let top = KerasLayer(name: name, className: className)
         let (inputs, outputs) = try builder.runModel(config, record: top, path: LayerPath(), callInputs: nil)
         graph.inputs = inputs
@@ -83,7 +86,7 @@ final class ModelBuilder {
             return try runSequential(layers, modelConfig: json["config"], record: record, path: path, callInputs: callInputs, firstCall: firstCall)
         }
         guard let config = json["config"], let layers = config["layers"]?.array else {
-            throw KerasError.malformedConfig(file: file, reason: "model '\(record.name)' has no layers list")
+            throw KerasError.malformedConfig(file: configFile, reason: "model '\(record.name)' has no layers list")
         }
         var available: [String: [Tensor]] = [:]
         var graphInputs: [Tensor] = []
@@ -116,7 +119,7 @@ final class ModelBuilder {
         if callInputs == nil {
             graphInputs = try inputRefs.map { reference in
                 guard let tensor = available["\(reference.layer)#\(reference.node)"]?.first else {
-                    throw KerasError.malformedConfig(file: file, reason: "model input '\(reference.layer)' is not an InputLayer")
+                    throw KerasError.malformedConfig(file: configFile, reason: "model input '\(reference.layer)' is not an InputLayer")
                 }
                 return tensor
             }
@@ -134,12 +137,12 @@ final class ModelBuilder {
             }
             if !progressed {
                 let stuck = layerName(pending[0].layer)
-                throw KerasError.malformedConfig(file: file, reason: "the inputs of layer '\(stuck)' are never produced")
+                throw KerasError.malformedConfig(file: configFile, reason: "the inputs of layer '\(stuck)' are never produced")
             }
         }
         let outputRefs = try references(config["output_layers"], what: "output_layers").map { $0.shifted(by: offsets[$0.layer] ?? 0) }
         guard let outputs = resolve(outputRefs, available) else {
-            throw KerasError.malformedConfig(file: file, reason: "model '\(record.name)' outputs a layer it does not define")
+            throw KerasError.malformedConfig(file: configFile, reason: "model '\(record.name)' outputs a layer it does not define")
         }
         return (graphInputs, outputs)
     }
@@ -147,7 +150,7 @@ final class ModelBuilder {
     private func runSequential(_ layers: [JSON], modelConfig: JSON?, record: KerasLayer, path: LayerPath,
                                callInputs: [Tensor]?, firstCall: Bool) throws -> (inputs: [Tensor], outputs: [Tensor]) {
         guard let first = layers.first else {
-            throw KerasError.malformedConfig(file: file, reason: "Sequential model '\(record.name)' has no layers")
+            throw KerasError.malformedConfig(file: configFile, reason: "Sequential model '\(record.name)' has no layers")
         }
         var x: Tensor
         var body = layers
@@ -297,7 +300,7 @@ final class ModelBuilder {
         } else if let array = config?["shape"]?.array ?? config?["input_shape"]?.array {
             shape = [nil] + array.map(\.int)
         } else {
-            throw KerasError.malformedConfig(file: file, reason: "input '\(name)' has no shape (batch_shape / batch_input_shape)")
+            throw KerasError.malformedConfig(file: configFile, reason: "input '\(name)' has no shape (batch_shape / batch_input_shape)")
         }
         if shape.count > 1, shape.dropFirst().contains(where: { $0 == nil }) {
             // Dynamic inner dimensions are kept as unknown; shape inference carries them through.
@@ -364,11 +367,11 @@ final class ModelBuilder {
     /// `input_layers` / `output_layers`: a list of [layer, node, tensor] triples, a single triple,
     /// or (Keras 3, dict-structured inputs) an object of triples.
     private func references(_ json: JSON?, what: String) throws -> [NodeReference] {
-        guard let json else { throw KerasError.malformedConfig(file: file, reason: "model has no \(what)") }
+        guard let json else { throw KerasError.malformedConfig(file: configFile, reason: "model has no \(what)") }
         if let triple = triple(json) { return [triple] }
         let items = json.array ?? json.object?.keys.sorted().compactMap { json[$0] } ?? []
         return try items.map { item in
-            guard let reference = triple(item) else { throw KerasError.malformedConfig(file: file, reason: "bad entry in \(what)") }
+            guard let reference = triple(item) else { throw KerasError.malformedConfig(file: configFile, reason: "bad entry in \(what)") }
             return reference
         }
     }
@@ -388,11 +391,11 @@ final class ModelBuilder {
             return found
         }
         guard let entries = node.array else {
-            throw KerasError.malformedConfig(file: file, reason: "layer '\(layer)' has an unreadable inbound node")
+            throw KerasError.malformedConfig(file: configFile, reason: "layer '\(layer)' has an unreadable inbound node")
         }
         return try entries.map { entry in
             guard let reference = triple(entry) else {
-                throw KerasError.malformedConfig(file: file, reason: "layer '\(layer)' has an unreadable inbound node")
+                throw KerasError.malformedConfig(file: configFile, reason: "layer '\(layer)' has an unreadable inbound node")
             }
             return reference
         }

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+@testable import Keras
+
+/// Configs given with `--config` against a real weights file: unsupported content must be an
+/// error naming the file, the layer and its class, raised before any weights are needed.
+@Suite struct UnsupportedContentTests {
+    static let weights = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("../shared/models/realworld/fer2013_mini_XCEPTION.102-0.66.hdf5").standardized.path
+
+    func load(config: String) throws -> KerasModel {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("keraslite-config-\(UUID().uuidString).json")
+        try Data(config.utf8).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        return try KerasFile.load(path: Self.weights, configPath: url.path)
+    }
+
+    func sequential(_ layer: String) -> String {
+        #"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "name": "in"}}, "# + layer + "]}}"
+    }
+
+    @Test func lambdaLayerIsReportedNotRun() {
+        let config = sequential(#"{"class_name": "Lambda", "config": {"name": "twice", "function": ["4wEAAAAAAAAAAQAAAAIAAABDAAAAcwgAAAB8AGQBFABTACkCTukCAAAAqQApAdoBeHIBAAAAcgEAAAD6HjxpcHl0aG9uLWlucHV0LTEtZDhhYjEzNjQ0MzQ4PtoIPGxhbWJkYT4BAAAA8wAAAAA=", null, null], "function_type": "lambda"}}"#)
+        do {
+            _ = try load(config: config)
+            Issue.record("a Lambda layer loaded")
+        } catch let error as KerasError {
+            guard case .lambdaLayer(_, let layer, let className) = error else { Issue.record("\(error)"); return }
+            #expect(layer == "twice")
+            #expect(className == "Lambda")
+            #expect(error.description.contains("never runs"))
+        } catch { Issue.record("\(error)") }
+    }
+
+    @Test func unknownLayerIsACustomObject() {
+        let config = sequential(#"{"class_name": "FancyCustomLayer", "config": {"name": "fancy"}}"#)
+        #expect(throws: KerasError.self) { try load(config: config) }
+        do { _ = try load(config: config) } catch {
+            #expect("\(error)".contains("'fancy'"))
+            #expect("\(error)".contains("FancyCustomLayer"))
+        }
+    }
+
+    @Test func keras3RegisteredCustomLayer() {
+        let config = sequential(#"{"module": null, "class_name": "Dense", "registered_name": "MyPackage>Dense", "config": {"name": "mine", "units": 2}}"#)
+        do { _ = try load(config: config); Issue.record("custom layer loaded") } catch let error as KerasError {
+            guard case .customObject(_, let layer, let className) = error else { Issue.record("\(error)"); return }
+            #expect(layer == "mine")
+            #expect(className == "MyPackage>Dense")
+        } catch { Issue.record("\(error)") }
+    }
+
+    @Test func knownButUnsupportedLayer() {
+        let config = sequential(#"{"class_name": "LSTM", "config": {"name": "rnn", "units": 3}}"#)
+        do { _ = try load(config: config); Issue.record("LSTM loaded") } catch let error as KerasError {
+            guard case .unsupportedLayer(_, "rnn", "LSTM") = error else { Issue.record("\(error)"); return }
+        } catch { Issue.record("\(error)") }
+    }
+
+    @Test func customActivationIsNamed() {
+        let config = sequential(#"{"class_name": "Activation", "config": {"name": "act", "activation": "my_activation"}}"#)
+        do { _ = try load(config: config); Issue.record("custom activation loaded") } catch {
+            #expect("\(error)".contains("my_activation"))
+            #expect("\(error)".contains("'act'"))
+        }
+    }
+
+    @Test func malformedConfigs() {
+        for text in [#"{"class_name": "Sequential", "config": {"#, #"{"config": {}}"#, #"{"class_name": "Functional", "config": {"name": "f"}}"#,
+                     #"{"class_name": "Functional", "config": {"name": "f", "layers": [{"class_name": "Dense", "name": "d", "config": {"name": "d", "units": 1}, "inbound_nodes": [[["ghost", 0, 0, {}]]]}], "input_layers": [], "output_layers": [["d", 0, 0]]}}"#] {
+            do { _ = try load(config: text); Issue.record("loaded \(text)") } catch let error as KerasError {
+                guard case .malformedConfig(let file, _) = error else { Issue.record("\(error)"); continue }
+                #expect(file.hasSuffix(".json"))
+            } catch { Issue.record("\(error)") }
+        }
+    }
+
+    @Test func weightsThatDoNotFitAreAnError() {
+        // The config says the first layer is a Dense on 4 features; the file's conv2d_1 has other weights.
+        let config = sequential(#"{"class_name": "Dense", "config": {"name": "conv2d_1", "units": 8}}"#)
+        do { _ = try load(config: config); Issue.record("mismatched weights loaded") } catch let error as KerasError {
+            guard case .weights(_, "conv2d_1", _) = error else { Issue.record("\(error)"); return }
+        } catch { Issue.record("\(error)") }
+    }
+}
