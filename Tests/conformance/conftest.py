@@ -1,0 +1,71 @@
+"""Shared helpers for the conformance suite: run the keraslite binary, load models with the Keras
+that wrote them (Keras 3 or Keras 2 via tf_keras), and list the sample files."""
+import json
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SAMPLES = pathlib.Path(os.environ.get("KERASLITE_SAMPLES", ROOT / "Samples"))
+REALWORLD = (ROOT / ".." / "shared" / "models" / "realworld").resolve()
+BINARY = os.environ.get("KERASLITE_BIN", str(ROOT / ".build" / "debug" / "keraslite"))
+
+
+def keraslite(*args, check=True):
+    """Runs the keraslite binary; returns the CompletedProcess (text mode)."""
+    result = subprocess.run([BINARY, *map(str, args)], capture_output=True, text=True, timeout=120)
+    if check and result.returncode != 0:
+        raise AssertionError(f"keraslite {' '.join(map(str, args))} failed ({result.returncode}): {result.stderr}")
+    return result
+
+
+def keraslite_json(*args):
+    return json.loads(keraslite(*args, "--json").stdout)
+
+
+def model_files():
+    """Every committed model file plus the third-party one, with the --config it needs (if any)."""
+    files = []
+    for path in sorted(SAMPLES.glob("*.h5")) + sorted(SAMPLES.glob("*.keras")):
+        if path.name.endswith(".weights.h5"):
+            config = path.with_name(path.name.replace(".weights.h5", ".json"))
+            files.append((path, config))
+        else:
+            files.append((path, None))
+    files += [(p, None) for p in sorted(REALWORLD.glob("*.hdf5"))]
+    return files
+
+
+def written_by_keras2(path, config):
+    """True when Keras 2 wrote the file (its recorded keras_version starts with 2)."""
+    import h5py
+
+    if path.suffix == ".keras":
+        return False
+    if config is not None:
+        return json.loads(config.read_text()).get("keras_version", "2").startswith("2")
+    with h5py.File(path, "r") as f:
+        version = f.attrs.get("keras_version", b"2")
+        version = version.decode() if isinstance(version, bytes) else str(version)
+    return version.startswith("2")
+
+
+def load_with_keras(path, config):
+    """Loads the model with the Keras major version that wrote it; returns (model, keras module)."""
+    if written_by_keras2(path, config):
+        import tf_keras as keras
+    else:
+        import keras
+    if config is not None:
+        model = keras.models.model_from_json(config.read_text())
+        model.load_weights(str(path))
+    else:
+        model = keras.models.load_model(str(path), compile=False)
+    return model, keras
+
+
+@pytest.fixture(params=model_files(), ids=lambda item: item[0].name)
+def sample(request):
+    return request.param
