@@ -1,3 +1,4 @@
+import Dispatch
 import GraphIR
 import Keras
 
@@ -35,7 +36,7 @@ public struct SparsityReport: Sendable {
         var storedBytes = 0
         func visit(_ layer: KerasLayer) throws {
             for weight in layer.weights {
-                var values = try weight.data.valuesWithoutCaching()
+                let values = try weight.data.valuesWithoutCaching()
                 tensors.append(TensorStatistics(
                     name: weight.name, layer: layer.name, shape: weight.shape, total: values.count,
                     zeros: WeightStatistics.countZeros(values),
@@ -43,9 +44,11 @@ public struct SparsityReport: Sendable {
                 WeightStatistics.accumulateHistogram(values, into: &histogram)
                 storedBytes += weight.data.storedBytes
                 let half = weight.storedType == "float16"
-                SparsityReport.feed(values, half: half, into: asStored)
-                for index in values.indices where abs(values[index]) <= threshold { values[index] = 0 }
-                SparsityReport.feed(values, half: half, into: pruned)
+                var zeroed = values
+                for index in zeroed.indices where abs(zeroed[index]) <= threshold { zeroed[index] = 0 }
+                // The two compressions are independent: one per core.
+                let inputs = [values, zeroed], counters = [asStored, pruned]
+                DispatchQueue.concurrentPerform(iterations: 2) { SparsityReport.feed(inputs[$0], half: half, into: counters[$0]) }
             }
             for sublayer in layer.sublayers { try visit(sublayer) }
         }
