@@ -11,11 +11,9 @@ do {
     } catch let error as KerasError {
         FileHandle.standardError.write(Data("keraslite: \(error)\n".utf8))
         exit(1)
-    } catch let error as CleanExit {
-        Keraslite.exit(withError: error)
     } catch {
-        FileHandle.standardError.write(Data("keraslite: \(error)\n".utf8))
-        exit(1)
+        // Help, --version and ArgumentParser's own errors raised while running.
+        Keraslite.exit(withError: error)
     }
 } catch {
     let code = Keraslite.exitCode(for: error)

@@ -75,6 +75,16 @@ import Testing
         #expect(unknown.stderr.split(separator: "\n").count == 1)
     }
 
+    @Test func helpAndVersionExitZero() throws {
+        let help = try Self.run(["--help"])
+        #expect(help.status == 0)
+        for command in ["inspect", "sparsity", "graph"] { #expect(help.stdout.contains(command)) }
+        let subcommandHelp = try Self.run(["sparsity", "--help"])
+        #expect(subcommandHelp.status == 0)
+        #expect(subcommandHelp.stdout.contains("--threshold"))
+        #expect(try Self.run(["--version"]).status == 0)
+    }
+
     @Test func inspectJSONHasTheDocumentedKeys() throws {
         let result = try Self.run(["inspect", Self.realworld, "--json"])
         #expect(result.status == 0)
