@@ -125,12 +125,27 @@ struct KerasV3WeightStore: WeightStore {
     let root: HDF5Group
 
     func weights(at path: LayerPath) throws -> [StoredWeight] {
-        let group = path.savedNames.map { "layers/\($0)" }.joined(separator: "/") + "/vars"
-        guard root.contains(group) else { return [] }
-        let vars = try root.group(group)
+        guard let vars = try varsGroup(for: path) else { return [] }
         let indices = try vars.childNames().compactMap(Int.init).sorted()
         return try indices.map { index in
             StoredWeight(name: "\(path.names.last!)/\(index)", variable: nil, dataset: try vars.dataset(String(index)))
         }
+    }
+
+    /// The `vars` group of the layer: at its saved path when that group's `name` attribute (which
+    /// Keras 3 writes) agrees with the layer name, else the sibling group whose `name` does.
+    private func varsGroup(for path: LayerPath) throws -> HDF5Group? {
+        let parent = path.savedNames.dropLast().map { "layers/\($0)/" }.joined() + "layers"
+        let expected = parent + "/" + path.savedNames.last! + "/vars"
+        if root.contains(expected) {
+            let group = try root.group(expected)
+            if !group.hasAttribute("name") || (try? group.attribute("name").readString()) == path.names.last! { return group }
+        }
+        guard root.contains(parent) else { return nil }
+        for child in try root.group(parent).childNames() where root.contains("\(parent)/\(child)/vars") {
+            let group = try root.group("\(parent)/\(child)/vars")
+            if (try? group.attribute("name").readString()) == path.names.last! { return group }
+        }
+        return root.contains(expected) ? try root.group(expected) : nil
     }
 }
