@@ -33,12 +33,15 @@ $(VENV)/.installed: requirements-test.txt
 
 venv: $(VENV)/.installed
 
+# Unit and end-to-end tests (Swift Testing); the CLI tests run the debug binary.
 swift-test: deps
-	$(SWIFT) build -c release --product keraslite
+	$(SWIFT) build
 	$(SWIFT) test
 
-conformance: venv build
-	KERASLITE_BIN=$(BIN) TF_CPP_MIN_LOG_LEVEL=3 CUDA_VISIBLE_DEVICES=-1 $(VENV)/bin/python -m pytest -q Tests/conformance
+# keraslite against Keras 2 and 3 themselves (pytest, test-only virtualenv).
+conformance: venv deps
+	$(SWIFT) build
+	KERASLITE_BIN=.build/debug/keraslite TF_CPP_MIN_LOG_LEVEL=3 CUDA_VISIBLE_DEVICES=-1 $(VENV)/bin/python -m pytest -q Tests/conformance
 
 test: swift-test conformance
 
