@@ -37,10 +37,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
+        // Paths of samples and shared third-party models, for every test target.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
-        .testTarget(name: "KerasTests", dependencies: ["Keras", "GraphIR", "HDF5"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Keras"]),
-        .testTarget(name: "CLITests", dependencies: []),
+        .testTarget(name: "KerasTests", dependencies: ["Keras", "GraphIR", "HDF5", "TestSupport"],
+                    exclude: ["Golden"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Keras", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )

@@ -1,11 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// End-to-end: runs the built `keraslite` binary and checks stdout, stderr and exit status.
 @Suite struct CLITests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = Fixtures.root
     static let binary = ProcessInfo.processInfo.environment["KERASLITE_BIN"] ?? root.appendingPathComponent(".build/debug/keraslite").path
-    static let realworld = root.appendingPathComponent("../shared/models/realworld/fer2013_mini_XCEPTION.102-0.66.hdf5").standardized.path
+    static let realworld = Fixtures.realworld
 
     struct Result { var status: Int32; var stdout: String; var stderr: String }
 

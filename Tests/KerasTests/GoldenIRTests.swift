@@ -1,12 +1,13 @@
 import Foundation
 import GraphIR
+import TestSupport
 import Testing
 @testable import Keras
 
 /// The printed IR of each sample against a reviewed golden file in Tests/KerasTests/Golden.
 /// After an intended change: KERASLITE_UPDATE_GOLDEN=1 swift test --filter GoldenIRTests, then review the diff.
 @Suite struct GoldenIRTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = Fixtures.root
     static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
 
     static let cases: [(file: String, config: String?)] = [
@@ -16,12 +17,13 @@ import Testing
         ("Samples/multi_io_k2.h5", nil), ("Samples/multi_io_k3.h5", nil), ("Samples/multi_io_k3.keras", nil),
         ("Samples/seed_mobilenetv2_k2.h5", nil), ("Samples/seed_mobilenetv2_k3.h5", nil), ("Samples/seed_mobilenetv2_k3.keras", nil),
         ("Samples/small_resnet_k2.h5", nil), ("Samples/small_resnet_k3.keras", nil), ("Samples/small_vgg_k3.h5", nil),
-        ("../shared/models/realworld/fer2013_mini_XCEPTION.102-0.66.hdf5", nil),
+        (Fixtures.realworld, nil),
     ]
 
     @Test(arguments: cases.map(\.file)) func printedIRMatchesGolden(file: String) throws {
         let config = Self.cases.first { $0.file == file }?.config.map { Self.root.appendingPathComponent($0).path }
-        let model = try KerasFile.load(path: Self.root.appendingPathComponent(file).standardized.path, configPath: config)
+        let path = file.hasPrefix("/") ? file : Self.root.appendingPathComponent(file).path
+        let model = try KerasFile.load(path: path, configPath: config)
         #expect(model.graph.verify().isEmpty)
         let printed = model.graph.printed()
         let goldenFile = Self.golden.appendingPathComponent(URL(fileURLWithPath: file).lastPathComponent + ".ir")

@@ -1,12 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Keras
 
 /// Configs given with `--config` against a real weights file: unsupported content must be an
 /// error naming the file, the layer and its class, raised before any weights are needed.
 @Suite struct UnsupportedContentTests {
-    static let weights = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("../shared/models/realworld/fer2013_mini_XCEPTION.102-0.66.hdf5").standardized.path
+    static let weights = Fixtures.realworld
 
     func load(config: String) throws -> KerasModel {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("keraslite-config-\(UUID().uuidString).json")

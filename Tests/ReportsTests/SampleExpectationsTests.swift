@@ -1,13 +1,14 @@
 import Foundation
 import GraphIR
 import Keras
+import TestSupport
 import Testing
 @testable import Reports
 
 /// Every committed sample (and the third-party Keras 2.0.5 file) against Samples/expected.json,
 /// which scripts/make_samples.py filled with what Keras and numpy say — never with keraslite output.
 @Suite struct SampleExpectationsTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = Fixtures.root
     static let samples = root.appendingPathComponent("Samples")
 
     static let expected: [String: JSON] = {
@@ -19,7 +20,7 @@ import Testing
 
     static func path(for key: String) -> String {
         key.hasPrefix("realworld/")
-            ? root.appendingPathComponent("../shared/models/" + key).standardized.path
+            ? Fixtures.shared(key)
             : samples.appendingPathComponent(key).path
     }
 

@@ -11,7 +11,17 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SAMPLES = pathlib.Path(os.environ.get("KERASLITE_SAMPLES", ROOT / "Samples"))
-REALWORLD = (ROOT / ".." / "shared" / "models" / "realworld").resolve()
+def _shared_models():
+    """The read-only third-party models: $KERASLITE_SHARED_MODELS, ../shared/models beside the
+    checkout, or /work/shared/models."""
+    candidates = [os.environ.get("KERASLITE_SHARED_MODELS"), ROOT / ".." / "shared" / "models", "/work/shared/models"]
+    for candidate in candidates:
+        if candidate and pathlib.Path(candidate).is_dir():
+            return pathlib.Path(candidate).resolve()
+    raise RuntimeError("cannot find the shared models folder; set KERASLITE_SHARED_MODELS")
+
+
+REALWORLD = _shared_models() / "realworld
 BINARY = os.environ.get("KERASLITE_BIN", str(ROOT / ".build" / "debug" / "keraslite"))
 
 
