@@ -21,7 +21,7 @@ def _shared_models():
     raise RuntimeError("cannot find the shared models folder; set KERASLITE_SHARED_MODELS")
 
 
-REALWORLD = _shared_models() / "realworld
+REALWORLD = _shared_models() / "realworld"
 BINARY = os.environ.get("KERASLITE_BIN", str(ROOT / ".build" / "debug" / "keraslite"))
 
 
