@@ -328,6 +328,24 @@ def quiet():
         pass
 
 
+def record_sample(K, expected, load, stem, name, x, ref, extra=None, loaded=None):
+    """Checks a saved sample (size limit; reloaded, it predicts `ref` on `x`) and records what Keras
+    says about it in `expected`. Returns the reloaded model."""
+    check_size(SAMPLES / name)
+    loaded = loaded or load(SAMPLES / name)
+    got = loaded.predict(x, verbose=0)
+    if isinstance(ref, dict):
+        for i, k in enumerate(ref):
+            np.testing.assert_allclose(np.asarray(got[i]), ref[k], rtol=1e-4, atol=1e-5)
+    else:
+        np.testing.assert_allclose(np.asarray(got), ref, rtol=1e-4, atol=1e-5)
+    expected[name] = describe(K, loaded, SAMPLES / name)
+    expected[name]["io_files"] = stem
+    if extra:
+        expected[name].update(extra)
+    return loaded
+
+
 def run_keras3(expected):
     import keras as K
 
@@ -337,20 +355,9 @@ def run_keras3(expected):
     load = lambda p: K.models.load_model(str(p), compile=False)  # noqa: E731
 
     def record(model, stem, files, x, y=None, extra=None):
+        ref = y if y is not None else predict(model, x)
         for name in files:
-            check_size(SAMPLES / name)
-            loaded = load(SAMPLES / name)
-            got = loaded.predict(x, verbose=0)
-            ref = y if y is not None else predict(model, x)
-            if isinstance(ref, dict):
-                for i, k in enumerate(ref):
-                    np.testing.assert_allclose(np.asarray(got[i]), ref[k], rtol=1e-4, atol=1e-5)
-            else:
-                np.testing.assert_allclose(np.asarray(got), ref, rtol=1e-4, atol=1e-5)
-            expected[name] = describe(K, loaded, SAMPLES / name)
-            expected[name]["io_files"] = stem
-            if extra:
-                expected[name].update(extra)
+            record_sample(K, expected, load, stem, name, x, ref, extra)
 
     # 1. seed MobileNetV2, base inlined in one Functional model
     seed_all(K)
@@ -507,19 +514,7 @@ def run_keras2(expected):
     load = lambda p: K.models.load_model(str(p), compile=False)  # noqa: E731
 
     def record(stem, name, x, ref, extra=None, loaded=None):
-        check_size(SAMPLES / name)
-        loaded = loaded or load(SAMPLES / name)
-        got = loaded.predict(x, verbose=0)
-        if isinstance(ref, dict):
-            for i, k in enumerate(ref):
-                np.testing.assert_allclose(np.asarray(got[i]), ref[k], rtol=1e-4, atol=1e-5)
-        else:
-            np.testing.assert_allclose(np.asarray(got), ref, rtol=1e-4, atol=1e-5)
-        expected[name] = describe(K, loaded, SAMPLES / name)
-        expected[name]["io_files"] = stem
-        if extra:
-            expected[name].update(extra)
-        return loaded
+        return record_sample(K, expected, load, stem, name, x, ref, extra, loaded)
 
     # 1. seed MobileNetV2
     seed_all(K)

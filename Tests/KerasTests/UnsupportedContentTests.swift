@@ -82,4 +82,22 @@ import Testing
             guard case .weights(_, "conv2d_1", _) = error else { Issue.record("\(error)"); return }
         } catch { Issue.record("\(error)") }
     }
+
+    /// Keras ≤ 2.2.2 wrote a Sequential config as the bare list of layers, the input shape on the
+    /// first layer; the weights are found by layer name in the 2.0.5 file.
+    @Test func keras2BareListSequential() throws {
+        let config = #"""
+        {"class_name": "Sequential", "keras_version": "2.1.6", "config": [
+          {"class_name": "Conv2D", "config": {"name": "conv2d_1", "batch_input_shape": [null, 64, 64, 1], "filters": 8,
+            "kernel_size": [3, 3], "strides": [1, 1], "padding": "valid", "use_bias": false, "activation": "linear"}},
+          {"class_name": "BatchNormalization", "config": {"name": "batch_normalization_1", "axis": -1, "epsilon": 0.001}},
+          {"class_name": "Activation", "config": {"name": "activation_1", "activation": "hard_sigmoid"}}]}
+        """#
+        let model = try load(config: config)
+        #expect(model.params == 72 + 32)
+        #expect(model.graph.inputs.map(\.name) == ["conv2d_1_input"])
+        #expect(model.graph.outputs.map(\.shape) == [[nil, 62, 62, 8]])
+        // Written by Keras 2: hard_sigmoid keeps Keras 2's meaning.
+        #expect(model.graph.ops.last?.attributes["function"] == .string("hard_sigmoid_keras2"))
+    }
 }
