@@ -23,6 +23,8 @@ let package = Package(
 
         // Container reader: knows HDF5, nothing of Keras.
         .target(name: "HDF5", dependencies: ["CHDF5"]),
+        // FlatBuffers builder and verifying reader: no schema knowledge.
+        .target(name: "FlatBuffers"),
         // The graph IR: tensors, ops, shape inference, verifier, printer.
         .target(name: "GraphIR"),
         // Keras frontend: HDF5 / zip container -> Keras model description -> graph IR.
@@ -41,6 +43,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
+        .testTarget(name: "FlatBuffersTests", dependencies: ["FlatBuffers"]),
         .testTarget(name: "KerasTests", dependencies: ["Keras", "GraphIR", "HDF5", "TestSupport"],
                     exclude: ["Golden"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Keras", "TestSupport"]),

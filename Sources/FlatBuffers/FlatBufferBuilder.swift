@@ -1,0 +1,255 @@
+/// Builds a FlatBuffer back to front, as google/flatbuffers does: children before parents, every
+/// scalar aligned to its size, vectors as a length followed by elements, strings zero-terminated,
+/// tables with de-duplicated vtables and default-valued fields left out.
+///
+/// An `Offset` is "bytes written so far" when the object was finished, so it stays valid as the
+/// buffer grows. Knows nothing of any schema.
+public struct FlatBufferBuilder {
+    /// A finished object's position, counted from the end of the buffer.
+    public struct Offset: Hashable, Sendable {
+        public let value: Int
+    }
+
+    /// Storage grows toward lower indices: the data lives in `storage[head...]`.
+    private var storage: [UInt8]
+    private var head: Int
+    private var minimumAlignment = 1
+    private var tableStart: Int?
+    /// (field id, offset where the field was written) for the table being built.
+    private var fields: [(id: Int, offset: Int)] = []
+    /// Offsets of vtables already written, for de-duplication.
+    private var vtables: [Int] = []
+    /// Largest buffer this builder will make: FlatBuffers use 32-bit offsets.
+    public static let maximumSize = Int(Int32.max)
+
+    public init(initialCapacity: Int = 1024) {
+        storage = [UInt8](repeating: 0, count: max(initialCapacity, 16))
+        head = storage.count
+    }
+
+    /// Bytes written so far.
+    public var size: Int { storage.count - head }
+
+    // MARK: raw writing
+
+    private mutating func ensureSpace(_ count: Int) throws {
+        guard size + count <= Self.maximumSize else { throw FlatBufferError.tooLarge(size + count) }
+        if head >= count { return }
+        var capacity = storage.count
+        while capacity - size < count + 8 { capacity *= 2 }
+        var grown = [UInt8](repeating: 0, count: capacity)
+        let used = size
+        grown.withUnsafeMutableBytes { destination in
+            storage.withUnsafeBytes { source in
+                UnsafeMutableRawBufferPointer(rebasing: destination[(capacity - used)...])
+                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: source[head...]))
+            }
+        }
+        storage = grown
+        head = capacity - used
+    }
+
+    private mutating func pad(_ count: Int) throws {
+        try ensureSpace(count)
+        for _ in 0..<count {
+            head -= 1
+            storage[head] = 0
+        }
+    }
+
+    /// Pads so that after writing `additional` more bytes, the position is a multiple of `alignment`.
+    public mutating func prepare(alignment: Int, additional: Int) throws {
+        minimumAlignment = max(minimumAlignment, alignment)
+        let padding = (alignment - ((size + additional) % alignment)) % alignment
+        try pad(padding)
+    }
+
+    private mutating func putRaw<T: FixedWidthInteger>(_ value: T) throws {
+        let width = MemoryLayout<T>.size
+        try ensureSpace(width)
+        head -= width
+        var little = value.littleEndian
+        withUnsafeBytes(of: &little) { bytes in
+            for index in 0..<width { storage[head + index] = bytes[index] }
+        }
+    }
+
+    /// Writes an aligned little-endian scalar.
+    public mutating func push<T: FixedWidthInteger>(_ value: T) throws {
+        try prepare(alignment: MemoryLayout<T>.size, additional: 0)
+        try putRaw(value)
+    }
+
+    /// Writes an offset to an object finished earlier, relative to where it is written.
+    public mutating func push(_ offset: Offset) throws {
+        try prepare(alignment: 4, additional: 0)
+        guard offset.value <= size else { throw FlatBufferError.invalidOffset(offset.value) }
+        try putRaw(UInt32(size + 4 - offset.value))
+    }
+
+    // MARK: strings and vectors
+
+    /// A zero-terminated UTF-8 string.
+    public mutating func createString(_ string: String) throws -> Offset {
+        let bytes = Array(string.utf8)
+        try prepare(alignment: 4, additional: bytes.count + 1)
+        try pad(1)
+        try writeBytes(bytes)
+        try putRaw(UInt32(bytes.count))
+        return Offset(value: size)
+    }
+
+    private mutating func writeBytes(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try writeBytes($0) }
+    }
+
+    private mutating func writeBytes(_ bytes: UnsafeRawBufferPointer) throws {
+        try ensureSpace(bytes.count)
+        head -= bytes.count
+        let start = head
+        storage.withUnsafeMutableBytes { destination in
+            UnsafeMutableRawBufferPointer(rebasing: destination[start..<(start + bytes.count)]).copyMemory(from: bytes)
+        }
+    }
+
+    /// A vector of bytes whose first element is aligned to `alignment` (16 for TFLite buffers).
+    public mutating func createByteVector(_ bytes: [UInt8], alignment: Int = 1) throws -> Offset {
+        try bytes.withUnsafeBytes { try createByteVector($0, alignment: alignment) }
+    }
+
+    /// A vector of raw bytes (e.g. a Float array's memory) aligned to `alignment`.
+    public mutating func createByteVector(_ bytes: UnsafeRawBufferPointer, alignment: Int = 1) throws -> Offset {
+        try prepare(alignment: max(alignment, 4), additional: bytes.count)
+        try writeBytes(bytes)
+        try putRaw(UInt32(bytes.count))
+        return Offset(value: size)
+    }
+
+    /// A vector of scalars.
+    public mutating func createVector<T: FixedWidthInteger>(_ values: [T]) throws -> Offset {
+        let width = MemoryLayout<T>.size
+        try prepare(alignment: max(width, 4), additional: values.count * width)
+        for value in values.reversed() { try putRaw(value) }
+        try putRaw(UInt32(values.count))
+        return Offset(value: size)
+    }
+
+    /// A vector of Float32 scalars.
+    public mutating func createVector(_ values: [Float]) throws -> Offset {
+        try createVector(values.map(\.bitPattern))
+    }
+
+    /// A vector of offsets to tables or strings.
+    public mutating func createVector(_ offsets: [Offset]) throws -> Offset {
+        try prepare(alignment: 4, additional: offsets.count * 4)
+        for offset in offsets.reversed() { try push(offset) }
+        try putRaw(UInt32(offsets.count))
+        return Offset(value: size)
+    }
+
+    // MARK: tables
+
+    /// Starts a table; add fields, then call `endTable()`.
+    public mutating func startTable() {
+        precondition(tableStart == nil, "tables cannot nest: finish children first")
+        tableStart = size
+        fields = []
+    }
+
+    /// Adds a scalar field unless it equals the schema default.
+    public mutating func add<T: FixedWidthInteger>(_ id: Int, _ value: T, default defaultValue: T) throws {
+        guard value != defaultValue else { return }
+        try push(value)
+        fields.append((id, size))
+    }
+
+    public mutating func add(_ id: Int, _ value: Bool, default defaultValue: Bool) throws {
+        try add(id, UInt8(value ? 1 : 0), default: defaultValue ? 1 : 0)
+    }
+
+    public mutating func add(_ id: Int, _ value: Float, default defaultValue: Float) throws {
+        guard value != defaultValue else { return }
+        try push(value.bitPattern)
+        fields.append((id, size))
+    }
+
+    /// Adds an offset field (string, vector or table).
+    public mutating func add(_ id: Int, _ offset: Offset?) throws {
+        guard let offset else { return }
+        try push(offset)
+        fields.append((id, size))
+    }
+
+    /// Finishes the table: writes its vtable (or reuses an identical one) and returns its offset.
+    public mutating func endTable() throws -> Offset {
+        guard let start = tableStart else { preconditionFailure("endTable without startTable") }
+        try push(Int32(0))  // soffset to the vtable, patched below
+        let object = size
+        let slots = (fields.map(\.id).max() ?? -1) + 1
+        var vtable = [UInt16](repeating: 0, count: slots + 2)
+        vtable[0] = UInt16((slots + 2) * 2)
+        vtable[1] = UInt16(object - start)
+        for field in fields { vtable[field.id + 2] = UInt16(object - field.offset) }
+
+        var vtableOffset: Int?
+        for existing in vtables where matches(vtable, at: existing) {
+            vtableOffset = existing
+            break
+        }
+        if vtableOffset == nil {
+            for entry in vtable.reversed() { try putRaw(entry) }
+            vtableOffset = size
+            vtables.append(size)
+        }
+        let position = storage.count - object
+        var soffset = Int32(vtableOffset! - object).littleEndian
+        withUnsafeBytes(of: &soffset) { bytes in
+            for index in 0..<4 { storage[position + index] = bytes[index] }
+        }
+        tableStart = nil
+        fields = []
+        return Offset(value: object)
+    }
+
+    private func matches(_ vtable: [UInt16], at offset: Int) -> Bool {
+        let position = storage.count - offset
+        let length = Int(UInt16(storage[position]) | UInt16(storage[position + 1]) << 8)
+        guard length == vtable.count * 2 else { return false }
+        for (index, entry) in vtable.enumerated() {
+            let low = storage[position + 2 * index], high = storage[position + 2 * index + 1]
+            if UInt16(low) | UInt16(high) << 8 != entry { return false }
+        }
+        return true
+    }
+
+    /// Finishes the buffer with `root` and an optional 4-character file identifier; returns the bytes.
+    public mutating func finish(root: Offset, fileIdentifier: String? = nil) throws -> [UInt8] {
+        let identifier = fileIdentifier.map { Array($0.utf8) }
+        if let identifier { precondition(identifier.count == 4, "file identifiers have 4 bytes") }
+        try prepare(alignment: minimumAlignment, additional: 4 + (identifier == nil ? 0 : 4))
+        if let identifier { try writeBytes(identifier) }
+        try push(root)
+        return Array(storage[head...])
+    }
+}
+
+/// Errors of building or reading FlatBuffers.
+public enum FlatBufferError: Error, CustomStringConvertible, Equatable, Sendable {
+    case tooLarge(Int)
+    case invalidOffset(Int)
+    case outOfBounds(what: String, offset: Int, size: Int)
+    case wrongIdentifier(expected: String, found: String)
+    case tooDeep
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .tooLarge(let size): return "the FlatBuffer would be \(size) bytes, over the 2 GB limit of 32-bit offsets"
+        case .invalidOffset(let offset): return "offset \(offset) points past the data written so far"
+        case .outOfBounds(let what, let offset, let size): return "\(what) at byte \(offset) lies outside the \(size)-byte buffer"
+        case .wrongIdentifier(let expected, let found): return "file identifier is '\(found)', expected '\(expected)'"
+        case .tooDeep: return "tables nest too deeply (a cycle?)"
+        case .invalid(let message): return message
+        }
+    }
+}
