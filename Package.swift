@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "Keras", dependencies: [
             "HDF5", "GraphIR", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
+        // Graph → graph passes (one per file, stable kebab-case ids) and pipelines.
+        .target(name: "Passes", dependencies: ["GraphIR"]),
         // Reports over the IR: inspect, sparsity.
         .target(name: "Reports", dependencies: ["Keras", "GraphIR", "CKerasliteZlib"]),
         // The thin command-line front.
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
         .testTarget(name: "FlatBuffersTests", dependencies: ["FlatBuffers"]),
+        .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR"]),
         .testTarget(name: "KerasTests", dependencies: ["Keras", "GraphIR", "HDF5", "TestSupport"],
                     exclude: ["Golden"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Keras", "TestSupport"]),

@@ -1,0 +1,84 @@
+import GraphIR
+
+/// `fold-batchnorm`: folds an inference BatchNormalization into the convolution or dense layer
+/// that feeds it, when nothing else reads that layer's output.
+///
+///     %conv = conv2d(x, k, b) : f32[?,8,8,4]
+///     %bn = batch_norm(conv, gamma, beta, mean, var) {epsilon=0.001} : f32[?,8,8,4]
+///   →
+///     %bn = conv2d(x, k', b') : f32[?,8,8,4]
+///
+/// with s = gamma / sqrt(var + epsilon) per output channel, k' = k·s along the output-channel
+/// axis and b' = (b − mean)·s + beta (b = 0 when the layer had no bias). Weights are computed in
+/// Double and stored as Float. A BatchNormalization that cannot be folded stays for the backend,
+/// which lowers it to a multiply and an add.
+public struct FoldBatchNorm: GraphPass {
+    public static let id = "fold-batchnorm"
+    public init() {}
+
+    static let foldable: Set<OpKind> = [.conv1d, .conv2d, .depthwiseConv2d, .transposeConv2d, .fullyConnected]
+
+    public func run(on graph: Graph) throws -> Bool {
+        var changed = false
+        for bn in graph.ops where bn.kind == .batchNorm {
+            let x = bn.inputs[0]
+            guard let producer = graph.producer(of: x), Self.foldable.contains(producer.kind),
+                  producer.attributes["fused_activation"] == nil,
+                  graph.consumers(of: x).count == 1, !graph.isGraphOutput(x),
+                  producer.inputs[1].isConstant, producer.inputs.count < 3 || producer.inputs[2].isConstant
+            else { continue }
+            let (scale, shift) = try Self.scaleAndShift(bn)
+            let kernel = producer.inputs[1]
+            let channels = scale.count
+            var weights = try kernel.constant!.values()
+            // Index of the output channel of each kernel element, by layout.
+            let channelOf: (Int) -> Int
+            switch producer.kind {
+            case .transposeConv2d:  // H×W×O×I
+                let inputChannels = kernel.shape[3] ?? 1
+                channelOf = { ($0 / inputChannels) % channels }
+            default:  // output channels last: HWIO, WIO, I×O, and depthwise H×W×(C·M)
+                channelOf = { $0 % channels }
+            }
+            guard weights.count % channels == 0 else { continue }
+            for index in weights.indices { weights[index] = Float(Double(weights[index]) * scale[channelOf(index)]) }
+            let bias = producer.inputs.count > 2 ? try producer.inputs[2].constant!.values() : Array(repeating: 0, count: channels)
+            let folded = (0..<channels).map { Float(Double(bias[$0]) * scale[$0] + shift[$0]) }
+
+            let newKernel = Tensor(name: kernel.name, shape: kernel.shape, dtype: .float32, constant: ConstantData(values: weights))
+            let biasName = producer.inputs.count > 2 ? producer.inputs[2].name : producer.name + "/bias"
+            let newBias = Tensor(name: biasName, shape: [channels], dtype: .float32, constant: ConstantData(values: folded))
+            producer.inputs = [producer.inputs[0], newKernel, newBias]
+            producer.outputs = [bn.outputs[0]]
+            producer.name = bn.name
+            graph.ops.removeAll { $0 === bn }
+            changed = true
+        }
+        return changed
+    }
+
+    /// Per-channel (s, beta − mean·s) of an inference batch norm, in Double.
+    static func scaleAndShift(_ bn: Op) throws -> (scale: [Double], shift: [Double]) {
+        let hasScale = bn.attributes["scale"] != .bool(false)
+        let hasCenter = bn.attributes["center"] != .bool(false)
+        guard case .float(let epsilon)? = bn.attributes["epsilon"] else {
+            throw GraphError.missingAttribute(op: bn.name, attribute: "epsilon")
+        }
+        var next = 1
+        func take() throws -> [Float] {
+            defer { next += 1 }
+            return try bn.inputs[next].constant?.values() ?? []
+        }
+        let gamma = hasScale ? try take() : nil
+        let beta = hasCenter ? try take() : nil
+        let mean = try take(), variance = try take()
+        let channels = mean.count
+        var scale = [Double](repeating: 0, count: channels), shift = [Double](repeating: 0, count: channels)
+        for channel in 0..<channels {
+            let s = Double(gamma?[channel] ?? 1) / (Double(variance[channel]) + Double(epsilon)).squareRoot()
+            scale[channel] = s
+            shift[channel] = Double(beta?[channel] ?? 0) - Double(mean[channel]) * s
+        }
+        return (scale, shift)
+    }
+}
