@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "keraslite", targets: ["keraslite"]),
-        .library(name: "KerasLite", targets: ["HDF5", "GraphIR", "Keras", "Reports"]),
+        .library(name: "KerasLite", targets: ["HDF5", "FlatBuffers", "GraphIR", "Passes", "Keras", "TFLite", "Reports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -33,11 +33,13 @@ let package = Package(
         ]),
         // Graph → graph passes (one per file, stable kebab-case ids) and pipelines.
         .target(name: "Passes", dependencies: ["GraphIR"]),
+        // TFLite backend: schema constants, lowering table, writer.
+        .target(name: "TFLite", dependencies: ["FlatBuffers", "GraphIR", "Passes"]),
         // Reports over the IR: inspect, sparsity.
         .target(name: "Reports", dependencies: ["Keras", "GraphIR", "CKerasliteZlib"]),
         // The thin command-line front.
         .executableTarget(name: "keraslite", dependencies: [
-            "Keras", "Reports", "GraphIR",
+            "Keras", "Reports", "GraphIR", "TFLite",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

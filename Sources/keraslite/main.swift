@@ -8,12 +8,13 @@ do {
     var command = try Keraslite.parseAsRoot()
     do {
         try command.run()
-    } catch let error as KerasError {
-        FileHandle.standardError.write(Data("keraslite: \(error)\n".utf8))
-        exit(1)
-    } catch {
+    } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
         // Help, --version and ArgumentParser's own errors raised while running.
         Keraslite.exit(withError: error)
+    } catch {
+        // keraslite's own errors (KerasError, ConversionError, GraphError, write errors) name the file.
+        FileHandle.standardError.write(Data("keraslite: \(error)\n".utf8))
+        exit(1)
     }
 } catch {
     let code = Keraslite.exitCode(for: error)

@@ -1,0 +1,115 @@
+import FlatBuffers
+import GraphIR
+
+/// State while lowering one graph into a `TFLiteModel`: the IR tensor → TFLite tensor map and
+/// helpers that add tensors, constants and operators. Lowering functions (see `LoweringTable`)
+/// only talk to this.
+final class LoweringContext {
+    let model = TFLiteModel()
+    let graph: Graph
+    private var tensorIndex: [ObjectIdentifier: Int32] = [:]
+    private var usedNames = Set<String>()
+    private(set) var opsUsed: [BuiltinOperator] = []
+
+    init(graph: Graph) {
+        self.graph = graph
+    }
+
+    private func uniqueName(_ base: String) -> String {
+        var name = base, index = 1
+        while usedNames.contains(name) { name = "\(base)_\(index)"; index += 1 }
+        usedNames.insert(name)
+        return name
+    }
+
+    static func tfliteShape(_ shape: Shape) -> (shape: [Int32], signature: [Int32]?) {
+        let fixed = shape.map { Int32($0 ?? 1) }
+        return shape.contains(where: { $0 == nil }) ? (fixed, shape.map { Int32($0 ?? -1) }) : (fixed, nil)
+    }
+
+    /// A new activation tensor (no buffer).
+    func tensor(_ name: String, shape: Shape, type: TensorType = .FLOAT32) -> Int32 {
+        let (fixed, signature) = Self.tfliteShape(shape)
+        model.tensors.append(.init(name: uniqueName(name), shape: fixed, shapeSignature: signature, type: type, buffer: 0))
+        return Int32(model.tensors.count - 1)
+    }
+
+    /// A constant tensor whose bytes are produced when the file is written.
+    func constant(_ name: String, shape: [Int], type: TensorType, byteCount: Int, bytes: @escaping () throws -> [UInt8]) -> Int32 {
+        model.buffers.append(.init(byteCount: byteCount, bytes: bytes))
+        model.tensors.append(.init(name: uniqueName(name), shape: shape.map(Int32.init), shapeSignature: nil, type: type,
+                                   buffer: UInt32(model.buffers.count - 1)))
+        return Int32(model.tensors.count - 1)
+    }
+
+    func constantFloats(_ name: String, shape: [Int], _ values: @escaping () throws -> [Float]) -> Int32 {
+        constant(name, shape: shape, type: .FLOAT32, byteCount: shape.reduce(1, *) * 4) {
+            let floats = try values()
+            return floats.withUnsafeBytes { Array($0) }
+        }
+    }
+
+    func constantFloats(_ name: String, _ values: [Float], shape: [Int]? = nil) -> Int32 {
+        constantFloats(name, shape: shape ?? [values.count]) { values }
+    }
+
+    func constantInt32(_ name: String, _ values: [Int32], shape: [Int]? = nil) -> Int32 {
+        constant(name, shape: shape ?? [values.count], type: .INT32, byteCount: values.count * 4) {
+            values.withUnsafeBytes { Array($0) }
+        }
+    }
+
+    /// The TFLite tensor of an IR tensor: graph inputs and op outputs are created on first use,
+    /// IR constants are written as they are (ops whose weights need a new layout use `constantFloats`).
+    func tensor(for ir: Tensor) -> Int32 {
+        if let index = tensorIndex[ObjectIdentifier(ir)] { return index }
+        let index: Int32
+        if let data = ir.constant {
+            let shape = ir.shape.map { $0 ?? 1 }
+            index = constantFloats(ir.name, shape: shape) { try data.values() }
+        } else {
+            index = tensor(ir.name, shape: ir.shape)
+        }
+        tensorIndex[ObjectIdentifier(ir)] = index
+        return index
+    }
+
+    /// Appends an operator.
+    func emit(_ code: BuiltinOperator, _ inputs: [Int32], _ outputs: [Int32], version: Int32 = 1,
+              options: BuiltinOptions = .NONE,
+              _ build: ((inout FlatBufferBuilder) throws -> FlatBufferBuilder.Offset)? = nil) {
+        opsUsed.append(code)
+        model.operators.append(.init(opcodeIndex: model.opcodeIndex(code, version: version), inputs: inputs, outputs: outputs,
+                                     optionsType: options, options: build))
+    }
+
+    /// Appends an operator writing a new intermediate tensor and returns that tensor.
+    func emitTemporary(_ code: BuiltinOperator, _ inputs: [Int32], name: String, shape: Shape,
+                       options: BuiltinOptions = .NONE,
+                       _ build: ((inout FlatBufferBuilder) throws -> FlatBufferBuilder.Offset)? = nil) -> Int32 {
+        let output = tensor(name, shape: shape)
+        emit(code, inputs, [output], options: options, build)
+        return output
+    }
+}
+
+/// Options tables, written with the schema's field ids.
+enum Options {
+    static func table(_ fields: @escaping (inout FlatBufferBuilder) throws -> Void) -> (inout FlatBufferBuilder) throws -> FlatBufferBuilder.Offset {
+        { builder in
+            builder.startTable()
+            try fields(&builder)
+            return try builder.endTable()
+        }
+    }
+
+    static func padding(_ value: String) -> Padding { value == "same" ? .SAME : .VALID }
+
+    static func activation(_ op: Op) -> ActivationFunctionType {
+        switch op.attributes["fused_activation"] {
+        case .string("relu")?: return .RELU
+        case .string("relu6")?: return .RELU6
+        default: return .NONE
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import GraphIR
+import Passes
+
+/// Graph IR → `.tflite` bytes: fixes the batch size, runs the standard passes, lowers every op
+/// through `LoweringTable`, and serializes with keraslite's own FlatBuffer builder.
+public enum TFLiteConverter {
+    public struct Options: Sendable {
+        /// The batch size written into the model; nil keeps it dynamic (-1 in shape_signature).
+        public var batch: Int?
+        /// Pass ids run before lowering.
+        public var pipeline: [String]
+
+        public init(batch: Int? = 1, pipeline: [String] = PassRegistry.standardPipeline) {
+            self.batch = batch
+            self.pipeline = pipeline
+        }
+    }
+
+    public struct Result: Sendable {
+        public var bytes: [UInt8]
+        /// Builtin operator name → count, e.g. "CONV_2D": 35.
+        public var operatorCounts: [String: Int]
+        public var operatorCount: Int
+        public var tensorCount: Int
+        public var minRuntimeVersion: String
+    }
+
+    /// Converts `graph` (modified in place by the passes).
+    public static func convert(_ graph: Graph, options: Options = Options()) throws -> Result {
+        try graph.setBatch(options.batch)
+        try PassRegistry.run(options.pipeline, on: graph)
+        let context = LoweringContext(graph: graph)
+        let model = context.model
+        model.inputs = graph.inputs.map(context.tensor(for:))
+        for op in graph.ops { try LoweringTable.lower(op, in: context) }
+        model.outputs = graph.outputs.map(context.tensor(for:))
+        model.signatureInputs = zip(graph.inputs, model.inputs).map { ($0.name, $1) }
+        model.signatureOutputs = zip(graph.outputs, model.outputs).map { ($0.name, $1) }
+        model.description = "keraslite" + (graph.metadata["keras_version"].map { " from Keras \($0)" } ?? "")
+        model.minRuntimeVersion = RuntimeVersions.minimum(for: context.opsUsed)
+        let bytes = try model.serialize()
+        var counts: [String: Int] = [:]
+        for code in context.opsUsed { counts["\(code)", default: 0] += 1 }
+        return Result(bytes: bytes, operatorCounts: counts, operatorCount: model.operators.count,
+                      tensorCount: model.tensors.count, minRuntimeVersion: model.minRuntimeVersion)
+    }
+}
+
+/// The oldest TensorFlow Lite runtime that has each builtin keraslite emits (version 1 of the op,
+/// from TensorFlow's release notes and op_version.cc); the model's min_runtime_version is the newest.
+enum RuntimeVersions {
+    static let table: [BuiltinOperator: String] = [
+        .LEAKY_RELU: "1.14.0", .HARD_SWISH: "1.15.0", .SELECT_V2: "2.2.0", .GELU: "2.9.0", .ELU: "1.14.0",
+        .REDUCE_MAX: "1.11.0", .RSQRT: "1.10.0", .LOG_SOFTMAX: "1.5.0", .TRANSPOSE_CONV: "1.9.0", .TILE: "1.10.0",
+        .PRELU: "1.9.0", .MINIMUM: "1.9.0", .MAXIMUM: "1.9.0", .GREATER: "1.14.0", .ABS: "1.14.0", .NEG: "1.9.0",
+        .RESIZE_NEAREST_NEIGHBOR: "1.13.0", .SLICE: "1.14.0",
+    ]
+
+    static func minimum(for operators: [BuiltinOperator]) -> String {
+        var newest = [1, 5, 0]
+        for op in operators {
+            guard let version = table[op]?.split(separator: ".").compactMap({ Int($0) }) else { continue }
+            if version.lexicographicallyPrecedes(newest) == false { newest = version }
+        }
+        return newest.map(String.init).joined(separator: ".")
+    }
+}

@@ -1,0 +1,172 @@
+import FlatBuffers
+
+/// A TFLite model being assembled: one subgraph's tensors and operators, the buffers holding
+/// constants, operator codes, and the signature. Serialized by `serialize()`.
+final class TFLiteModel {
+    struct TensorEntry {
+        var name: String
+        var shape: [Int32]
+        /// Present when a dimension is dynamic (-1 there).
+        var shapeSignature: [Int32]?
+        var type: TensorType
+        var buffer: UInt32
+    }
+
+    struct OperatorEntry {
+        var opcodeIndex: UInt32
+        var inputs: [Int32]
+        var outputs: [Int32]
+        var optionsType: BuiltinOptions
+        var options: ((inout FlatBufferBuilder) throws -> FlatBufferBuilder.Offset)?
+    }
+
+    /// Constant data, produced only when the buffer is written so big weights are not held twice.
+    struct BufferEntry {
+        var byteCount: Int
+        var bytes: () throws -> [UInt8]
+    }
+
+    var tensors: [TensorEntry] = []
+    var operators: [OperatorEntry] = []
+    /// Buffer 0 is the empty sentinel every TFLite file starts with.
+    var buffers: [BufferEntry] = [BufferEntry(byteCount: 0, bytes: { [] })]
+    var operatorCodes: [(code: BuiltinOperator, version: Int32)] = []
+    var inputs: [Int32] = []
+    var outputs: [Int32] = []
+    var signatureInputs: [(name: String, tensor: Int32)] = []
+    var signatureOutputs: [(name: String, tensor: Int32)] = []
+    var description = "keraslite"
+    var minRuntimeVersion = "1.5.0"
+
+    func opcodeIndex(_ code: BuiltinOperator, version: Int32 = 1) -> UInt32 {
+        if let index = operatorCodes.firstIndex(where: { $0.code == code && $0.version == version }) { return UInt32(index) }
+        operatorCodes.append((code, version))
+        return UInt32(operatorCodes.count - 1)
+    }
+
+    var constantBytes: Int { buffers.reduce(0) { $0 + $1.byteCount } }
+
+    /// The FlatBuffer bytes (schema version 3, identifier TFL3), constant buffers 16-byte aligned.
+    func serialize() throws -> [UInt8] {
+        let limit = FlatBufferBuilder.maximumSize - (64 << 20)
+        guard constantBytes < limit else {
+            throw FlatBufferError.tooLarge(constantBytes)
+        }
+        var builder = FlatBufferBuilder(initialCapacity: constantBytes + buffers.count * 32 + (1 << 20))
+        // Buffers first: built back to front, they land at the end of the file, as TensorFlow places them.
+        var bufferOffsets: [FlatBufferBuilder.Offset] = []
+        for buffer in buffers.reversed() {
+            let data = try buffer.bytes()
+            let vector = data.isEmpty ? nil : try builder.createByteVector(data, alignment: 16)
+            builder.startTable()
+            try builder.add(Field.Buffer.data, vector)
+            bufferOffsets.append(try builder.endTable())
+        }
+        bufferOffsets.reverse()
+
+        var tensorOffsets: [FlatBufferBuilder.Offset] = []
+        for tensor in tensors {
+            let name = try builder.createString(tensor.name)
+            let shape = try builder.createVector(tensor.shape)
+            let signature = try tensor.shapeSignature.map { try builder.createVector($0) }
+            builder.startTable()
+            try builder.add(Field.Tensor.shape, shape)
+            try builder.add(Field.Tensor.type, tensor.type.rawValue, default: 0)
+            try builder.add(Field.Tensor.buffer, tensor.buffer, default: 0)
+            try builder.add(Field.Tensor.name, name)
+            try builder.add(Field.Tensor.shape_signature, signature)
+            tensorOffsets.append(try builder.endTable())
+        }
+
+        var operatorOffsets: [FlatBufferBuilder.Offset] = []
+        for op in operators {
+            let inputs = try builder.createVector(op.inputs)
+            let outputs = try builder.createVector(op.outputs)
+            let options = try op.options.map { try $0(&builder) }
+            builder.startTable()
+            try builder.add(Field.Operator.opcode_index, op.opcodeIndex, default: 0)
+            try builder.add(Field.Operator.inputs, inputs)
+            try builder.add(Field.Operator.outputs, outputs)
+            if options != nil {
+                try builder.add(Field.Operator.builtin_options_type, op.optionsType.rawValue, default: 0)
+                try builder.add(Field.Operator.builtin_options, options)
+            }
+            operatorOffsets.append(try builder.endTable())
+        }
+
+        let subgraphName = try builder.createString("main")
+        let tensorVector = try builder.createVector(tensorOffsets)
+        let inputVector = try builder.createVector(inputs)
+        let outputVector = try builder.createVector(outputs)
+        let operatorVector = try builder.createVector(operatorOffsets)
+        builder.startTable()
+        try builder.add(Field.SubGraph.tensors, tensorVector)
+        try builder.add(Field.SubGraph.inputs, inputVector)
+        try builder.add(Field.SubGraph.outputs, outputVector)
+        try builder.add(Field.SubGraph.operators, operatorVector)
+        try builder.add(Field.SubGraph.name, subgraphName)
+        let subgraph = try builder.endTable()
+
+        var codeOffsets: [FlatBufferBuilder.Offset] = []
+        for (code, version) in operatorCodes {
+            builder.startTable()
+            // Codes above 127 do not fit the deprecated byte field; readers then use builtin_code.
+            try builder.add(Field.OperatorCode.deprecated_builtin_code, Int8(min(code.rawValue, 127)), default: 0)
+            try builder.add(Field.OperatorCode.version, version, default: 1)
+            try builder.add(Field.OperatorCode.builtin_code, code.rawValue, default: 0)
+            codeOffsets.append(try builder.endTable())
+        }
+
+        func tensorMaps(_ entries: [(name: String, tensor: Int32)]) throws -> FlatBufferBuilder.Offset {
+            var maps: [FlatBufferBuilder.Offset] = []
+            for entry in entries {
+                let name = try builder.createString(entry.name)
+                builder.startTable()
+                try builder.add(Field.TensorMap.name, name)
+                try builder.add(Field.TensorMap.tensor_index, UInt32(entry.tensor), default: 0)
+                maps.append(try builder.endTable())
+            }
+            return try builder.createVector(maps)
+        }
+        let signatureInputVector = try tensorMaps(signatureInputs)
+        let signatureOutputVector = try tensorMaps(signatureOutputs)
+        let signatureKey = try builder.createString("serving_default")
+        builder.startTable()
+        try builder.add(Field.SignatureDef.inputs, signatureInputVector)
+        try builder.add(Field.SignatureDef.outputs, signatureOutputVector)
+        try builder.add(Field.SignatureDef.signature_key, signatureKey)
+        try builder.add(Field.SignatureDef.subgraph_index, UInt32(0), default: 0)
+        let signature = try builder.endTable()
+
+        // min_runtime_version: a 16-byte zero-padded string in its own buffer, as TensorFlow writes it.
+        let runtimeBuffer = bufferOffsets.count
+        var runtimeBytes = Array(minRuntimeVersion.utf8)
+        runtimeBytes += Array(repeating: 0, count: max(0, 16 - runtimeBytes.count))
+        let runtimeVector = try builder.createByteVector(runtimeBytes, alignment: 16)
+        builder.startTable()
+        try builder.add(Field.Buffer.data, runtimeVector)
+        bufferOffsets.append(try builder.endTable())
+        let metadataName = try builder.createString("min_runtime_version")
+        builder.startTable()
+        try builder.add(Field.Metadata.name, metadataName)
+        try builder.add(Field.Metadata.buffer, UInt32(runtimeBuffer), default: 0)
+        let metadata = try builder.endTable()
+
+        let codesVector = try builder.createVector(codeOffsets)
+        let subgraphsVector = try builder.createVector([subgraph])
+        let descriptionString = try builder.createString(description)
+        let buffersVector = try builder.createVector(bufferOffsets)
+        let metadataVector = try builder.createVector([metadata])
+        let signaturesVector = try builder.createVector([signature])
+        builder.startTable()
+        try builder.add(Field.Model.version, UInt32(3), default: 0)
+        try builder.add(Field.Model.operator_codes, codesVector)
+        try builder.add(Field.Model.subgraphs, subgraphsVector)
+        try builder.add(Field.Model.description, descriptionString)
+        try builder.add(Field.Model.buffers, buffersVector)
+        try builder.add(Field.Model.metadata, metadataVector)
+        try builder.add(Field.Model.signature_defs, signaturesVector)
+        let model = try builder.endTable()
+        return try builder.finish(root: model, fileIdentifier: "TFL3")
+    }
+}

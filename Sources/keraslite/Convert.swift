@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import Keras
+import TFLite
+
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Convert a Keras model to a float32 .tflite that LiteRT runs.")
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .shortAndLong, help: "The .tflite file to write (atomically; never the input).")
+    var output: String
+
+    @Option(help: "Batch size written into the model; 0 keeps it dynamic.")
+    var batch: Int = 1
+
+    @Flag(help: "Print nothing on success.")
+    var quiet = false
+
+    func validate() throws {
+        guard batch >= 0 else { throw ValidationError("--batch must be 0 (dynamic) or a positive size, got \(batch)") }
+        let input = URL(fileURLWithPath: model.file).resolvingSymlinksInPath().standardized.path
+        let target = URL(fileURLWithPath: output).resolvingSymlinksInPath().standardized.path
+        guard input != target else { throw ValidationError("--output is the input file \(model.file); keraslite never overwrites its input") }
+    }
+
+    func run() throws {
+        let start = DispatchTime.now()
+        let keras = try model.load()
+        let result: TFLiteConverter.Result
+        do {
+            result = try TFLiteConverter.convert(keras.graph, options: .init(batch: batch == 0 ? nil : batch))
+        } catch {
+            throw FileFailure(file: model.file, underlying: error)
+        }
+        try AtomicFile.write(result.bytes, to: output)
+        guard !quiet else { return }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        let ops = result.operatorCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        print("wrote \(output): \(result.operatorCount) ops (\(ops)), \(result.tensorCount) tensors, "
+              + "\(formatSize(result.bytes.count)), \(String(format: "%.2f", seconds)) s")
+    }
+}
+
+/// An error from a library module that does not know the file it came from.
+struct FileFailure: Error, CustomStringConvertible {
+    var file: String
+    var underlying: Error
+    var description: String { "\(file): \(underlying)" }
+}
+
+/// Writes a file atomically: a temporary file in the same directory, then rename(2).
+enum AtomicFile {
+    struct WriteError: Error, CustomStringConvertible {
+        var path: String
+        var reason: String
+        var description: String { "\(path): cannot write: \(reason)" }
+    }
+
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw WriteError(path: path, reason: "directory \(directory.path) does not exist")
+        }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw WriteError(path: path, reason: "is a directory")
+        }
+        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: Data(bytes)) else {
+            throw WriteError(path: path, reason: "cannot create a file in \(directory.path)")
+        }
+        guard rename(temporary.path, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw WriteError(path: path, reason: reason)
+        }
+    }
+}
+
+func formatSize(_ bytes: Int) -> String {
+    if bytes < 1024 { return "\(bytes) B" }
+    if bytes < 1 << 20 { return String(format: "%.1f KB", Double(bytes) / 1024) }
+    return String(format: "%.1f MB", Double(bytes) / 1048576)
+}
