@@ -10,7 +10,7 @@ APT_PACKAGES := libhdf5-dev zlib1g-dev pkg-config
 BIN := .build/release/keraslite
 SAMPLE := Samples/seed_mobilenetv2_k3.h5
 
-.PHONY: deps build demo venv test swift-test conformance benchmark samples clean
+.PHONY: deps build demo venv test swift-test conformance benchmark benchmark-convert samples clean
 
 # Debian packages keraslite links against (libhdf5, zlib); skipped when already installed.
 deps:
@@ -24,6 +24,7 @@ build: deps
 demo: build
 	$(BIN) inspect $(SAMPLE)
 	$(BIN) sparsity $(SAMPLE)
+	$(BIN) convert $(SAMPLE) -o /tmp/keraslite-demo.tflite
 
 # Test-only Python packages (TensorFlow, Keras 2 and 3, LiteRT) in a private virtualenv.
 $(VENV)/.installed: requirements-test.txt
@@ -48,6 +49,10 @@ test: swift-test conformance
 # Speed/memory figures for docs/benchmarks.md (not part of the test run).
 benchmark: venv build
 	$(VENV)/bin/python scripts/benchmark.py
+
+# keraslite convert vs TensorFlow's TFLiteConverter on the seed models (docs/benchmarks.md).
+benchmark-convert: venv build
+	$(VENV)/bin/python scripts/benchmark_convert.py
 
 # Regenerates Samples/ with Keras 2 and 3 (commit the result).
 samples: venv

@@ -49,6 +49,8 @@ let package = Package(
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
         .testTarget(name: "FlatBuffersTests", dependencies: ["FlatBuffers"]),
         .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR"]),
+        .testTarget(name: "TFLiteTests", dependencies: ["TFLite", "FlatBuffers", "GraphIR", "Keras", "TestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "KerasTests", dependencies: ["Keras", "GraphIR", "HDF5", "TestSupport"],
                     exclude: ["Golden"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Keras", "TestSupport"]),

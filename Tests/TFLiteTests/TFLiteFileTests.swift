@@ -1,0 +1,119 @@
+import FlatBuffers
+import Foundation
+import GraphIR
+import Keras
+import TestSupport
+import Testing
+@testable import TFLite
+
+/// Reads .tflite files with the verifying FlatBuffer reader and the schema's field ids: one that
+/// TensorFlow's converter wrote (facts beside it, from LiteRT's interpreter) and keraslite's own.
+@Suite struct TFLiteFileTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    func read(_ bytes: [UInt8]) throws -> FlatBufferReader.Table {
+        try FlatBufferReader(bytes: bytes, fileIdentifier: Schema.fileIdentifier).root()
+    }
+
+    func operatorNames(_ model: FlatBufferReader.Table) throws -> [String] {
+        let codes = try model.tables(Field.Model.operator_codes) ?? []
+        let names = try codes.map { code -> String in
+            let deprecated = Int32(try code.scalar(Field.OperatorCode.deprecated_builtin_code, default: Int8(0)))
+            let builtin = try code.scalar(Field.OperatorCode.builtin_code, default: Int32(0))
+            return "\(BuiltinOperator(rawValue: max(deprecated, builtin))!)"
+        }
+        let subgraph = try #require(try model.tables(Field.Model.subgraphs)?.first)
+        return try (subgraph.tables(Field.SubGraph.operators) ?? []).map { op in
+            names[Int(try op.scalar(Field.Operator.opcode_index, default: UInt32(0)))]
+        }
+    }
+
+    func signature(_ model: FlatBufferReader.Table) throws -> (key: String?, inputs: [String], outputs: [String]) {
+        let signature = try #require(try model.tables(Field.Model.signature_defs)?.first)
+        let inputs = try (signature.tables(Field.SignatureDef.inputs) ?? []).map { try $0.string(Field.TensorMap.name) ?? "" }
+        let outputs = try (signature.tables(Field.SignatureDef.outputs) ?? []).map { try $0.string(Field.TensorMap.name) ?? "" }
+        return (try signature.string(Field.SignatureDef.signature_key), inputs, outputs)
+    }
+
+    @Test func readsAFileTensorFlowWrote() throws {
+        let bytes = Array(try Data(contentsOf: Self.fixtures.appendingPathComponent("tf_digits_mlp.tflite")))
+        let facts = try JSON.parse(try String(contentsOf: Self.fixtures.appendingPathComponent("tf_digits_mlp.json"), encoding: .utf8))
+        let model = try read(bytes)
+        #expect(try model.scalar(Field.Model.version, default: UInt32(0)) == 3)
+        let subgraph = try #require(try model.tables(Field.Model.subgraphs)?.first)
+        #expect(try subgraph.tables(Field.SubGraph.tensors)?.count == facts["tensor_count"]?.int)
+        let expectedOperators = (facts["operators"]?.array ?? []).compactMap(\.string).filter { $0 != "DELEGATE" }
+        #expect(try operatorNames(model) == expectedOperators)
+        let sig = try signature(model)
+        #expect(sig.key == "serving_default")
+        #expect(sig.inputs == facts["signatures"]?["serving_default"]?["inputs"]?.array?.compactMap(\.string))
+        #expect(sig.outputs == facts["signatures"]?["serving_default"]?["outputs"]?.array?.compactMap(\.string))
+    }
+
+    func convert(_ sample: String, batch: Int? = 1) throws -> (result: TFLiteConverter.Result, model: FlatBufferReader.Table) {
+        let keras = try KerasFile.load(path: Fixtures.sample(sample))
+        let result = try TFLiteConverter.convert(keras.graph, options: .init(batch: batch))
+        return (result, try read(result.bytes))
+    }
+
+    @Test func ourFileHasTheExpectedStructure() throws {
+        let (result, model) = try convert("digits_mlp_k2.h5")
+        #expect(try operatorNames(model) == ["FULLY_CONNECTED", "FULLY_CONNECTED", "SOFTMAX"])
+        let sig = try signature(model)
+        #expect(sig.key == "serving_default" && sig.inputs == ["dense_input"] && sig.outputs == ["dense_1"])
+        let subgraph = try #require(try model.tables(Field.Model.subgraphs)?.first)
+        let tensors = try #require(try subgraph.tables(Field.SubGraph.tensors))
+        let names = try tensors.map { try $0.string(Field.Tensor.name) ?? "" }
+        #expect(names.contains("dense") && names.contains("dense_1") && names.contains("dense/kernel"))
+        let input = tensors[Int(try #require(try subgraph.scalars(Field.SubGraph.inputs, as: Int32.self)?.first))]
+        #expect(try input.scalars(Field.Tensor.shape, as: Int32.self) == [1, 64])
+        #expect(try input.scalars(Field.Tensor.shape_signature, as: Int32.self) == nil)
+        // The first dense layer's ReLU is fused.
+        let first = try #require(try subgraph.tables(Field.SubGraph.operators)?.first)
+        #expect(try first.scalar(Field.Operator.builtin_options_type, default: UInt8(0)) == BuiltinOptions.FullyConnectedOptions.rawValue)
+        let options = try #require(try first.table(Field.Operator.builtin_options))
+        #expect(try options.scalar(Field.FullyConnectedOptions.fused_activation_function, default: Int8(0)) == ActivationFunctionType.RELU.rawValue)
+        // Constant buffers start on 16-byte boundaries; buffer 0 is the empty sentinel.
+        let buffers = try #require(try model.tables(Field.Model.buffers))
+        #expect(try buffers[0].bytes(Field.Buffer.data) == nil)
+        for buffer in buffers {
+            if let data = try buffer.bytes(Field.Buffer.data) { #expect(data.startIndex % 16 == 0) }
+        }
+        // min_runtime_version metadata points at a 16-byte string.
+        let metadata = try #require(try model.tables(Field.Model.metadata)?.first)
+        #expect(try metadata.string(Field.Metadata.name) == "min_runtime_version")
+        let versionBuffer = buffers[Int(try metadata.scalar(Field.Metadata.buffer, default: UInt32(0)))]
+        let versionBytes = try #require(try versionBuffer.bytes(Field.Buffer.data))
+        #expect(versionBytes.count == 16)
+        #expect(String(decoding: versionBytes.prefix { $0 != 0 }, as: UTF8.self) == result.minRuntimeVersion)
+    }
+
+    @Test func dynamicBatchWritesAShapeSignature() throws {
+        let (_, model) = try convert("digits_cnn_k2.h5", batch: nil)
+        let subgraph = try #require(try model.tables(Field.Model.subgraphs)?.first)
+        let tensors = try #require(try subgraph.tables(Field.SubGraph.tensors))
+        let input = tensors[Int(try #require(try subgraph.scalars(Field.SubGraph.inputs, as: Int32.self)?.first))]
+        #expect(try input.scalars(Field.Tensor.shape, as: Int32.self) == [1, 8, 8, 1])
+        #expect(try input.scalars(Field.Tensor.shape_signature, as: Int32.self) == [-1, 8, 8, 1])
+    }
+
+    @Test func batchNormalizationIsFoldedAndDropoutRemoved() throws {
+        let (result, _) = try convert("small_resnet_k2.h5")
+        #expect(result.operatorCounts["MUL"] == nil && result.operatorCounts["ADD"] == 2)  // the two residual Adds only
+        let (digits, _) = try convert("digits_cnn_k3.h5")
+        #expect(digits.operatorCounts.keys.allSatisfy { !$0.contains("DROPOUT") })
+    }
+
+    @Test func modelsOver2GBAreRefusedClearly() throws {
+        let model = TFLiteModel()
+        model.buffers.append(.init(byteCount: 3 << 30, bytes: { Issue.record("a 3 GB buffer was materialized"); return [] }))
+        #expect(throws: FlatBufferError.self) { try model.serialize() }
+    }
+
+    @Test func permuteMatchesIndexArithmetic() {
+        // 2×3 → 3×2 transpose, by hand.
+        #expect(permute([1, 2, 3, 4, 5, 6], shape: [2, 3], [1, 0]) == [1, 4, 2, 5, 3, 6])
+        // HWIO (1×1×2×3) → OHWI: out[o][0][0][i] = in[0][0][i][o]
+        #expect(permute([1, 2, 3, 4, 5, 6], shape: [1, 1, 2, 3], [3, 0, 1, 2]) == [1, 4, 2, 5, 3, 6])
+    }
+}
