@@ -121,4 +121,42 @@ import Testing
         _ = try Self.run(["inspect", Self.realworld])
         #expect(try Data(contentsOf: URL(fileURLWithPath: Self.realworld)) == before)
     }
+
+    @Test func convertWritesAtomicallyAndSummarizes() throws {
+        let directory = try Self.temporaryDirectory()
+        let output = directory.appendingPathComponent("model.tflite").path
+        let result = try Self.run(["convert", Fixtures.sample("digits_cnn_k2.h5"), "-o", output])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("wrote \(output): "))
+        #expect(result.stdout.contains("CONV_2D 2"))
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: output))
+        #expect(bytes.count > 1000 && Array(bytes[4..<8]) == Array("TFL3".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["model.tflite"])
+        let quiet = try Self.run(["convert", Fixtures.sample("digits_cnn_k2.h5"), "-o", output, "--quiet"])
+        #expect(quiet.status == 0 && quiet.stdout.isEmpty)
+    }
+
+    @Test func convertNeverTouchesItsInput() throws {
+        let directory = try Self.temporaryDirectory()
+        let input = directory.appendingPathComponent("model.h5")
+        try FileManager.default.copyItem(atPath: Fixtures.sample("digits_mlp_k2.h5"), toPath: input.path)
+        let before = try Data(contentsOf: input)
+        let result = try Self.run(["convert", input.path, "-o", input.path])
+        #expect(result.status == 64)
+        #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("never overwrites"))
+        #expect(try Data(contentsOf: input) == before)
+    }
+
+    @Test func failedConversionLeavesNothingBehind() throws {
+        let directory = try Self.temporaryDirectory()
+        let output = directory.appendingPathComponent("out.tflite").path
+        for bad in ["bad/lambda_k3.h5", "bad/custom_layer.h5", "bad/truncated.h5"] {
+            try Self.expectOneLineError(["convert", Fixtures.sample(bad), "-o", output], mentioning: [bad])
+        }
+        try Self.expectOneLineError(["convert", Fixtures.sample("digits_mlp_k2.h5"), "-o", "/nonexistent-dir/x.tflite"],
+                                    mentioning: ["/nonexistent-dir/x.tflite"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+        let badBatch = try Self.run(["convert", Fixtures.sample("digits_mlp_k2.h5"), "-o", output, "--batch", "-3"])
+        #expect(badBatch.status == 64)
+    }
 }
