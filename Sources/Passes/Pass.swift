@@ -13,13 +13,13 @@ public protocol GraphPass: Sendable {
 /// Pass ids → implementations. A pipeline is just an ordered list of ids.
 public enum PassRegistry {
     public static let passes: [String: any GraphPass.Type] = Dictionary(uniqueKeysWithValues: [
-        RemoveIdentity.self, FoldBatchNorm.self, FuseActivation.self,
+        RemoveIdentity.self, FoldPad.self, FoldBatchNorm.self, FuseActivation.self,
     ].map { ($0.id, $0 as any GraphPass.Type) })
 
     /// The standard lowering pipeline before a backend. Order matters: identities go first so that
     /// Dropout between a conv and its BatchNormalization does not block folding, and folding comes
     /// before fusion so that conv → BN → ReLU becomes one fused conv.
-    public static let standardPipeline = ["remove-identity", "fold-batchnorm", "fuse-activation"]
+    public static let standardPipeline = ["remove-identity", "fold-pad", "fold-batchnorm", "fuse-activation"]
 
     /// Runs the passes named by `ids`, in order, then verifies the graph.
     public static func run(_ ids: [String], on graph: Graph) throws {

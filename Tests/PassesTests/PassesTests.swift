@@ -77,4 +77,32 @@ import Testing
     @Test func unknownPassIdIsAnError() {
         #expect(throws: GraphError.self) { try PassRegistry.run(["no-such-pass"], on: Graph(name: "g")) }
     }
+
+    func padThenConv(size: Int, paddings: [Int], stride: Int, window: Int) throws -> Graph {
+        let graph = Graph(name: "g")
+        let x = Tensor(name: "x", shape: [1, size, size, 2])
+        graph.inputs = [x]
+        let pad = try graph.append(Op(name: "pad", kind: .pad, inputs: [x], attributes: ["paddings": .ints(paddings)]))
+        graph.outputs = try graph.append(Op(name: "dw", kind: .depthwiseConv2d,
+            inputs: pad + [constant("k", [window, window, 2, 1], Array(repeating: 1, count: window * window * 2))],
+            attributes: ["strides": .ints([stride, stride]), "dilations": .ints([1, 1]), "padding": .string("valid")]))
+        return graph
+    }
+
+    /// TensorFlow SAME on 16 with k=3, s=2: out 8, total (8−1)·2 + 3 − 16 = 1 → (0, 1).
+    @Test func padEqualToSamePaddingIsFolded() throws {
+        let graph = try padThenConv(size: 16, paddings: [0, 0, 0, 1, 0, 1, 0, 0], stride: 2, window: 3)
+        #expect(try FoldPad().run(on: graph))
+        #expect(graph.ops.map(\.kind) == [.depthwiseConv2d])
+        #expect(graph.ops[0].attributes["padding"] == .string("same"))
+        #expect(graph.outputs[0].shape == [1, 8, 8, 2])
+        #expect(graph.verify().isEmpty)
+    }
+
+    /// ResNet's stem: ZeroPadding2D(3) then 7×7/2 on 32: SAME would pad (2, 3), not (3, 3).
+    @Test func otherPaddingStays() throws {
+        let graph = try padThenConv(size: 32, paddings: [0, 0, 3, 3, 3, 3, 0, 0], stride: 2, window: 7)
+        #expect(try FoldPad().run(on: graph) == false)
+        #expect(graph.ops.count == 2)
+    }
 }
