@@ -125,6 +125,23 @@ public struct FlatBufferBuilder {
         return Offset(value: size)
     }
 
+    /// A byte vector of `count` bytes aligned to `alignment`, filled in place by `fill` — for data
+    /// that is computed (e.g. transposed) straight into the buffer without an intermediate copy.
+    public mutating func createByteVector(count: Int, alignment: Int = 1,
+                                          fill: (UnsafeMutableRawBufferPointer) throws -> Void) throws -> Offset {
+        try prepare(alignment: max(alignment, 4), additional: count)
+        try ensureSpace(count)
+        head -= count
+        let start = head
+        try storage.withUnsafeMutableBytes { destination in
+            let region = UnsafeMutableRawBufferPointer(rebasing: destination[start..<(start + count)])
+            region.initializeMemory(as: UInt8.self, repeating: 0)
+            try fill(region)
+        }
+        try putRaw(UInt32(count))
+        return Offset(value: size)
+    }
+
     /// A vector of scalars.
     public mutating func createVector<T: FixedWidthInteger>(_ values: [T]) throws -> Offset {
         let width = MemoryLayout<T>.size
@@ -229,7 +246,12 @@ public struct FlatBufferBuilder {
         try prepare(alignment: minimumAlignment, additional: 4 + (identifier == nil ? 0 : 4))
         if let identifier { try writeBytes(identifier) }
         try push(root)
-        return Array(storage[head...])
+        // Shift the data to the front in place rather than copying it into a new array.
+        var result = storage
+        storage = []
+        result.removeSubrange(0..<head)
+        head = 0
+        return result
     }
 }
 

@@ -9,8 +9,8 @@ import GraphIR
 ///     %bn = conv2d(x, k', b') : f32[?,8,8,4]
 ///
 /// with s = gamma / sqrt(var + epsilon) per output channel, k' = k·s along the output-channel
-/// axis and b' = (b − mean)·s + beta (b = 0 when the layer had no bias). Weights are computed in
-/// Double and stored as Float. A BatchNormalization that cannot be folded stays for the backend,
+/// axis and b' = (b − mean)·s + beta (b = 0 when the layer had no bias). s and b' are computed in
+/// Double; the kernel is scaled in Float when the backend writes it. A BatchNormalization that cannot be folded stays for the backend,
 /// which lowers it to a multiply and an add.
 public struct FoldBatchNorm: GraphPass {
     public static let id = "fold-batchnorm"
@@ -30,22 +30,32 @@ public struct FoldBatchNorm: GraphPass {
             let (scale, shift) = try Self.scaleAndShift(bn)
             let kernel = producer.inputs[1]
             let channels = scale.count
-            var weights = try kernel.constant!.values()
-            // Index of the output channel of each kernel element, by layout.
-            let channelOf: (Int) -> Int
-            switch producer.kind {
-            case .transposeConv2d:  // H×W×O×I
-                let inputChannels = kernel.shape[3] ?? 1
-                channelOf = { ($0 / inputChannels) % channels }
-            default:  // output channels last: HWIO, WIO, I×O, and depthwise H×W×(C·M)
-                channelOf = { $0 % channels }
+            guard let kernelData = kernel.constant, kernelData.count % channels == 0 else { continue }
+            // Elements between consecutive output channels: 1 for channels-last layouts (HWIO, I×O,
+            // depthwise H×W×(C·M)), I for transpose_conv2d's H×W×O×I.
+            let innerCount = producer.kind == .transposeConv2d ? (kernel.shape[3] ?? 1) : 1
+            let factors = scale.map { Float($0) }
+            // The folded kernel is computed when it is written, so big models are not held twice.
+            let foldedKernel = ConstantData(count: kernelData.count, storedBytes: kernelData.count * 4) {
+                var weights = try kernelData.valuesWithoutCaching()
+                weights.withUnsafeMutableBufferPointer { buffer in
+                    var index = 0
+                    while index < buffer.count {
+                        for channel in 0..<channels {
+                            let factor = factors[channel]
+                            for _ in 0..<innerCount {
+                                buffer[index] *= factor
+                                index += 1
+                            }
+                        }
+                    }
+                }
+                return weights
             }
-            guard weights.count % channels == 0 else { continue }
-            for index in weights.indices { weights[index] = Float(Double(weights[index]) * scale[channelOf(index)]) }
-            let bias = producer.inputs.count > 2 ? try producer.inputs[2].constant!.values() : Array(repeating: 0, count: channels)
+            let bias = producer.inputs.count > 2 ? try producer.inputs[2].constant!.valuesWithoutCaching() : Array(repeating: 0, count: channels)
             let folded = (0..<channels).map { Float(Double(bias[$0]) * scale[$0] + shift[$0]) }
 
-            let newKernel = Tensor(name: kernel.name, shape: kernel.shape, dtype: .float32, constant: ConstantData(values: weights))
+            let newKernel = Tensor(name: kernel.name, shape: kernel.shape, dtype: .float32, constant: foldedKernel)
             let biasName = producer.inputs.count > 2 ? producer.inputs[2].name : producer.name + "/bias"
             let newBias = Tensor(name: biasName, shape: [channels], dtype: .float32, constant: ConstantData(values: folded))
             producer.inputs = [producer.inputs[0], newKernel, newBias]

@@ -35,28 +35,33 @@ final class LoweringContext {
     }
 
     /// A constant tensor whose bytes are produced when the file is written.
-    func constant(_ name: String, shape: [Int], type: TensorType, byteCount: Int, bytes: @escaping () throws -> [UInt8]) -> Int32 {
-        model.buffers.append(.init(byteCount: byteCount, bytes: bytes))
+    func constant(_ name: String, shape: [Int], type: TensorType, byteCount: Int,
+                  contents: @escaping () throws -> TFLiteModel.Contents) -> Int32 {
+        model.buffers.append(.init(byteCount: byteCount, contents: contents))
         model.tensors.append(.init(name: uniqueName(name), shape: shape.map(Int32.init), shapeSignature: nil, type: type,
                                    buffer: UInt32(model.buffers.count - 1)))
         return Int32(model.tensors.count - 1)
     }
 
     func constantFloats(_ name: String, shape: [Int], _ values: @escaping () throws -> [Float]) -> Int32 {
-        constant(name, shape: shape, type: .FLOAT32, byteCount: shape.reduce(1, *) * 4) {
-            let floats = try values()
-            return floats.withUnsafeBytes { Array($0) }
-        }
+        constant(name, shape: shape, type: .FLOAT32, byteCount: shape.reduce(1, *) * 4) { .floats(try values()) }
     }
 
     func constantFloats(_ name: String, _ values: [Float], shape: [Int]? = nil) -> Int32 {
         constantFloats(name, shape: shape ?? [values.count]) { values }
     }
 
-    func constantInt32(_ name: String, _ values: [Int32], shape: [Int]? = nil) -> Int32 {
-        constant(name, shape: shape ?? [values.count], type: .INT32, byteCount: values.count * 4) {
-            values.withUnsafeBytes { Array($0) }
+    /// An IR constant in a new layout: axis i of the result is axis `permutation[i]` of `shape`;
+    /// `outputShape` overrides the resulting shape (same element order, e.g. an added unit axis).
+    func constantPermuted(_ ir: Tensor, shape: [Int], _ permutation: [Int], as outputShape: [Int]? = nil) -> Int32 {
+        let data = ir.constant!
+        return constant(ir.name, shape: outputShape ?? permutation.map { shape[$0] }, type: .FLOAT32, byteCount: data.count * 4) {
+            .permuted(try data.valuesWithoutCaching(), shape: shape, permutation: permutation)
         }
+    }
+
+    func constantInt32(_ name: String, _ values: [Int32], shape: [Int]? = nil) -> Int32 {
+        constant(name, shape: shape ?? [values.count], type: .INT32, byteCount: values.count * 4) { .int32s(values) }
     }
 
     /// The TFLite tensor of an IR tensor: graph inputs and op outputs are created on first use,
@@ -66,7 +71,7 @@ final class LoweringContext {
         let index: Int32
         if let data = ir.constant {
             let shape = ir.shape.map { $0 ?? 1 }
-            index = constantFloats(ir.name, shape: shape) { try data.values() }
+            index = constantFloats(ir.name, shape: shape) { try data.valuesWithoutCaching() }
         } else {
             index = tensor(ir.name, shape: ir.shape)
         }

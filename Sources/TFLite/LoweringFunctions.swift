@@ -5,17 +5,29 @@ import GraphIR
 
 /// Reorders a row-major array of `shape` by `permutation` (output axis i = input axis permutation[i]).
 func permute(_ values: [Float], shape: [Int], _ permutation: [Int]) -> [Float] {
+    var result = [Float](repeating: 0, count: values.count)
+    result.withUnsafeMutableBufferPointer { permute(values, shape: shape, permutation, into: $0) }
+    return result
+}
+
+/// Writes `values` reordered by `permutation` into `destination`. Permutations that move a trailing
+/// block of axes in front of the rest (HWIO → OHWI, I×O → O×I, K×I×O → O×K×I) are a 2-D transpose
+/// and take the tiled fast path.
+func permute(_ values: [Float], shape: [Int], _ permutation: [Int], into destination: UnsafeMutableBufferPointer<Float>) {
     let rank = shape.count
+    if let split = (1..<max(rank, 1)).first(where: { permutation == Array($0..<rank) + Array(0..<$0) }) {
+        transpose2D(values, rows: shape[..<split].reduce(1, *), columns: shape[split...].reduce(1, *), into: destination)
+        return
+    }
     var strides = [Int](repeating: 1, count: rank)
     for axis in stride(from: rank - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * shape[axis + 1] }
     let outputShape = permutation.map { shape[$0] }
     let sourceStrides = permutation.map { strides[$0] }
-    var result = [Float](repeating: 0, count: values.count)
     var index = [Int](repeating: 0, count: rank)
     for position in 0..<values.count {
         var source = 0
         for axis in 0..<rank { source += index[axis] * sourceStrides[axis] }
-        result[position] = values[source]
+        destination[position] = values[source]
         var axis = rank - 1
         while axis >= 0 {
             index[axis] += 1
@@ -24,7 +36,22 @@ func permute(_ values: [Float], shape: [Int], _ permutation: [Int]) -> [Float] {
             axis -= 1
         }
     }
-    return result
+}
+
+/// [rows × columns] → [columns × rows], in 32×32 tiles to stay in cache.
+func transpose2D(_ values: [Float], rows: Int, columns: Int, into destination: UnsafeMutableBufferPointer<Float>) {
+    let tile = 32
+    values.withUnsafeBufferPointer { source in
+        for rowStart in stride(from: 0, to: rows, by: tile) {
+            for columnStart in stride(from: 0, to: columns, by: tile) {
+                for row in rowStart..<min(rowStart + tile, rows) {
+                    for column in columnStart..<min(columnStart + tile, columns) {
+                        destination[column * rows + row] = source[row * columns + column]
+                    }
+                }
+            }
+        }
+    }
 }
 
 private func staticShape(_ tensor: Tensor, op: Op) throws -> [Int] {
@@ -85,9 +112,7 @@ func lowerConv2D(_ context: LoweringContext, _ op: Op) throws {
     }
     let kernel = op.inputs[1]
     let shape = try staticShape(kernel, op: op)  // H W I O
-    let filter = context.constantFloats(kernel.name, shape: [shape[3], shape[0], shape[1], shape[2]]) {
-        permute(try kernel.constant!.values(), shape: shape, [3, 0, 1, 2])
-    }
+    let filter = context.constantPermuted(kernel, shape: shape, [3, 0, 1, 2])
     let strides = try ints(op, "strides"), dilations = try ints(op, "dilations")
     let padding = Options.padding(try string(op, "padding")), activation = Options.activation(op)
     context.emit(.CONV_2D, [context.tensor(for: op.inputs[0]), filter, biasTensor(op, channels: shape[3], in: context)],
@@ -118,9 +143,7 @@ func lowerConv1D(_ context: LoweringContext, _ op: Op) throws {
                                       options: .PadOptions, Options.table { _ in })
         padding = "valid"
     }
-    let filter = context.constantFloats(kernel.name, shape: [shape[2], 1, shape[0], shape[1]]) {
-        permute(try kernel.constant!.values(), shape: shape, [2, 0, 1])
-    }
+    let filter = context.constantPermuted(kernel, shape: shape, [2, 0, 1], as: [shape[2], 1, shape[0], shape[1]])
     let output = op.outputs[0]
     let convolved = context.tensor(op.name + "/conv2d", shape: [output.shape[0], 1, output.shape[1], output.shape[2]])
     let paddingValue = Options.padding(padding)
@@ -137,7 +160,7 @@ func lowerConv1D(_ context: LoweringContext, _ op: Op) throws {
 func lowerDepthwiseConv2D(_ context: LoweringContext, _ op: Op) throws {
     let kernel = op.inputs[1]
     let shape = try staticShape(kernel, op: op)  // H W C M: the same memory as 1×H×W×(C·M)
-    let filter = context.constantFloats(kernel.name, shape: [1, shape[0], shape[1], shape[2] * shape[3]]) { try kernel.constant!.values() }
+    let filter = context.constantFloats(kernel.name, shape: [1, shape[0], shape[1], shape[2] * shape[3]]) { try kernel.constant!.valuesWithoutCaching() }
     let strides = try ints(op, "strides"), dilations = try ints(op, "dilations")
     let padding = Options.padding(try string(op, "padding")), activation = Options.activation(op)
     let multiplier = Int32(shape[3])
@@ -165,9 +188,7 @@ func lowerTransposeConv2D(_ context: LoweringContext, _ op: Op) throws {
     }
     let outputShape = try staticShape(output, op: op)
     let shapeTensor = context.constantInt32(op.name + "/output_shape", outputShape.map(Int32.init))
-    let weights = context.constantFloats(kernel.name, shape: [shape[2], shape[0], shape[1], shape[3]]) {
-        permute(try kernel.constant!.values(), shape: shape, [2, 0, 1, 3])
-    }
+    let weights = context.constantPermuted(kernel, shape: shape, [2, 0, 1, 3])
     let strides = try ints(op, "strides"), padding = Options.padding(try string(op, "padding"))
     context.emit(.TRANSPOSE_CONV, [shapeTensor, weights, context.tensor(for: op.inputs[0]), biasTensor(op, channels: shape[2], in: context)],
                  [context.tensor(for: output)], options: .TransposeConvOptions, Options.table { builder in
@@ -180,9 +201,7 @@ func lowerTransposeConv2D(_ context: LoweringContext, _ op: Op) throws {
 func lowerFullyConnected(_ context: LoweringContext, _ op: Op) throws {
     let kernel = op.inputs[1]
     let shape = try staticShape(kernel, op: op)  // I O
-    let weights = context.constantFloats(kernel.name, shape: [shape[1], shape[0]]) {
-        permute(try kernel.constant!.values(), shape: shape, [1, 0])
-    }
+    let weights = context.constantPermuted(kernel, shape: shape, [1, 0])
     let keepDimensions = op.inputs[0].shape.count > 2
     let activation = Options.activation(op)
     context.emit(.FULLY_CONNECTED, [context.tensor(for: op.inputs[0]), weights, biasTensor(op, channels: shape[1], in: context)],

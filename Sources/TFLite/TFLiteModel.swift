@@ -23,13 +23,32 @@ final class TFLiteModel {
     /// Constant data, produced only when the buffer is written so big weights are not held twice.
     struct BufferEntry {
         var byteCount: Int
-        var bytes: () throws -> [UInt8]
+        var contents: () throws -> Contents
+    }
+
+    /// A buffer's values, written to the file from their own memory without another copy.
+    enum Contents {
+        case floats([Float])
+        case int32s([Int32])
+        case bytes([UInt8])
+        /// Values that are reordered straight into the file buffer (weight layout changes).
+        case permuted([Float], shape: [Int], permutation: [Int])
+
+        func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            switch self {
+            case .floats(let values): return try values.withUnsafeBytes(body)
+            case .int32s(let values): return try values.withUnsafeBytes(body)
+            case .bytes(let values): return try values.withUnsafeBytes(body)
+            case .permuted(let values, let shape, let permutation):
+                return try permute(values, shape: shape, permutation).withUnsafeBytes(body)
+            }
+        }
     }
 
     var tensors: [TensorEntry] = []
     var operators: [OperatorEntry] = []
     /// Buffer 0 is the empty sentinel every TFLite file starts with.
-    var buffers: [BufferEntry] = [BufferEntry(byteCount: 0, bytes: { [] })]
+    var buffers: [BufferEntry] = [BufferEntry(byteCount: 0, contents: { .bytes([]) })]
     var operatorCodes: [(code: BuiltinOperator, version: Int32)] = []
     var inputs: [Int32] = []
     var outputs: [Int32] = []
@@ -56,8 +75,25 @@ final class TFLiteModel {
         // Buffers first: built back to front, they land at the end of the file, as TensorFlow places them.
         var bufferOffsets: [FlatBufferBuilder.Offset] = []
         for buffer in buffers.reversed() {
-            let data = try buffer.bytes()
-            let vector = data.isEmpty ? nil : try builder.createByteVector(data, alignment: 16)
+            let contents = buffer.byteCount == 0 ? nil : try buffer.contents()
+            if case .permuted(let values, let shape, let permutation)? = contents {
+                guard values.count * 4 == buffer.byteCount else {
+                    throw FlatBufferError.invalid("a constant holds \(values.count * 4) bytes, its tensor needs \(buffer.byteCount)")
+                }
+                let vector = try builder.createByteVector(count: buffer.byteCount, alignment: 16) { destination in
+                    permute(values, shape: shape, permutation, into: destination.bindMemory(to: Float.self))
+                }
+                builder.startTable()
+                try builder.add(Field.Buffer.data, vector)
+                bufferOffsets.append(try builder.endTable())
+                continue
+            }
+            let vector = try contents?.withUnsafeBytes { bytes in
+                guard bytes.count == buffer.byteCount else {
+                    throw FlatBufferError.invalid("a constant holds \(bytes.count) bytes, its tensor needs \(buffer.byteCount)")
+                }
+                return try builder.createByteVector(bytes, alignment: 16)
+            }
             builder.startTable()
             try builder.add(Field.Buffer.data, vector)
             bufferOffsets.append(try builder.endTable())

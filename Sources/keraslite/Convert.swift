@@ -70,8 +70,23 @@ enum AtomicFile {
             throw WriteError(path: path, reason: "is a directory")
         }
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: Data(bytes)) else {
-            throw WriteError(path: path, reason: "cannot create a file in \(directory.path)")
+        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard descriptor >= 0 else {
+            throw WriteError(path: path, reason: "cannot create a file in \(directory.path): \(String(cString: strerror(errno)))")
+        }
+        var written = 0
+        let failure: String? = bytes.withUnsafeBytes { buffer in
+            while written < buffer.count {
+                let result = Foundation.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+                if result < 0 { return String(cString: strerror(errno)) }
+                written += result
+            }
+            return fsync(descriptor) == 0 ? nil : String(cString: strerror(errno))
+        }
+        close(descriptor)
+        if let failure {
+            try? FileManager.default.removeItem(at: temporary)
+            throw WriteError(path: path, reason: failure)
         }
         guard rename(temporary.path, path) == 0 else {
             let reason = String(cString: strerror(errno))

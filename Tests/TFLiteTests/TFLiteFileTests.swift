@@ -106,7 +106,7 @@ import Testing
 
     @Test func modelsOver2GBAreRefusedClearly() throws {
         let model = TFLiteModel()
-        model.buffers.append(.init(byteCount: 3 << 30, bytes: { Issue.record("a 3 GB buffer was materialized"); return [] }))
+        model.buffers.append(.init(byteCount: 3 << 30, contents: { Issue.record("a 3 GB buffer was materialized"); return .bytes([]) }))
         #expect(throws: FlatBufferError.self) { try model.serialize() }
     }
 

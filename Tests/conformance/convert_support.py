@@ -195,6 +195,8 @@ def max_error(litert, keras_out):
     """max over outputs of max |LiteRT - Keras| / max(1, max |Keras|) (for reports)."""
     if isinstance(litert, np.ndarray):
         litert, keras_out = [litert], [keras_out]
+    if len(litert) != len(keras_out) or any(np.shape(a) != np.shape(b) for a, b in zip(litert, keras_out)):
+        return float("inf")
     return max(float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))))
                / max(1.0, float(np.max(np.abs(b)))) for a, b in zip(litert, keras_out))
 
@@ -242,7 +244,7 @@ def batch_slices(arrays, i, size=1):
 # Caches of models built by real Keras (pytest side)
 # ----------------------------------------------------------------------------------------------
 
-def _versions():
+def _installed_versions():
     found = []
     for package in ("keras", "tf-keras", "tensorflow-cpu", "tensorflow", "numpy", "h5py"):
         try:
@@ -252,60 +254,89 @@ def _versions():
     return found
 
 
-def cache_key(*parts):
-    """Hash of this file (the builders) + the installed Keras/TF versions + parts."""
-    digest = hashlib.sha256(pathlib.Path(__file__).read_bytes())
-    for part in [*_versions(), sys.executable, *map(str, parts)]:
+def cache_key(*sources):
+    """A short hash of the given builder sources + the installed Keras/TF/numpy/h5py versions."""
+    digest = hashlib.sha256()
+    for part in [*_installed_versions(), sys.executable, *map(str, sources)]:
         digest.update(part.encode())
     return digest.hexdigest()[:16]
 
 
-class BackgroundBuild:
-    """One builder subprocess writing into a temporary directory that is renamed to its final
-    name only when the build finishes (so an interrupted run never leaves a half cache)."""
+def _done(directory):
+    return (directory / "meta.json").is_file() or (directory / "error.txt").is_file()
 
-    def __init__(self, final_dir, args):
-        self.final_dir = pathlib.Path(final_dir)
-        self.process = None
-        self.elapsed = 0.0
-        if (self.final_dir / "manifest.json").is_file():
+
+class ModelCache:
+    """Models built by real Keras in builder subprocesses (one per Keras version, the versions in
+    parallel), cached on disk as root/k<version>-<key>/<target>/ (model files, x.npz, y.npz,
+    meta.json, or error.txt when Keras itself could not build the case).
+
+    A builder writes into a temporary directory; finished targets move into the cache only when the
+    builder exits, so an interrupted run never leaves half-written models behind."""
+
+    def __init__(self, root, command, key):
+        self.root, self.command, self.key = pathlib.Path(root), command, key
+        self.running = {}  # version -> (process, work dir, log file, start time)
+        self.seconds = {}  # version -> wall time of this session's build
+        self.failures = {}  # version -> why its builder failed
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def directory(self, version, target=None):
+        base = self.root / f"k{version}-{self.key}"
+        return base if target is None else base / target
+
+    def start(self, version, targets):
+        """Starts building the targets of this version that are not cached yet (no-op if none)."""
+        if version in self.running:
             return
-        self.final_dir.parent.mkdir(parents=True, exist_ok=True)
-        self.work_dir = pathlib.Path(tempfile.mkdtemp(prefix=self.final_dir.name + ".building-",
-                                                      dir=self.final_dir.parent))
-        self.log = open(self.work_dir / "build.log", "w")
+        for path in self.root.glob(f"k{version}-*"):  # older keys: the builders or versions changed
+            if path.is_dir() and path.name != self.directory(version).name and ".building-" not in path.name:
+                shutil.rmtree(path, ignore_errors=True)
+        missing = [t for t in targets if not _done(self.directory(version, t))]
+        if not missing:
+            return
+        work = pathlib.Path(tempfile.mkdtemp(prefix=f"{self.directory(version).name}.building-", dir=self.root))
+        log = open(work / "build.log", "w")
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="-1")
-        self.started = time.time()
-        self.process = subprocess.Popen(
-            [sys.executable, str(HERE / "convert_support.py"), *args, "--out", str(self.work_dir)],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(
+            [sys.executable, str(HERE / "convert_support.py"), self.command, "--keras", version,
+             "--out", str(work), "--only", *missing], stdout=log, stderr=subprocess.STDOUT, env=env)
+        self.running[version] = (process, work, log, time.time())
 
-    def wait(self, timeout=1800):
-        """The finished directory (holding manifest.json); raises with the build log on failure."""
-        if self.process is not None:
+    def get(self, version, target, timeout=3600):
+        """The target's finished directory; waits for this version's builder if it is running."""
+        if version in self.running:
+            process, work, log, started = self.running.pop(version)
             try:
-                code = self.process.wait(timeout=timeout)
+                code = process.wait(timeout=timeout)
             finally:
-                self.log.close()
-            self.elapsed = time.time() - self.started
-            if code != 0 or not (self.work_dir / "manifest.json").is_file():
-                log = (self.work_dir / "build.log").read_text()[-6000:]
-                raise RuntimeError(f"model builder failed ({code}), log tail:\n{log}")
-            if self.final_dir.exists():
-                shutil.rmtree(self.final_dir)
-            self.work_dir.rename(self.final_dir)
-            self.process = None
-        return self.final_dir
+                log.close()
+            self.seconds[version] = time.time() - started
+            final_base = self.directory(version)
+            final_base.mkdir(parents=True, exist_ok=True)
+            for built in work.iterdir():
+                if built.is_dir() and _done(built):
+                    destination = final_base / built.name
+                    if destination.exists():
+                        shutil.rmtree(destination)
+                    built.rename(destination)
+            build_log = (work / "build.log").read_text()
+            (final_base / "build.log").write_text(build_log)
+            shutil.rmtree(work, ignore_errors=True)
+            if code != 0:
+                self.failures[version] = (f"builder `{self.command} --keras {version}` exited {code}; "
+                                          f"log tail:\n{build_log[-6000:]}")
+        directory = self.directory(version, target)
+        if not _done(directory):
+            raise RuntimeError(self.failures.get(version, f"{target} (Keras {version}) was not built; "
+                                                          f"see {self.directory(version) / 'build.log'}"))
+        return directory
 
 
-def prune_stale(root, prefix, keep):
-    """Removes older cache directories root/prefix* other than keep (e.g. after the zoo changed)."""
-    root = pathlib.Path(root)
-    if not root.is_dir():
-        return
-    for path in root.iterdir():
-        if path.name.startswith(prefix) and path.name != keep and path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
+def needed_params(session, argname):
+    """The values of one parametrize argument over the collected (selected) test items."""
+    return [item.callspec.params[argname] for item in session.items
+            if hasattr(item, "callspec") and argname in item.callspec.params]
 
 
 def load_case(case_dir):
@@ -816,6 +847,21 @@ def main(argv=None):
         build_zoo(args.keras, args.out, only=args.only)
     else:
         build_seed(args.keras, args.out, families=args.only or SEED_FAMILIES)
+
+
+
+def zoo_cache_key():
+    """Any change to this file rebuilds the zoo (about a minute)."""
+    return cache_key(hashlib.sha256(pathlib.Path(__file__).read_bytes()).hexdigest())
+
+
+def seed_cache_key():
+    """Only changes to the seed builders rebuild the (large) seed models."""
+    import inspect
+
+    functions = [build_seed, build_seed_model, randomize_batchnorm, random_inputs, keras_predict,
+                 keras_io_names, _check_same, _weight_name, _import_keras]
+    return cache_key(*[inspect.getsource(f) for f in functions], SEED_FAMILIES, SEED_INPUTS)
 
 
 if __name__ == "__main__":
