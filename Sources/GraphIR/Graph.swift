@@ -8,6 +8,9 @@ public final class Graph: @unchecked Sendable {
     public var ops: [Op]
     /// Free-form facts about where the graph came from (format, Keras version, backend).
     public var metadata: [String: String]
+    /// The names the source model gives its outputs (Keras: the output layers' names), when they
+    /// differ from the output tensors' names — e.g. the second call of a shared layer.
+    public var outputNames: [String]?
 
     public init(name: String, inputs: [Tensor] = [], outputs: [Tensor] = [], ops: [Op] = [],
                 metadata: [String: String] = [:]) {
@@ -46,6 +49,9 @@ public final class Graph: @unchecked Sendable {
     public func consumers(of tensor: Tensor) -> [Op] {
         ops.filter { op in op.inputs.contains { $0 === tensor } }
     }
+
+    /// The model's names for its outputs: `outputNames`, or the output tensors' names.
+    public var modelOutputNames: [String] { outputNames ?? outputs.map(\.name) }
 
     /// Every constant tensor, each once, in first-use order.
     public var constants: [Tensor] {

@@ -43,6 +43,10 @@ final class ModelBuilder {
         let (inputs, outputs) = try builder.runModel(config, record: top, path: LayerPath(), callInputs: nil)
         graph.inputs = inputs
         graph.outputs = outputs
+        if let references = config["config"]?["output_layers"] {
+            let outputLayers = try builder.references(references, what: "output_layers").map(\.layer)
+            if outputLayers.count == outputs.count, outputLayers != outputs.map(\.name) { graph.outputNames = outputLayers }
+        }
         let problems = graph.verify()
         if let first = problems.first {
             throw KerasError.graph(file: path, layer: name, reason: "built graph is inconsistent: \(first)")
@@ -366,7 +370,7 @@ final class ModelBuilder {
 
     /// `input_layers` / `output_layers`: a list of [layer, node, tensor] triples, a single triple,
     /// or (Keras 3, dict-structured inputs) an object of triples.
-    private func references(_ json: JSON?, what: String) throws -> [NodeReference] {
+    func references(_ json: JSON?, what: String) throws -> [NodeReference] {
         guard let json else { throw KerasError.malformedConfig(file: configFile, reason: "model has no \(what)") }
         if let triple = triple(json) { return [triple] }
         let items = json.array ?? json.object?.keys.sorted().compactMap { json[$0] } ?? []

@@ -35,7 +35,7 @@ public enum TFLiteConverter {
         for op in graph.ops { try LoweringTable.lower(op, in: context) }
         model.outputs = graph.outputs.map(context.tensor(for:))
         model.signatureInputs = zip(graph.inputs, model.inputs).map { ($0.name, $1) }
-        model.signatureOutputs = zip(graph.outputs, model.outputs).map { ($0.name, $1) }
+        model.signatureOutputs = zip(graph.modelOutputNames, model.outputs).map { ($0, $1) }
         model.description = "keraslite" + (graph.metadata["keras_version"].map { " from Keras \($0)" } ?? "")
         model.minRuntimeVersion = RuntimeVersions.minimum(for: context.opsUsed)
         let bytes = try model.serialize()
