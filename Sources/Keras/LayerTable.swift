@@ -25,7 +25,7 @@ enum LayerTable {
         "UpSampling1D", "UpSampling3D", "ZeroPadding3D", "Cropping3D", "SeparableConv1D", "DepthwiseConv1D",
         "Masking", "Dot", "CategoryEncoding", "Hashing", "StringLookup", "IntegerLookup", "TextVectorization",
         "Resizing", "CenterCrop", "RandomFlip", "RandomRotation", "RandomZoom", "RandomCrop", "RandomContrast",
-        "RandomTranslation", "GroupNormalization", "UnitNormalization", "ThresholdedReLU", "TFOpLambda",
+        "RandomTranslation", "GroupNormalization", "UnitNormalization", "ThresholdedReLU",
         "SlicingOpLambda", "Identity", "EinsumDense", "Discretization", "LocallyConnected1D", "LocallyConnected2D",
     ]
 
@@ -233,6 +233,27 @@ enum LayerTable {
                      "GaussianDropout", "AlphaDropout", "ActivityRegularization"] {
             table[name] = LayerSpec { context in [try context.emit(.identity, [try context.input()])] }
         }
+        // Keras 3 records `x * 0.5`, `x / y` on symbolic tensors as operation nodes with these names.
+        table["Divide"] = LayerSpec { try divide($0) }
+        table["TrueDivide"] = table["Divide"]
+        // tf.keras records TensorFlow functions called on Keras tensors as TFOpLambda layers; the
+        // arithmetic ones (MobileNetV3's hard-swish, ConvNeXt's residual adds) become IR ops.
+        table["TFOpLambda"] = LayerSpec { context in
+            let function = try context.config.string("function", default: "")
+            switch function {
+            case "__operators__.add", "math.add": return [try context.emit(.add, context.inputs)]
+            case "math.multiply", "__operators__.mul": return [try context.emit(.multiply, context.inputs)]
+            case "math.subtract", "__operators__.sub": return [try context.emit(.subtract, context.inputs)]
+            case "math.truediv", "__operators__.truediv", "math.divide": return try divide(context)
+            default:
+                throw KerasError.unsupportedOption(file: context.file, layer: context.config.layer, className: "TFOpLambda",
+                                                   option: "the TensorFlow function '\(function)'")
+            }
+        }
+        // keras.applications' ConvNeXt: a learned per-channel scale.
+        table["LayerScale"] = LayerSpec(variables: { _ in [VariableSpec(name: "gamma")] }) { context in
+            [try context.emit(.multiply, [try context.input(), try context.weight("gamma")])]
+        }
         table["Rescaling"] = LayerSpec { context in
             let scale = try context.config.floats("scale") ?? [1]
             let offset = try context.config.floats("offset") ?? [0]
@@ -265,6 +286,16 @@ enum LayerTable {
 }
 
 // MARK: - Shared pieces of the table
+
+/// x / c for a constant c, as x · (1/c); division by a tensor is not an IR op yet.
+private func divide(_ context: LayerContext) throws -> [Tensor] {
+    guard context.inputs.count == 2, let divisor = context.inputs[1].constant, divisor.count == 1 else {
+        throw KerasError.unsupportedOption(file: context.file, layer: context.config.layer, className: context.config.className,
+                                           option: "division by a tensor")
+    }
+    let reciprocal = context.constant("reciprocal", shape: [], values: [1 / (try divisor.values()[0])])
+    return [try context.emit(.multiply, [context.inputs[0], reciprocal])]
+}
 
 private func biasIfUsed(_ config: LayerConfig) throws -> [VariableSpec] {
     try config.bool("use_bias", default: true) ? [VariableSpec(name: "bias")] : []

@@ -101,7 +101,7 @@ final class ModelBuilder {
             }
             for (reference, tensor) in zip(inputRefs, callInputs) { available["\(reference.layer)#0"] = [tensor] }
         }
-        var pending: [(layer: JSON, path: LayerPath, node: Int, refs: [NodeReference])] = []
+        var pending: [(layer: JSON, path: LayerPath, node: Int, refs: [NodeOperand])] = []
         let savedNames = LayerPath.savedNames(classNames: layers.map { $0["class_name"]?.string ?? "" })
         for (layer, savedName) in zip(layers, savedNames) {
             let name = layerName(layer)
@@ -113,12 +113,13 @@ final class ModelBuilder {
             }
             if firstCall { record.sublayers.append(try layerRecord(layer, path: layerPath)) }
             for (index, node) in (layer["inbound_nodes"]?.array ?? []).enumerated() {
-                pending.append((layer, layerPath, index, try nodeReferences(node, layer: name)))
+                pending.append((layer, layerPath, index, try nodeOperands(node, layer: name)))
             }
         }
-        let offsets = nestedNodeOffsets(layers: layers, references: pending.flatMap(\.refs) + (try references(config["output_layers"], what: "output_layers")))
+        let offsets = nestedNodeOffsets(layers: layers, references: pending.flatMap { $0.refs.compactMap(\.reference) }
+                                        + (try references(config["output_layers"], what: "output_layers")))
         pending = pending.map { item in
-            (item.layer, item.path, item.node, item.refs.map { $0.shifted(by: offsets[$0.layer] ?? 0) })
+            (item.layer, item.path, item.node, item.refs.map { $0.shifted(by: offsets) })
         }
         if callInputs == nil {
             graphInputs = try inputRefs.map { reference in
@@ -133,8 +134,8 @@ final class ModelBuilder {
             var index = 0
             while index < pending.count {
                 let item = pending[index]
-                guard let inputs = resolve(item.refs, available) else { index += 1; continue }
                 let name = layerName(item.layer)
+                guard let inputs = resolve(item.refs, available, layer: name) else { index += 1; continue }
                 available["\(name)#\(item.node)"] = try callLayer(item.layer, path: item.path, inputs: inputs)
                 pending.remove(at: index)
                 progressed = true
@@ -145,7 +146,7 @@ final class ModelBuilder {
             }
         }
         let outputRefs = try references(config["output_layers"], what: "output_layers").map { $0.shifted(by: offsets[$0.layer] ?? 0) }
-        guard let outputs = resolve(outputRefs, available) else {
+        guard let outputs = resolve(outputRefs.map(NodeOperand.tensor), available, layer: record.name) else {
             throw KerasError.malformedConfig(file: configFile, reason: "model '\(record.name)' outputs a layer it does not define")
         }
         return (graphInputs, outputs)
@@ -359,11 +360,31 @@ final class ModelBuilder {
         return offsets
     }
 
-    private func resolve(_ refs: [NodeReference], _ available: [String: [Tensor]]) -> [Tensor]? {
+    /// A layer call's input: a tensor another layer produced, or a number written into the call
+    /// (Keras 3 `x + 3.0`, tf.keras TFOpLambda's `y`).
+    enum NodeOperand {
+        case tensor(NodeReference)
+        case constant(Float)
+
+        var reference: NodeReference? { if case .tensor(let reference) = self { return reference }; return nil }
+
+        func shifted(by offsets: [String: Int]) -> NodeOperand {
+            guard case .tensor(let reference) = self else { return self }
+            return .tensor(reference.shifted(by: offsets[reference.layer] ?? 0))
+        }
+    }
+
+    /// The input tensors of a call once all exist (nil before); numbers become scalar constants.
+    private func resolve(_ operands: [NodeOperand], _ available: [String: [Tensor]], layer: String) -> [Tensor]? {
         var tensors: [Tensor] = []
-        for reference in refs {
-            guard let outputs = available["\(reference.layer)#\(reference.node)"], reference.tensor < outputs.count else { return nil }
-            tensors.append(outputs[reference.tensor])
+        for operand in operands {
+            switch operand {
+            case .tensor(let reference):
+                guard let outputs = available["\(reference.layer)#\(reference.node)"], reference.tensor < outputs.count else { return nil }
+                tensors.append(outputs[reference.tensor])
+            case .constant(let value):
+                tensors.append(Tensor(name: uniqueName("\(layer)/constant"), shape: [], constant: ConstantData(values: [value])))
+            }
         }
         return tensors
     }
@@ -386,30 +407,43 @@ final class ModelBuilder {
         return NodeReference(layer: layer, node: node, tensor: tensor)
     }
 
-    /// One inbound node: Keras 2 writes `[[layer, node, tensor, kwargs], …]`; Keras 3 writes
-    /// `{"args": [...], "kwargs": {...}}` with `__keras_tensor__` objects carrying `keras_history`.
-    private func nodeReferences(_ node: JSON, layer: String) throws -> [NodeReference] {
+    /// One inbound node: Keras 2 writes `[[layer, node, tensor, kwargs], …]` (TFOpLambda a single
+    /// flat `[layer, node, tensor, {"y": …}]`); Keras 3 writes `{"args": [...], "kwargs": {...}}`
+    /// with `__keras_tensor__` objects carrying `keras_history`, and plain numbers for constants.
+    private func nodeOperands(_ node: JSON, layer: String) throws -> [NodeOperand] {
         if let args = node["args"] {
-            var found: [NodeReference] = []
-            collectKerasTensors(args, into: &found)
+            var found: [NodeOperand] = []
+            collectOperands(args, into: &found)
+            if let y = node["kwargs"]?["y"] { collectOperands(y, into: &found) }
             return found
         }
-        guard let entries = node.array else {
+        guard var entries = node.array else {
             throw KerasError.malformedConfig(file: configFile, reason: "layer '\(layer)' has an unreadable inbound node")
         }
-        return try entries.map { entry in
+        if entries.first?.string != nil { entries = [node] }
+        var operands: [NodeOperand] = []
+        for entry in entries {
             guard let reference = triple(entry) else {
                 throw KerasError.malformedConfig(file: configFile, reason: "layer '\(layer)' has an unreadable inbound node")
             }
-            return reference
+            operands.append(.tensor(reference))
+            if let y = entry.array?.dropFirst(3).first?["y"] {
+                if let value = y.double { operands.append(.constant(Float(value))) }
+                else if let other = triple(y) { operands.append(.tensor(other)) }
+            }
         }
+        return operands
     }
 
-    private func collectKerasTensors(_ json: JSON, into found: inout [NodeReference]) {
+    private func collectOperands(_ json: JSON, into found: inout [NodeOperand]) {
         if json["class_name"]?.string == "__keras_tensor__" {
-            if let history = json["config"]?["keras_history"], let reference = triple(history) { found.append(reference) }
+            if let history = json["config"]?["keras_history"], let reference = triple(history) { found.append(.tensor(reference)) }
             return
         }
-        for item in json.array ?? [] { collectKerasTensors(item, into: &found) }
+        if let value = json.double {
+            found.append(.constant(Float(value)))
+            return
+        }
+        for item in json.array ?? [] { collectOperands(item, into: &found) }
     }
 }

@@ -107,10 +107,14 @@ func reshape(_ x: Int32, to shape: Shape, output: Int32, name: String, in contex
 // MARK: - convolutions
 
 func lowerConv2D(_ context: LoweringContext, _ op: Op) throws {
-    if case .int(let groups)? = op.attributes["groups"], groups != 1 {
-        throw ConversionError.unsupported(op: op.name, detail: "grouped convolution (groups=\(groups))")
-    }
     let kernel = op.inputs[1]
+    // A convolution with one group per input channel is a depthwise convolution (ConvNeXt): the
+    // H×W×1×O kernel has the memory of the depthwise 1×H×W×(C·M) filter, output c·M + m.
+    if case .int(let groups)? = op.attributes["groups"], groups > 1, groups == op.inputs[0].shape.last ?? 0 {
+        try lowerDepthwiseConv2D(context, op, multiplier: (kernel.shape[3] ?? groups) / groups)
+        return
+    }
+    // Other groupings: CONV_2D reads the group count from input channels ÷ filter channels.
     let shape = try staticShape(kernel, op: op)  // H W I O
     let filter = context.constantPermuted(kernel, shape: shape, [3, 0, 1, 2])
     let strides = try ints(op, "strides"), dilations = try ints(op, "dilations")
@@ -158,8 +162,14 @@ func lowerConv1D(_ context: LoweringContext, _ op: Op) throws {
 }
 
 func lowerDepthwiseConv2D(_ context: LoweringContext, _ op: Op) throws {
+    try lowerDepthwiseConv2D(context, op, multiplier: nil)
+}
+
+/// `multiplier` is given when a grouped conv2d (kernel H×W×1×(C·M)) is lowered as depthwise.
+func lowerDepthwiseConv2D(_ context: LoweringContext, _ op: Op, multiplier: Int?) throws {
     let kernel = op.inputs[1]
-    let shape = try staticShape(kernel, op: op)  // H W C M: the same memory as 1×H×W×(C·M)
+    var shape = try staticShape(kernel, op: op)  // H W C M: the same memory as 1×H×W×(C·M)
+    if let multiplier { shape = [shape[0], shape[1], shape[3] / multiplier, multiplier] }
     let filter = context.constantFloats(kernel.name, shape: [1, shape[0], shape[1], shape[2] * shape[3]]) { try kernel.constant!.valuesWithoutCaching() }
     let strides = try ints(op, "strides"), dilations = try ints(op, "dilations")
     let padding = Options.padding(try string(op, "padding")), activation = Options.activation(op)
