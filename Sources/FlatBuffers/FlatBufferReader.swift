@@ -1,10 +1,21 @@
+import Foundation
+
 /// Reads a FlatBuffer with every offset and length checked against the buffer, so a damaged or
 /// hostile file is an error, never a crash or a hang. Knows nothing of any schema.
-public struct FlatBufferReader: Sendable {
-    public let bytes: [UInt8]
+///
+/// Works on `Data`, so a memory-mapped file is read in place: byte vectors come back as slices
+/// of the mapping, not copies.
+public struct FlatBufferReader: @unchecked Sendable {
+    /// The buffer, re-based so that its indices start at 0.
+    public let bytes: Data
 
-    /// Opens `bytes`, checking the root offset and, when given, the 4-byte file identifier.
     public init(bytes: [UInt8], fileIdentifier: String? = nil) throws {
+        try self.init(data: Data(bytes), fileIdentifier: fileIdentifier)
+    }
+
+    /// Opens `data`, checking the root offset and, when given, the 4-byte file identifier.
+    public init(data: Data, fileIdentifier: String? = nil) throws {
+        let bytes = data.startIndex == 0 ? data : Data(data)
         self.bytes = bytes
         guard bytes.count >= 8 else { throw FlatBufferError.outOfBounds(what: "root offset", offset: 0, size: bytes.count) }
         if let fileIdentifier {
@@ -26,11 +37,9 @@ public struct FlatBufferReader: Sendable {
 
     func read<T: FixedWidthInteger>(_ type: T.Type, at offset: Int) throws -> T {
         try check("\(T.self)", offset, MemoryLayout<T>.size)
-        var value = T.zero
-        withUnsafeMutableBytes(of: &value) { destination in
-            for index in 0..<MemoryLayout<T>.size { destination[index] = bytes[offset + index] }
+        return bytes.withUnsafeBytes { raw in
+            T(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: T.self))
         }
-        return T(littleEndian: value)
     }
 
     func table(at position: Int, depth: Int) throws -> Table {
@@ -120,8 +129,8 @@ public struct FlatBufferReader: Sendable {
             try scalars(id, as: UInt32.self)?.map(Float.init(bitPattern:))
         }
 
-        /// Raw bytes of a `[ubyte]` vector.
-        public func bytes(_ id: Int) throws -> ArraySlice<UInt8>? {
+        /// Raw bytes of a `[ubyte]` vector: a slice of the buffer (indices are buffer offsets).
+        public func bytes(_ id: Int) throws -> Data? {
             guard let (start, count) = try vectorRange(id, elementWidth: 1) else { return nil }
             return reader.bytes[start..<(start + count)]
         }
