@@ -36,7 +36,7 @@ let package = Package(
         // TFLite backend: schema constants, lowering table, writer.
         .target(name: "TFLite", dependencies: ["FlatBuffers", "GraphIR", "Passes"]),
         // Reports over the IR: inspect, sparsity.
-        .target(name: "Reports", dependencies: ["Keras", "GraphIR", "CKerasliteZlib"]),
+        .target(name: "Reports", dependencies: ["Keras", "GraphIR", "TFLite", "CKerasliteZlib"]),
         // The thin command-line front.
         .executableTarget(name: "keraslite", dependencies: [
             "Keras", "Reports", "GraphIR", "TFLite",

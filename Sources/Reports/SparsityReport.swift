@@ -26,33 +26,53 @@ public struct SparsityReport: Sendable {
     public var compressedBytes: Int
     public var compressedBytesPruned: Int
 
+    /// One weight tensor to analyse: its values (dequantized to Float) and its bytes as stored,
+    /// plain or with the near-zero values set to zero, for the compression estimate.
+    public struct Source {
+        public var name: String
+        public var layer: String
+        public var shape: [Int]
+        public var values: () throws -> [Float]
+        /// Stored bytes; with `zeroingBelow` set, the values with |w| ≤ it stored as zero.
+        public var stored: (_ values: [Float], _ zeroingBelow: Float?) -> [UInt8]
+    }
+
     /// Reads every weight of `model` once.
     public init(model: KerasModel, threshold: Float) throws {
-        path = model.path
+        var sources: [Source] = []
+        func visit(_ layer: KerasLayer) {
+            for weight in layer.weights {
+                let half = weight.storedType == "float16"
+                sources.append(Source(name: weight.name, layer: layer.name, shape: weight.shape,
+                                      values: { try weight.data.valuesWithoutCaching() },
+                                      stored: { values, limit in SparsityReport.floatBytes(values, half: half, zeroingBelow: limit) }))
+            }
+            layer.sublayers.forEach(visit)
+        }
+        model.layers.forEach(visit)
+        try self.init(path: model.path, threshold: threshold, sources: sources)
+    }
+
+    /// Analyses `sources`, reading each once.
+    public init(path: String, threshold: Float, sources: [Source]) throws {
+        self.path = path
         self.threshold = threshold
         var tensors: [TensorStatistics] = []
         var histogram = Array(repeating: 0, count: WeightStatistics.histogramLabels.count)
         let asStored = DeflateCounter(), pruned = DeflateCounter()
         var storedBytes = 0
-        func visit(_ layer: KerasLayer) throws {
-            for weight in layer.weights {
-                let values = try weight.data.valuesWithoutCaching()
-                tensors.append(TensorStatistics(
-                    name: weight.name, layer: layer.name, shape: weight.shape, total: values.count,
-                    zeros: WeightStatistics.countZeros(values),
-                    nearZero: WeightStatistics.countNearZero(values, threshold: threshold)))
-                WeightStatistics.accumulateHistogram(values, into: &histogram)
-                storedBytes += weight.data.storedBytes
-                let half = weight.storedType == "float16"
-                var zeroed = values
-                for index in zeroed.indices where abs(zeroed[index]) <= threshold { zeroed[index] = 0 }
-                // The two compressions are independent: one per core.
-                let inputs = [values, zeroed], counters = [asStored, pruned]
-                DispatchQueue.concurrentPerform(iterations: 2) { SparsityReport.feed(inputs[$0], half: half, into: counters[$0]) }
-            }
-            for sublayer in layer.sublayers { try visit(sublayer) }
+        for source in sources {
+            let values = try source.values()
+            tensors.append(TensorStatistics(
+                name: source.name, layer: source.layer, shape: source.shape, total: values.count,
+                zeros: WeightStatistics.countZeros(values),
+                nearZero: WeightStatistics.countNearZero(values, threshold: threshold)))
+            WeightStatistics.accumulateHistogram(values, into: &histogram)
+            // The two compressions are independent: one per core.
+            let inputs = [source.stored(values, nil), source.stored(values, threshold)], counters = [asStored, pruned]
+            storedBytes += inputs[0].count
+            DispatchQueue.concurrentPerform(iterations: 2) { index in inputs[index].withUnsafeBytes { counters[index].feed($0) } }
         }
-        for layer in model.layers { try visit(layer) }
         self.tensors = tensors
         self.histogram = histogram
         self.storedBytes = storedBytes
@@ -63,17 +83,16 @@ public struct SparsityReport: Sendable {
         compressedBytesPruned = pruned.finish()
     }
 
-    /// Compresses the values in their stored width (float16 files stay 2 bytes per value).
-    private static func feed(_ values: [Float], half: Bool, into counter: DeflateCounter) {
+    /// Float weights as stored: 4 bytes each, or 2 for float16 files.
+    static func floatBytes(_ values: [Float], half: Bool, zeroingBelow limit: Float?) -> [UInt8] {
+        var values = values
+        if let limit { for index in values.indices where abs(values[index]) <= limit { values[index] = 0 } }
         #if arch(x86_64) || arch(arm64)
-        if half {
-            let halves = values.map { Float16($0) }
-            halves.withUnsafeBytes { counter.feed($0) }
-            return
-        }
+        if half { return values.map { Float16($0) }.withUnsafeBytes { Array($0) } }
         #endif
-        values.withUnsafeBytes { counter.feed($0) }
+        return values.withUnsafeBytes { Array($0) }
     }
+
 }
 
 extension SparsityReport {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Keras
 import Reports
+import TFLite
 
 /// `keraslite`: read Keras models without TensorFlow; inspect them, analyse their sparsity.
 struct Keraslite: ParsableCommand {
@@ -14,7 +15,7 @@ struct Keraslite: ParsableCommand {
 
 /// Options every command that reads a Keras file shares.
 struct ModelOptions: ParsableArguments {
-    @Argument(help: "A Keras model file: .h5/.hdf5 (Keras 2.0 – 3.x) or .keras (Keras 3).")
+    @Argument(help: "A model file: Keras .h5/.hdf5 (Keras 2.0 – 3.x) or .keras (Keras 3); inspect also reads .tflite.")
     var file: String
 
     @Option(name: .long, help: "Architecture JSON (model.to_json()) for a weights-only .h5 file.")
@@ -36,6 +37,13 @@ struct Inspect: ParsableCommand {
     var metadataOnly = false
 
     func run() throws {
+        if TFLiteFile.hasIdentifier(path: model.file) {
+            let file: TFLiteFile
+            do { file = try TFLiteFile(path: model.file) } catch { throw FileFailure(file: model.file, underlying: error) }
+            let report = TFLiteInspectReport(file: file)
+            print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
+            return
+        }
         let report = try InspectReport(model: try model.load(), countZeros: !metadataOnly)
         print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
     }
@@ -60,7 +68,13 @@ struct Sparsity: ParsableCommand {
     }
 
     func run() throws {
-        let report = try SparsityReport(model: try model.load(), threshold: threshold)
+        let report: SparsityReport
+        if TFLiteFile.hasIdentifier(path: model.file) {
+            do { report = try SparsityReport(tflite: try TFLiteFile(path: model.file), threshold: threshold) }
+            catch { throw FileFailure(file: model.file, underlying: error) }
+        } else {
+            report = try SparsityReport(model: try model.load(), threshold: threshold)
+        }
         print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
     }
 }

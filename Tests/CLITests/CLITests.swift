@@ -159,4 +159,28 @@ import Testing
         let badBatch = try Self.run(["convert", Fixtures.sample("digits_mlp_k2.h5"), "-o", output, "--batch", "-3"])
         #expect(badBatch.status == 64)
     }
+
+    @Test func inspectReadsTFLiteAndRejectsDamagedOnes() throws {
+        let directory = try Self.temporaryDirectory()
+        let output = directory.appendingPathComponent("digits.tflite").path
+        _ = try Self.run(["convert", Fixtures.sample("digits_cnn_k2.h5"), "-o", output, "--quiet"])
+        let result = try Self.run(["inspect", output, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        for key in ["format", "size_bytes", "params", "operators", "tensors", "op_counts"] { #expect(object[key] != nil, "missing \(key)") }
+        #expect(object["format"] as? String == "tflite")
+        #expect((object["op_counts"] as? [String: Int])?["CONV_2D"] == 2)
+        #expect(try Self.run(["inspect", output]).stdout.contains("CONV_2D"))
+        #expect(try Self.run(["sparsity", output, "--json"]).status == 0)
+
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: output))
+        let truncated = directory.appendingPathComponent("truncated.tflite")
+        try bytes.prefix(bytes.count / 3).write(to: truncated)
+        try Self.expectOneLineError(["inspect", truncated.path], mentioning: [truncated.path])
+        var corrupt = bytes
+        corrupt.replaceSubrange(0..<4, with: [0xFF, 0xFF, 0xFF, 0x7F])
+        let corruptPath = directory.appendingPathComponent("corrupt.tflite")
+        try corrupt.write(to: corruptPath)
+        try Self.expectOneLineError(["inspect", corruptPath.path], mentioning: [corruptPath.path])
+    }
 }

@@ -116,4 +116,53 @@ import Testing
         // HWIO (1×1×2×3) → OHWI: out[o][0][0][i] = in[0][0][i][o]
         #expect(permute([1, 2, 3, 4, 5, 6], shape: [1, 1, 2, 3], [3, 0, 1, 2]) == [1, 4, 2, 5, 3, 6])
     }
+
+    @Test func readerListsWhatTheWriterWrote() throws {
+        let keras = try KerasFile.load(path: Fixtures.sample("multi_io_k3.h5"))
+        let result = try TFLiteConverter.convert(keras.graph)
+        let file = try TFLiteFile(data: Data(result.bytes), path: "multi_io.tflite")
+        let main = try #require(file.subgraphs.first)
+        #expect(main.operators.count == result.operatorCount)
+        #expect(main.tensors.count == result.tensorCount)
+        #expect(file.signatures.first?.inputs.map(\.name) == ["a", "b"])
+        #expect(file.signatures.first?.outputs.map(\.name) == ["class_out", "reg_out"])
+        #expect(file.minRuntimeVersion == result.minRuntimeVersion)
+        #expect(main.operators.first?.options.contains { $0.0 == "activation" } == true)
+    }
+
+    /// Hostile input: every truncation and many byte corruptions of a real file either read or
+    /// throw — never trap, hang or allocate without bound.
+    @Test func damagedFilesNeverCrashTheReader() throws {
+        let good = Array(try Data(contentsOf: Self.fixtures.appendingPathComponent("tf_digits_mlp.tflite")))
+        var outcomes = (read: 0, rejected: 0)
+        func attempt(_ bytes: [UInt8]) {
+            do {
+                let file = try TFLiteFile(data: Data(bytes), path: "damaged.tflite")
+                _ = file.subgraphs.first.map { TFLiteReportProbe.touch($0) }
+                outcomes.read += 1
+            } catch {
+                outcomes.rejected += 1
+            }
+        }
+        for length in stride(from: 0, to: good.count, by: 7) { attempt(Array(good.prefix(length))) }
+        var state: UInt64 = 12345
+        for _ in 0..<3000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            var damaged = good
+            let position = Int(state >> 33) % min(good.count, 2048)
+            damaged[position] = UInt8(truncatingIfNeeded: state >> 17)
+            attempt(damaged)
+        }
+        var wrongIdentifier = good
+        wrongIdentifier[4] = UInt8(ascii: "X")
+        #expect(throws: FlatBufferError.self) { try TFLiteFile(data: Data(wrongIdentifier), path: "x.tflite") }
+        #expect(outcomes.rejected > 0 && outcomes.read > 0)
+    }
+}
+
+/// Walks everything a report would touch.
+enum TFLiteReportProbe {
+    static func touch(_ subgraph: TFLiteFile.SubgraphInfo) -> Int {
+        subgraph.operators.reduce(0) { $0 + $1.inputs.count + $1.outputs.count } + subgraph.tensors.reduce(0) { $0 + $1.elementCount % 7 }
+    }
 }

@@ -1,0 +1,92 @@
+import Foundation
+import TFLite
+
+extension SparsityReport {
+    /// Sparsity of a `.tflite` file's weight tensors (main subgraph). Quantized weights are
+    /// dequantized per tensor or per channel; a quantized weight is zero when it equals its zero point.
+    public init(tflite file: TFLiteFile, threshold: Float) throws {
+        let report = TFLiteInspectReport(file: file)
+        var sources: [Source] = []
+        for tensor in report.weightTensors {
+            guard let data = file.bufferData(tensor.buffer), let decoder = WeightDecoder(tensor: tensor) else { continue }
+            sources.append(Source(name: tensor.name, layer: tensor.name, shape: tensor.shape,
+                                  values: { try decoder.values(data) },
+                                  stored: { values, limit in decoder.stored(data, values: values, zeroingBelow: limit) }))
+        }
+        try self.init(path: file.path, threshold: threshold, sources: sources)
+    }
+}
+
+/// Turns a TFLite weight buffer into Float values and back into stored bytes.
+struct WeightDecoder {
+    let tensor: TFLiteFile.TensorInfo
+
+    init?(tensor: TFLiteFile.TensorInfo) {
+        guard ["float32", "float16", "int8", "uint8", "int16", "int32"].contains(tensor.type) else { return nil }
+        if tensor.type.hasPrefix("int") || tensor.type == "uint8" { guard tensor.quantization != nil else { return nil } }
+        self.tensor = tensor
+    }
+
+    /// (scale, zero point) for element `index`, per channel along the quantized dimension.
+    private func parameters(_ index: Int) -> (Float, Int64) {
+        guard let quantization = tensor.quantization else { return (1, 0) }
+        if quantization.scales.count == 1 { return (quantization.scales[0], quantization.zeroPoints.first ?? 0) }
+        let axis = quantization.quantizedDimension
+        let inner = tensor.shape.suffix(from: min(axis + 1, tensor.shape.count)).reduce(1, *)
+        let channel = (index / inner) % max(tensor.shape[axis], 1)
+        return (quantization.scales[min(channel, quantization.scales.count - 1)],
+                quantization.zeroPoints.count > channel ? quantization.zeroPoints[channel] : (quantization.zeroPoints.first ?? 0))
+    }
+
+    private func raw(_ data: Data) -> [Int64] {
+        data.withUnsafeBytes { bytes -> [Int64] in
+            switch tensor.type {
+            case "int8": return bytes.bindMemory(to: Int8.self).map { Int64($0) }
+            case "uint8": return bytes.bindMemory(to: UInt8.self).map { Int64($0) }
+            case "int16": return (0..<bytes.count / 2).map { Int64(bytes.loadUnaligned(fromByteOffset: $0 * 2, as: Int16.self)) }
+            default: return (0..<bytes.count / 4).map { Int64(bytes.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self)) }
+            }
+        }
+    }
+
+    func values(_ data: Data) throws -> [Float] {
+        switch tensor.type {
+        case "float32":
+            return data.withUnsafeBytes { bytes in (0..<bytes.count / 4).map { bytes.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
+        case "float16":
+            #if arch(x86_64) || arch(arm64)
+            return data.withUnsafeBytes { bytes in (0..<bytes.count / 2).map { Float(bytes.loadUnaligned(fromByteOffset: $0 * 2, as: Float16.self)) } }
+            #else
+            throw TFLiteDecodeError.unsupported("float16 on this platform")
+            #endif
+        default:
+            return raw(data).enumerated().map { index, q in
+                let (scale, zeroPoint) = parameters(index)
+                return Float(q - zeroPoint) * scale
+            }
+        }
+    }
+
+    func stored(_ data: Data, values: [Float], zeroingBelow limit: Float?) -> [UInt8] {
+        guard let limit else { return Array(data) }
+        switch tensor.type {
+        case "float32": return SparsityReport.floatBytes(values, half: false, zeroingBelow: limit)
+        case "float16": return SparsityReport.floatBytes(values, half: true, zeroingBelow: limit)
+        default:
+            var bytes = Array(data)
+            let width = tensor.elementBytes
+            for (index, value) in values.enumerated() where abs(value) <= limit {
+                var zeroPoint = parameters(index).1.littleEndian
+                withUnsafeBytes(of: &zeroPoint) { point in
+                    for byte in 0..<width { bytes[index * width + byte] = point[byte] }
+                }
+            }
+            return bytes
+        }
+    }
+}
+
+enum TFLiteDecodeError: Error, CustomStringConvertible {
+    case unsupported(String)
+    var description: String { switch self { case .unsupported(let what): return "cannot decode \(what)" } }
+}
