@@ -96,15 +96,17 @@ def _check_shape(what, shape_signature, given):
 
 
 def run_litert(tflite_path, inputs, output_names=None, num_threads=1):
-    """Runs a .tflite once in LiteRT and returns its outputs as a list of numpy arrays.
+    """Runs a .tflite once in LiteRT (num_threads=1) and returns its outputs as a list of arrays.
 
     inputs: a dict {Keras input name: array} in Keras input order, or a list of arrays in Keras
     input order (or one array). When the file has a 'serving_default' signature and inputs is a
-    dict, inputs are matched by signature name; otherwise by position. Dynamic dimensions (-1 in
-    the shape signature, e.g. `--batch 0`) are resized to the given arrays; static ones must match.
+    dict, inputs are matched to the signature's input names; otherwise by position. An input whose
+    shape differs from the given array is resized (resize_tensor_input, strict: only dimensions the
+    file leaves dynamic, -1 in its shape signature as with `--batch 0`, may change), then
+    allocate_tensors.
 
-    Outputs come back in the order of output_names (the Keras output layer names) when given and the
-    file has a signature, else in the subgraph's output order."""
+    Outputs come back in the order of output_names (the Keras output layer names, matched to the
+    signature's output names) when the file has a signature, else in the subgraph's output order."""
     if isinstance(inputs, np.ndarray):
         inputs = [inputs]
     names = list(inputs) if isinstance(inputs, dict) else None
@@ -112,42 +114,47 @@ def run_litert(tflite_path, inputs, output_names=None, num_threads=1):
               for a in (inputs.values() if isinstance(inputs, dict) else inputs)]
 
     interpreter = load_interpreter(tflite_path, num_threads=num_threads)
-    signatures = interpreter.get_signature_list()
-    if SIGNATURE_KEY in signatures and names is not None:
-        runner = interpreter.get_signature_runner(SIGNATURE_KEY)
-        in_details = runner.get_input_details()
-        missing = sorted(set(names) ^ set(in_details))
-        if missing:
-            raise AssertionError(f"signature '{SIGNATURE_KEY}' inputs {sorted(in_details)} differ from "
-                                 f"the Keras inputs {names} (mismatch: {missing})")
-        for name, array in zip(names, arrays):
-            detail = in_details[name]
-            if detail["dtype"] != np.float32:
-                raise AssertionError(f"input {name!r} has dtype {detail['dtype']}, expected float32")
-            _check_shape(f"input {name!r}", detail["shape_signature"], array.shape)
-        results = runner(**dict(zip(names, arrays)))
-        if output_names is None:
-            order = sorted(runner.get_output_details().items(), key=lambda item: item[1]["index"])
-            output_names = [name for name, _ in order]
-        extra = sorted(set(output_names) ^ set(results))
-        if extra:
-            raise AssertionError(f"signature '{SIGNATURE_KEY}' outputs {sorted(results)} differ from "
-                                 f"the Keras outputs {list(output_names)} (mismatch: {extra})")
-        return [np.array(results[name]) for name in output_names]
+    input_details = {d["index"]: d for d in interpreter.get_input_details()}
+    output_details = {d["index"]: d for d in interpreter.get_output_details()}
+    signature = interpreter._get_full_signature_list().get(SIGNATURE_KEY)  # {inputs/outputs: {name: index}}
 
-    # No signature (or positional inputs): by position.
-    in_details = interpreter.get_input_details()
-    if len(in_details) != len(arrays):
-        raise AssertionError(f"the .tflite has {len(in_details)} inputs, given {len(arrays)}")
-    for detail, array in zip(in_details, arrays):
+    if signature is not None and names is not None:
+        if sorted(signature["inputs"]) != sorted(names):
+            raise AssertionError(f"signature '{SIGNATURE_KEY}' inputs {sorted(signature['inputs'])} are not "
+                                 f"the Keras inputs {names}")
+        input_indices = [signature["inputs"][name] for name in names]
+    else:
+        input_indices = list(input_details)
+    if len(input_indices) != len(arrays):
+        raise AssertionError(f"the .tflite has {len(input_indices)} inputs, given {len(arrays)}")
+    if signature is not None:
+        if output_names is None:
+            output_names = sorted(signature["outputs"], key=signature["outputs"].get)
+        if sorted(signature["outputs"]) != sorted(output_names):
+            raise AssertionError(f"signature '{SIGNATURE_KEY}' outputs {sorted(signature['outputs'])} are "
+                                 f"not the Keras outputs {list(output_names)}")
+        output_indices = [signature["outputs"][name] for name in output_names]
+    else:
+        output_indices = list(output_details)
+    for index in input_indices:
+        if index not in input_details:
+            raise AssertionError(f"signature input tensor {index} is not an input of the main subgraph")
+    for index in output_indices:
+        if index not in output_details:
+            raise AssertionError(f"signature output tensor {index} is not an output of the main subgraph")
+
+    for index, array in zip(input_indices, arrays):
+        detail = input_details[index]
+        if detail["dtype"] != np.float32:
+            raise AssertionError(f"input {detail['name']!r} has dtype {detail['dtype'].__name__}, expected float32")
         _check_shape(f"input {detail['name']!r}", detail["shape_signature"], array.shape)
         if tuple(detail["shape"]) != array.shape:
-            interpreter.resize_tensor_input(detail["index"], list(array.shape), strict=True)
+            interpreter.resize_tensor_input(index, list(array.shape), strict=True)
     interpreter.allocate_tensors()
-    for detail, array in zip(in_details, arrays):
-        interpreter.set_tensor(detail["index"], array)
+    for index, array in zip(input_indices, arrays):
+        interpreter.set_tensor(index, array)
     interpreter.invoke()
-    return [np.array(interpreter.get_tensor(d["index"])) for d in interpreter.get_output_details()]
+    return [np.array(interpreter.get_tensor(index)) for index in output_indices]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -769,31 +776,94 @@ def build_seed_model(K, family):
     return K.Model(base.input, x)
 
 
-def randomize_batchnorm(model, rng):
-    """Every BatchNormalization's statistics: moving_mean ~ N(0, 0.1), moving_variance ~ U(0.5, 1.5),
-    gamma ~ U(0.5, 1.5), beta ~ N(0, 0.1). Returns how many BN layers it changed."""
-    count = 0
-    for layer in model.layers:  # the applications bases are inlined: BN layers are top level
-        if type(layer).__name__ != "BatchNormalization":
-            continue
-        new = []
+SEED_PIXEL_RANGE = 255.0  # random images with raw pixel values: VGG19 (no BatchNormalization) with
+# glorot-initialized weights turns [0, 1) images into logits of ~1e-4, below the tolerance itself.
+SEED_CALIBRATION_IMAGES = 4
+
+
+def seed_bn_mode():
+    """'calibrated' (default) or 'literal' ($KERASLITE_SEED_BN), see randomize_batchnorm."""
+    mode = os.environ.get("KERASLITE_SEED_BN", "calibrated")
+    if mode not in ("calibrated", "literal"):
+        raise ValueError(f"KERASLITE_SEED_BN must be 'calibrated' or 'literal', not {mode!r}")
+    return mode
+
+
+def randomize_batchnorm(K, model, rng, calibration=None, mode="calibrated"):
+    """Randomizes every BatchNormalization layer: gamma ~ U(0.5, 1.5), beta ~ N(0, 0.1), and
+
+    * mode 'literal': moving_mean ~ N(0, 0.1), moving_variance ~ U(0.5, 1.5);
+    * mode 'calibrated': the same distributions in units of the statistics of the layer's actual
+      input on `calibration` images: moving_mean = mean + N(0, 0.1) * std,
+      moving_variance = var * U(0.5, 1.5).
+
+    Why 'calibrated' is the default: with weights=None the applications' activations are tiny
+    (depthwise convolutions shrink them ~10x each), so literal statistics of order 1 replace the
+    signal with constants; MobileNetV2's output then no longer depends on its input at all (spread
+    ~1e-8 over different images), and the comparison would test a constant. Calibrated statistics
+    keep every BN non-trivial (shift and scale) while the output still depends on the image.
+    Returns how many BatchNormalization layers it changed."""
+    layers = [layer for layer in model.layers if type(layer).__name__ == "BatchNormalization"]
+    for layer in layers:  # the applications bases are inlined: BN layers are top level
+        values = []
         for variable in layer.weights:
             name, shape = _weight_name(variable), tuple(variable.shape)
-            value = {"gamma": lambda: rng.uniform(0.5, 1.5, shape), "beta": lambda: rng.normal(0.0, 0.1, shape),
-                     "moving_mean": lambda: rng.normal(0.0, 0.1, shape),
-                     "moving_variance": lambda: rng.uniform(0.5, 1.5, shape)}[name]()
-            new.append(value.astype(np.float32))
-        layer.set_weights(new)
-        count += 1
-    return count
+            if name == "gamma":
+                values.append(rng.uniform(0.5, 1.5, shape))
+            elif name == "beta":
+                values.append(rng.normal(0.0, 0.1, shape))
+            elif name == "moving_mean":
+                values.append(rng.normal(0.0, 0.1, shape))
+            else:
+                values.append(rng.uniform(0.5, 1.5, shape))
+        layer.set_weights([v.astype(np.float32) for v in values])
+    if mode == "literal" or not layers:
+        return len(layers)
+    # One training-mode pass (BN normalizes with the batch's own statistics, using the new gamma and
+    # beta) gives the input statistics every BN would see if its moving statistics were exact.
+    probe = K.Model(model.inputs, [layer.input for layer in layers])
+    activations = probe(calibration, training=True)
+    for layer, activation in zip(layers, activations):
+        activation = np.asarray(activation, dtype=np.float64)
+        axis = layer.axis[0] if isinstance(layer.axis, (list, tuple)) else layer.axis
+        axis = axis % activation.ndim
+        reduce = tuple(i for i in range(activation.ndim) if i != axis)
+        mean, var = activation.mean(axis=reduce), activation.var(axis=reduce)
+        values = []
+        for variable, current in zip(layer.weights, layer.get_weights()):
+            name = _weight_name(variable)
+            if name == "moving_mean":
+                current = mean + rng.normal(0.0, 0.1, mean.shape) * np.sqrt(var)
+            elif name == "moving_variance":
+                current = var * rng.uniform(0.5, 1.5, var.shape)
+            values.append(np.asarray(current, dtype=np.float32))
+        layer.set_weights(values)
+    return len(layers)
+
+
+SEED_LOGIT_TARGET = 1.5
+
+
+def scale_head(K, model, calibration):
+    """Scales the final Dense(1, sigmoid)'s kernel and bias so that the largest |logit| on the
+    calibration images is SEED_LOGIT_TARGET: random-weight ResNet50 otherwise reaches logits of
+    +-40 (sigmoid saturated at 0 or 1: any conversion would pass) and VGG19 logits of 1e-3..1e-1
+    (sigmoid ~0.5: a mostly constant comparison). Returns the factor."""
+    final = model.layers[-1]
+    kernel, bias = final.get_weights()
+    features = keras_predict(K.Model(model.inputs, final.input), [calibration])[0]
+    largest = float(np.max(np.abs(features @ kernel + bias)))
+    factor = SEED_LOGIT_TARGET / largest if largest > 0 else 1.0
+    final.set_weights([(kernel * factor).astype(np.float32), (bias * factor).astype(np.float32)])
+    return factor
 
 
 def build_seed(version, out, families=SEED_FAMILIES):
-    """out/<family>/: model.h5, x.npz, y.npz (SEED_INPUTS random 224x224x3 images in [0, 1), Keras'
-    outputs from the model loaded back from model.h5), meta.json; out/manifest.json last."""
+    """out/<family>/: model.h5, x.npz, y.npz (SEED_INPUTS random 224x224x3 images, pixel values
+    uniform in [0, 255); Keras' outputs from the model loaded back from model.h5), meta.json."""
     K = _import_keras(version)
     out = pathlib.Path(out)
-    manifest = {"keras_version": K.__version__, "models": {}}
+    mode = seed_bn_mode()
     for family in families:
         t0 = time.time()
         K.backend.clear_session()
@@ -801,8 +871,11 @@ def build_seed(version, out, families=SEED_FAMILIES):
         K.utils.set_random_seed(seed % (2 ** 31))
         rng = np.random.default_rng(seed)
         model = build_seed_model(K, family)
-        bn_layers = randomize_batchnorm(model, rng)
-        x = random_inputs([model.inputs[0].shape], SEED_INPUTS, seed, kind="uniform")
+        shape = model.inputs[0].shape
+        calibration = random_inputs([shape], SEED_CALIBRATION_IMAGES, seed + 1, kind="uniform")[0] * SEED_PIXEL_RANGE
+        bn_layers = randomize_batchnorm(K, model, rng, calibration, mode)
+        head_scale = scale_head(K, model, calibration) if mode == "calibrated" else 1.0
+        x = [random_inputs([shape], SEED_INPUTS, seed, kind="uniform")[0] * SEED_PIXEL_RANGE]
         y_memory = keras_predict(model, x)
         model_dir = out / family
         model_dir.mkdir(parents=True, exist_ok=True)
@@ -813,25 +886,23 @@ def build_seed(version, out, families=SEED_FAMILIES):
         loaded = K.models.load_model(str(model_dir / "model.h5"), compile=False)
         y = keras_predict(loaded, x)
         _check_same(f"{family} keras {version}", y_memory, y)
-        # The logit (input of the final sigmoid), to tell whether the comparison is meaningful.
+        # The logits (input of the final sigmoid), to show the comparison is not of a constant.
         head = K.Model(loaded.inputs, loaded.layers[-1].input)
-        final = loaded.layers[-1]
-        kernel, bias = final.get_weights()
+        kernel, bias = loaded.layers[-1].get_weights()
         logits = keras_predict(head, x)[0] @ kernel + bias
         input_names, output_names = keras_io_names(loaded)
         np.savez(model_dir / "x.npz", **dict(zip(input_names, x)))
         np.savez(model_dir / "y.npz", **dict(zip(output_names, y)))
         meta = {"name": family, "keras": version, "keras_version": K.__version__, "files": ["model.h5"],
-                "inputs": input_names, "outputs": output_names, "bn_layers": bn_layers,
+                "inputs": input_names, "outputs": output_names, "bn_layers": bn_layers, "bn_mode": mode,
+                "head_scale": head_scale,
                 "params": int(loaded.count_params()), "logits": logits.ravel().tolist(),
                 "input_shapes": [list(a.shape) for a in x], "output_shapes": [list(a.shape) for a in y],
                 "seconds_build_save": round(t_built - t0, 2), "seconds_total": round(time.time() - t0, 2)}
         (model_dir / "meta.json").write_text(json.dumps(meta, indent=1))
-        manifest["models"][family] = meta
-        print(f"keras {version} {family}: {bn_layers} BN layers randomized, outputs {y[0].ravel().tolist()}, "
-              f"logits {logits.ravel().tolist()}, {meta['seconds_total']} s", flush=True)
+        print(f"keras {version} {family}: {bn_layers} BN layers randomized ({mode}), head x{head_scale:.3g}, outputs "
+              f"{y[0].ravel().tolist()}, logits {logits.ravel().tolist()}, {meta['seconds_total']} s", flush=True)
         del loaded, head
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
 
 
 def main(argv=None):
@@ -859,9 +930,10 @@ def seed_cache_key():
     """Only changes to the seed builders rebuild the (large) seed models."""
     import inspect
 
-    functions = [build_seed, build_seed_model, randomize_batchnorm, random_inputs, keras_predict,
+    functions = [build_seed, build_seed_model, randomize_batchnorm, scale_head, random_inputs, keras_predict,
                  keras_io_names, _check_same, _weight_name, _import_keras]
-    return cache_key(*[inspect.getsource(f) for f in functions], SEED_FAMILIES, SEED_INPUTS)
+    return cache_key(*[inspect.getsource(f) for f in functions], SEED_FAMILIES, SEED_INPUTS,
+                     SEED_PIXEL_RANGE, SEED_CALIBRATION_IMAGES, SEED_LOGIT_TARGET, seed_bn_mode())
 
 
 if __name__ == "__main__":
