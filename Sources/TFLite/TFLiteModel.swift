@@ -74,6 +74,9 @@ final class TFLiteModel {
         var builder = FlatBufferBuilder(initialCapacity: constantBytes + buffers.count * 32 + (1 << 20))
         // Buffers first: built back to front, they land at the end of the file, as TensorFlow places them.
         var bufferOffsets: [FlatBufferBuilder.Offset] = []
+        // Small buffers with identical bytes (zero biases of an untrained model, repeated shape
+        // constants) share one data vector, as TensorFlow's converter does.
+        var sharedVectors: [[UInt8]: FlatBufferBuilder.Offset] = [:]
         for buffer in buffers.reversed() {
             let contents = buffer.byteCount == 0 ? nil : try buffer.contents()
             if case .permuted(let values, let shape, let permutation)? = contents {
@@ -88,11 +91,16 @@ final class TFLiteModel {
                 bufferOffsets.append(try builder.endTable())
                 continue
             }
-            let vector = try contents?.withUnsafeBytes { bytes in
+            let vector = try contents?.withUnsafeBytes { bytes -> FlatBufferBuilder.Offset in
                 guard bytes.count == buffer.byteCount else {
                     throw FlatBufferError.invalid("a constant holds \(bytes.count) bytes, its tensor needs \(buffer.byteCount)")
                 }
-                return try builder.createByteVector(bytes, alignment: 16)
+                guard bytes.count <= 1 << 16 else { return try builder.createByteVector(bytes, alignment: 16) }
+                let key = Array(bytes)
+                if let shared = sharedVectors[key] { return shared }
+                let offset = try builder.createByteVector(bytes, alignment: 16)
+                sharedVectors[key] = offset
+                return offset
             }
             builder.startTable()
             try builder.add(Field.Buffer.data, vector)
