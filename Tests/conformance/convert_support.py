@@ -7,6 +7,11 @@ separate processes (`python convert_support.py build-zoo --keras 2 --out DIR`), 
 a process while building and saving.
 
 Tolerance (the issue's): for every output, max |LiteRT - Keras| <= 1e-4 * max(1, max |Keras|).
+
+Environment: KERASLITE_ZOO_CACHE / KERASLITE_SEED_CACHE (cache directories instead of the pytest
+cache), KERASLITE_SEED_BN=literal (seed BatchNormalization statistics exactly as specified instead of
+calibrated, see randomize_batchnorm), KERASLITE_LITERT_NO_XNNPACK=1 (LiteRT reference kernels),
+KERASLITE_CONVERT_TIMEOUT (seconds, default 600).
 """
 import argparse
 import hashlib

@@ -4,14 +4,13 @@ max |LiteRT - Keras| <= 1e-4 * max(1, max |Keras|); batch 1 by default, `--batch
 `--batch N` fixed; the signature names are Keras' input/output layer names; the input is never
 touched; failures exit 1 with one stderr line and leave nothing behind."""
 import functools
-import pathlib
 import shutil
 
 import numpy as np
 import pytest
 
 import convert_support as cs
-from conftest import SAMPLES, load_with_keras, model_files
+from conftest import SAMPLES, load_with_keras
 
 RANDOM_RUNS = 3
 

@@ -38,6 +38,8 @@ def test_seed_model_converts_and_matches_keras(seed_models, seed_case, tmp_path,
         pytest.fail((directory / "error.txt").read_text())
     meta, inputs, expected = cs.load_case(directory)
     assert meta["bn_layers"] > 0 or family == "VGG19"
+    if meta["bn_mode"] == "calibrated":  # the test model itself: sigmoid neither saturated nor ~0.5 constant
+        assert max(abs(v) for v in meta["logits"]) > 0.05 and max(abs(v) for v in meta["logits"]) < 10, meta["logits"]
     tflite = tmp_path / "model.tflite"
 
     cs.convert(directory / "model.h5", tflite)
