@@ -86,9 +86,7 @@ final class TFLiteModel {
                 let vector = try builder.createByteVector(count: buffer.byteCount, alignment: 16) { destination in
                     permute(values, shape: shape, permutation, into: destination.bindMemory(to: Float.self))
                 }
-                builder.startTable()
-                try builder.add(Field.Buffer.data, vector)
-                bufferOffsets.append(try builder.endTable())
+                bufferOffsets.append(try Self.bufferTable(vector, in: &builder))
                 continue
             }
             let vector = try contents?.withUnsafeBytes { bytes -> FlatBufferBuilder.Offset in
@@ -102,9 +100,7 @@ final class TFLiteModel {
                 sharedVectors[key] = offset
                 return offset
             }
-            builder.startTable()
-            try builder.add(Field.Buffer.data, vector)
-            bufferOffsets.append(try builder.endTable())
+            bufferOffsets.append(try Self.bufferTable(vector, in: &builder))
         }
         bufferOffsets.reverse()
 
@@ -187,9 +183,7 @@ final class TFLiteModel {
         var runtimeBytes = Array(minRuntimeVersion.utf8)
         runtimeBytes += Array(repeating: 0, count: max(0, 16 - runtimeBytes.count))
         let runtimeVector = try builder.createByteVector(runtimeBytes, alignment: 16)
-        builder.startTable()
-        try builder.add(Field.Buffer.data, runtimeVector)
-        bufferOffsets.append(try builder.endTable())
+        bufferOffsets.append(try Self.bufferTable(runtimeVector, in: &builder))
         let metadataName = try builder.createString("min_runtime_version")
         builder.startTable()
         try builder.add(Field.Metadata.name, metadataName)
@@ -212,5 +206,12 @@ final class TFLiteModel {
         try builder.add(Field.Model.signature_defs, signaturesVector)
         let model = try builder.endTable()
         return try builder.finish(root: model, fileIdentifier: "TFL3")
+    }
+
+    /// A `Buffer` table holding `data` (nil: the empty buffer).
+    private static func bufferTable(_ data: FlatBufferBuilder.Offset?, in builder: inout FlatBufferBuilder) throws -> FlatBufferBuilder.Offset {
+        builder.startTable()
+        try builder.add(Field.Buffer.data, data)
+        return try builder.endTable()
     }
 }
