@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import Keras
 
-// Errors become one line on stderr: "keraslite: <file>: <problem>", exit 1 for bad input and
-// ArgumentParser's usage code (64) for bad options. Help and --version exit 0 as usual.
+// Errors become one line on stderr: "keraslite: <file>: <problem>", exit 2 for bad input (like
+// diff(1) and grep(1): `diff` uses 1 for "the models differ") and ArgumentParser's usage code (64)
+// for bad options. Help and --version exit 0 as usual.
 do {
     var command = try Keraslite.parseAsRoot()
     do {
@@ -13,8 +14,9 @@ do {
         Keraslite.exit(withError: error)
     } catch {
         // keraslite's own errors (KerasError, ConversionError, GraphError, write errors) name the file.
-        FileHandle.standardError.write(Data("keraslite: \(error)\n".utf8))
-        exit(1)
+        let line = "\(error)".split(separator: "\n").first.map(String.init) ?? "failed"
+        FileHandle.standardError.write(Data("keraslite: \(line)\n".utf8))
+        exit(2)
     }
 } catch {
     let code = Keraslite.exitCode(for: error)

@@ -31,10 +31,10 @@ import Testing
         return url
     }
 
-    /// Bad input: exactly one line on stderr naming the file, exit status 1, nothing on stdout.
+    /// Bad input: exactly one line on stderr naming the file, exit status 2, nothing on stdout.
     static func expectOneLineError(_ arguments: [String], mentioning fragments: [String]) throws {
         let result = try run(arguments)
-        #expect(result.status == 1, "\(arguments): status \(result.status), stderr \(result.stderr)")
+        #expect(result.status == 2, "\(arguments): status \(result.status), stderr \(result.stderr)")
         #expect(result.stdout.isEmpty)
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(arguments): \(result.stderr)")
@@ -134,6 +134,21 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["model.tflite"])
         let quiet = try Self.run(["convert", Fixtures.sample("digits_cnn_k2.h5"), "-o", output, "--quiet"])
         #expect(quiet.status == 0 && quiet.stdout.isEmpty)
+    }
+
+    /// diff exits like diff(1): 0 equal, 1 different, 2 trouble (one stderr line).
+    @Test func diffExitStatus() throws {
+        let same = try Self.run(["diff", Fixtures.sample("digits_cnn_k3.h5"), Fixtures.sample("digits_cnn_k3.keras")])
+        #expect(same.status == 0, "\(same.stderr)")
+        #expect(same.stdout.hasSuffix("equal: 8 ops and 12 weights match exactly\n"), "\(same.stdout)")
+        let different = try Self.run(["diff", Fixtures.sample("digits_cnn_k2.h5"), Fixtures.sample("digits_cnn_k3.h5"), "--json"])
+        #expect(different.status == 1, "\(different.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(different.stdout.utf8)) as? [String: Any])
+        #expect(object["equal"] as? Bool == false)
+        try Self.expectOneLineError(["diff", Fixtures.sample("digits_cnn_k3.h5"), "/nonexistent/b.tflite"],
+                                    mentioning: ["/nonexistent/b.tflite"])
+        let usage = try Self.run(["diff", Fixtures.sample("digits_cnn_k3.h5"), Fixtures.sample("digits_cnn_k3.h5"), "--tolerance", "-1"])
+        #expect(usage.status == 64)
     }
 
     @Test func convertNeverTouchesItsInput() throws {

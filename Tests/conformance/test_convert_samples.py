@@ -2,7 +2,7 @@
 weights-only pair (with --config): the .tflite runs in LiteRT and agrees with Keras within
 max |LiteRT - Keras| <= 1e-4 * max(1, max |Keras|); batch 1 by default, `--batch 0` dynamic,
 `--batch N` fixed; the signature names are Keras' input/output layer names; the input is never
-touched; failures exit 1 with one stderr line and leave nothing behind."""
+touched; failures exit 2 with one stderr line and leave nothing behind."""
 import functools
 import shutil
 
@@ -167,7 +167,7 @@ BAD_FILES = sorted((SAMPLES / "bad").glob("*.h5"))
 
 @pytest.mark.parametrize("bad", BAD_FILES, ids=[p.name for p in BAD_FILES])
 def test_failing_conversion_leaves_nothing(tmp_path, bad):
-    """Unconvertible input (Lambda, custom layer, broken files): exit 1, one line on stderr, no
+    """Unconvertible input (Lambda, custom layer, broken files): exit 2, one line on stderr, no
     output file and no temporary files in the output directory."""
     out_dir = tmp_path / "out"
     out_dir.mkdir()
@@ -175,7 +175,7 @@ def test_failing_conversion_leaves_nothing(tmp_path, bad):
 
     result = cs.convert(bad, out_dir / "model.tflite", check=False)
 
-    assert result.returncode == 1, f"exit {result.returncode}; stderr: {result.stderr}"
+    assert result.returncode == 2, f"exit {result.returncode}; stderr: {result.stderr}"
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].strip(), f"expected one stderr line, got: {result.stderr!r}"
     assert not (out_dir / "model.tflite").exists()
@@ -188,6 +188,6 @@ def test_failing_conversion_keeps_existing_output(tmp_path):
     target = tmp_path / "model.tflite"
     target.write_bytes(b"previous contents")
     result = cs.convert(SAMPLES / "bad" / "lambda_k3.h5", target, check=False)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert target.read_bytes() == b"previous contents"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.tflite"]

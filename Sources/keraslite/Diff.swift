@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import Reports
+
+struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare two model files (.h5, .keras, .tflite in any pairing): structure and weights.",
+        discussion: """
+            Both sides are normalised before comparing: two Keras files as graph IR after the standard \
+            passes; when either is a .tflite, a Keras side is lowered by keraslite's converter and both \
+            are compared as TFLite operators, so a Keras file and the .tflite keraslite made from it are \
+            equal. Exit status as diff(1): 0 equal, 1 different, 2 error.
+            """)
+
+    @Argument(help: "The first model file (A).")
+    var a: String
+
+    @Argument(help: "The second model file (B).")
+    var b: String
+
+    @Option(help: "Largest absolute weight difference that still counts as equal.")
+    var tolerance: Double = 0
+
+    @Flag(help: "Print one JSON object (keys in docs/json.md).")
+    var json = false
+
+    @Option(help: "Architecture JSON for A when A is a weights-only .h5.")
+    var configA: String?
+
+    @Option(help: "Architecture JSON for B when B is a weights-only .h5.")
+    var configB: String?
+
+    @Option(help: "Most changed ops and differing weights listed in the text report.")
+    var limit = 40
+
+    func validate() throws {
+        guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--tolerance must be a finite number ≥ 0, got \(tolerance)") }
+        guard limit >= 0 else { throw ValidationError("--limit must be ≥ 0, got \(limit)") }
+    }
+
+    func run() throws {
+        let diff = try ModelDiff(pathA: a, pathB: b, tolerance: tolerance, configA: configA, configB: configB)
+        print(json ? diff.json.serialized() : diff.text(limit: limit), terminator: json ? "\n" : "")
+        if !diff.equal { throw ExitCode(1) }
+    }
+}
