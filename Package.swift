@@ -53,7 +53,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "KerasTests", dependencies: ["Keras", "GraphIR", "HDF5", "TestSupport"],
                     exclude: ["Golden"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Keras", "TestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Keras", "TFLite", "GraphIR", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )
