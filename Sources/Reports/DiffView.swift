@@ -208,9 +208,9 @@ struct DiffView {
 
     static func describe(_ quantization: TFLiteFile.Quantization, type: String) -> String {
         if quantization.scales.count > 1 {
-            return "\(type) per-channel ×\(quantization.scales.count) (axis \(quantization.quantizedDimension))"
+            return "per-channel ×\(quantization.scales.count) (axis \(quantization.quantizedDimension))"
         }
-        return "\(type) per-tensor"
+        return "per-tensor"
     }
 
     static func integerText(_ data: Data, type: String) -> String? {

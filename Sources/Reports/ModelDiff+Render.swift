@@ -14,7 +14,7 @@ extension ModelDiff {
         if !differing.isEmpty {
             var text = "\(differing.count) of \(weights.count) weights differ"
             if let worst = differing.max(by: { ($0.relL2 ?? .infinity) < ($1.relL2 ?? .infinity) }) {
-                text += worst.relL2.map { " (worst relative L2 \(scientific($0)) at \(worst.nameA))" } ?? " (shape of \(worst.nameA) differs)"
+                text += worst.relL2.map { " (worst relative L2 \(scientific($0)) at \(displayName(worst.nameA)))" } ?? " (shape of \(displayName(worst.nameA)) differs)"
             }
             parts.append(text)
         }
@@ -94,10 +94,10 @@ extension ModelDiff {
         let interesting = rows.filter { $0.kind != .same }
         for row in interesting.prefix(limit) {
             switch row.kind {
-            case .added: lines.append("  + #\(row.b!.index) \(row.b!.type) \(row.b!.name)")
-            case .removed: lines.append("  - #\(row.a!.index) \(row.a!.type) \(row.a!.name)")
+            case .added: lines.append("  + #\(row.b!.index) \(row.b!.type) \(displayName(row.b!.name))")
+            case .removed: lines.append("  - #\(row.a!.index) \(row.a!.type) \(displayName(row.a!.name))")
             case .changed:
-                let names = row.a!.name == row.b!.name ? row.a!.name : "\(row.a!.name) ↔ \(row.b!.name)"
+                let names = row.a!.name == row.b!.name ? displayName(row.a!.name) : "\(displayName(row.a!.name)) ↔ \(displayName(row.b!.name))"
                 lines.append("  ~ #\(row.a!.index)/#\(row.b!.index) \(row.a!.type) \(names)")
                 for change in row.changes { lines.append("      \(change)") }
             case .same: break
@@ -115,18 +115,27 @@ extension ModelDiff {
                 let shape = weight.shapeA == weight.shapeB ? shapeText(weight.shapeA) : "\(shapeText(weight.shapeA))→\(shapeText(weight.shapeB))"
                 let dtype = weight.dtypeA == weight.dtypeB ? weight.dtypeA : "\(weight.dtypeA)→\(weight.dtypeB)"
                 let zeros = weight.zerosA.flatMap { za in weight.zerosB.map { "\(formatPercent(za))→\(formatPercent($0))" } } ?? "—"
-                table.append([weight.nameA, shape, dtype, weight.maxAbsDiff.map(scientific) ?? "—", weight.relL2.map(scientific) ?? "—",
+                table.append([displayName(weight.nameA), shape, dtype, weight.maxAbsDiff.map(scientific) ?? "—", weight.relL2.map(scientific) ?? "—",
                               weight.cosine.map { fixed($0, 6) } ?? "—", zeros])
             }
             lines.append(contentsOf: renderTable(table, rightAligned: [3, 4, 5, 6]).map { "  " + $0 })
             if differing.count > limit { lines.append("  … \(differing.count - limit) more (see --json)") }
         }
-        for name in unmatchedWeightsA.prefix(limit) { lines.append("  only in A: \(name)") }
-        for name in unmatchedWeightsB.prefix(limit) { lines.append("  only in B: \(name)") }
+        for name in unmatchedWeightsA.prefix(limit) { lines.append("  only in A: \(displayName(name))") }
+        for name in unmatchedWeightsB.prefix(limit) { lines.append("  only in B: \(displayName(name))") }
         lines.append("")
         lines.append(verdict)
         return lines.joined(separator: "\n") + "\n"
     }
+}
+
+/// A tensor name short enough for a table: TensorFlow's fused names ("a/Relu;a/BiasAdd;…") keep
+/// their first part; anything longer than `width` keeps its head and tail.
+func displayName(_ name: String, width: Int = 56) -> String {
+    var text = name
+    if let semicolon = text.firstIndex(of: ";") { text = String(text[..<semicolon]) + ";…" }
+    guard text.count > width else { return text }
+    return String(text.prefix(width / 2 - 1)) + "…" + String(text.suffix(width / 2 - 1))
 }
 
 func shapeText(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ",") + "]" }

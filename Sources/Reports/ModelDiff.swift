@@ -197,6 +197,11 @@ public struct ModelDiff {
 
     // MARK: op changes
 
+    /// `float32`, `int8 per-channel ×32 (axis 0)`.
+    static func typeText(_ ref: DiffView.TensorRef) -> String {
+        ref.dtype + (ref.quantization.map { " " + $0 } ?? "")
+    }
+
     static func changes(_ x: DiffView.Node, _ y: DiffView.Node, _ viewA: DiffView, _ viewB: DiffView) -> [String] {
         var changes: [String] = []
         for key in Set(x.attributes.keys).union(y.attributes.keys).sorted() where x.attributes[key] != y.attributes[key] {
@@ -215,11 +220,10 @@ public struct ModelDiff {
                     changes.append("\(label) \(weightA == nil ? "activation" : "weight") → \(weightB == nil ? "activation" : "weight")")
                     continue
                 }
-                let what = weightA != nil ? "weight \(p.name)" : label
+                let what = weightA != nil ? "weight \(displayName(p.name))" : label
                 if p.shape != q.shape { changes.append("\(what) shape \(p.shape) → \(q.shape)") }
-                if p.dtype != q.dtype { changes.append("\(what) dtype \(p.dtype) → \(q.dtype)") }
-                if p.quantization != q.quantization {
-                    changes.append("\(what) quantization \(p.quantization ?? "none") → \(q.quantization ?? "none")")
+                if p.dtype != q.dtype || p.quantization != q.quantization {
+                    changes.append("\(what) dtype \(typeText(p)) → \(typeText(q))")
                 }
                 if p.constantText != q.constantText {
                     changes.append("\(label) value \(p.constantText ?? "—") → \(q.constantText ?? "—")")
@@ -230,9 +234,8 @@ public struct ModelDiff {
         for (position, (p, q)) in zip(x.outputs, y.outputs).enumerated() {
             let label = x.outputs.count == 1 ? "output" : "output \(position)"
             if p.shape != q.shape { changes.append("\(label) shape \(p.shape) → \(q.shape)") }
-            if p.dtype != q.dtype { changes.append("\(label) dtype \(p.dtype) → \(q.dtype)") }
-            if p.quantization != q.quantization {
-                changes.append("\(label) quantization \(p.quantization ?? "none") → \(q.quantization ?? "none")")
+            if p.dtype != q.dtype || p.quantization != q.quantization {
+                changes.append("\(label) dtype \(typeText(p)) → \(typeText(q))")
             }
         }
         return changes

@@ -9,6 +9,9 @@ final class LoweringContext {
     let graph: Graph
     private var tensorIndex: [ObjectIdentifier: Int32] = [:]
     private var usedNames = Set<String>()
+    /// Re-laid-out constants already written, so a shared layer's kernel is stored once.
+    private var permutedIndex: [PermutedKey: Int32] = [:]
+    private struct PermutedKey: Hashable { var tensor: ObjectIdentifier; var shape, permutation: [Int]; var outputShape: [Int]? }
     private(set) var opsUsed: [BuiltinOperator] = []
 
     init(graph: Graph) {
@@ -55,9 +58,13 @@ final class LoweringContext {
     /// `outputShape` overrides the resulting shape (same element order, e.g. an added unit axis).
     func constantPermuted(_ ir: Tensor, shape: [Int], _ permutation: [Int], as outputShape: [Int]? = nil) -> Int32 {
         let data = ir.constant!
-        return constant(ir.name, shape: outputShape ?? permutation.map { shape[$0] }, type: .FLOAT32, byteCount: data.count * 4) {
+        let key = PermutedKey(tensor: ObjectIdentifier(ir), shape: shape, permutation: permutation, outputShape: outputShape)
+        if let index = permutedIndex[key] { return index }
+        let index = constant(ir.name, shape: outputShape ?? permutation.map { shape[$0] }, type: .FLOAT32, byteCount: data.count * 4) {
             .permuted(try data.valuesWithoutCaching(), shape: shape, permutation: permutation)
         }
+        permutedIndex[key] = index
+        return index
     }
 
     func constantInt32(_ name: String, _ values: [Int32], shape: [Int]? = nil) -> Int32 {

@@ -11,53 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import SAMPLES, keraslite, keraslite_json
-
-MAKE = r'''
-import os, sys
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-import numpy as np, tensorflow as tf, tf_keras as keras
-model = keras.models.load_model(sys.argv[1], compile=False)
-x = np.load(sys.argv[2])
-out = sys.argv[3]
-def convert(name, configure):
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    configure(converter)
-    open(os.path.join(out, name + ".tflite"), "wb").write(converter.convert())
-def dynamic(c): c.optimizations = [tf.lite.Optimize.DEFAULT]
-def half(c): c.optimizations = [tf.lite.Optimize.DEFAULT]; c.target_spec.supported_types = [tf.float16]
-def full(c):
-    c.optimizations = [tf.lite.Optimize.DEFAULT]
-    c.representative_dataset = lambda: ([x[i:i + 1]] for i in range(len(x)))
-    c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    c.inference_input_type = tf.int8; c.inference_output_type = tf.int8
-convert("tf_float", lambda c: None)
-convert("tf_dynamic", dynamic)
-convert("tf_float16", half)
-convert("tf_int8", full)
-'''
-
-
-@pytest.fixture(scope="session")
-def tflite_files(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("tflite")
-    subprocess.run([sys.executable, "-c", MAKE, str(SAMPLES / "digits_cnn_k2.h5"), str(SAMPLES / "digits_test_x.npy"),
-                    str(directory)], check=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True)
-    files = sorted(directory.glob("tf_*.tflite"))
-    for sample in ("digits_cnn_k3.keras", "seed_mobilenetv2_k2.h5", "multi_io_k3.h5"):
-        target = directory / ("keraslite_" + sample.split(".")[0] + ".tflite")
-        keraslite("convert", SAMPLES / sample, "-o", target, "--quiet")
-        files.append(target)
-    return files
-
-
-def interpreter(path):
-    from ai_edge_litert.interpreter import Interpreter
-
-    it = Interpreter(model_path=str(path), experimental_preserve_all_tensors=True)
-    it.allocate_tensors()
-    return it
-
+from conftest import SAMPLES, interpreter, keraslite, keraslite_json
 
 def test_operators_and_tensors_equal_litert(tflite_files):
     for path in tflite_files:
