@@ -140,16 +140,73 @@ public struct ModelDiff {
 
     // MARK: alignment
 
-    /// Longest common subsequence of op types, scoring equal names higher so that among equally
-    /// long alignments the one pairing same-named ops wins. Returns aligned (a, b) index pairs in
-    /// order, with nil for an op present on one side only.
+    /// Equal names, or one is a Keras layer name that the other (TensorFlow's
+    /// "model/layer_1/BiasAdd;…") contains as a path component, with Keras' `_N` suffix allowed.
+    static func namesMatch(_ x: String, _ y: String) -> Bool {
+        if x == y { return true }
+        func components(_ name: String) -> Set<Substring> {
+            var result = Set<Substring>()
+            for part in name.split(whereSeparator: { $0 == "/" || $0 == ";" }) {
+                result.insert(part)
+                if let underscore = part.lastIndex(of: "_"), part[part.index(after: underscore)...].allSatisfy(\.isNumber),
+                   underscore != part.startIndex {
+                    result.insert(part[..<underscore])
+                }
+            }
+            return result
+        }
+        let (short, long) = x.count <= y.count ? (x, y) : (y, x)
+        guard !short.contains("/") && !short.contains(";") else { return false }
+        return components(long).contains(Substring(short))
+    }
+
+    /// Op type, output shapes and weight shapes: what stays the same when only values change.
+    static func signature(_ node: DiffView.Node) -> String {
+        node.type + " " + node.outputs.map(\.shape).joined(separator: ",") + " "
+            + node.inputs.map { $0?.weight != nil ? $0!.shape : "·" }.joined(separator: ",")
+    }
+
+    /// Aligns two op sequences: a heaviest common subsequence where ops of the same type match,
+    /// more strongly when their signature (shapes) and name agree. Ops left over on both sides
+    /// with equal signatures are then paired too: converters order independent branches
+    /// differently (TensorFlow puts a residual block's shortcut conv first). Returns (a, b) index
+    /// pairs in A's order, with nil for an op present on one side only.
     static func align(_ a: [DiffView.Node], _ b: [DiffView.Node]) -> [(Int?, Int?)] {
+        let ordered = alignInOrder(a, b)
+        var unmatchedB: [String: [Int]] = [:]
+        for case (nil, let j?) in ordered { unmatchedB[signature(b[j]), default: []].append(j) }
+        guard !unmatchedB.isEmpty else { return ordered }
+        var moved = Set<Int>()
+        var result: [(Int?, Int?)] = []
+        for pair in ordered {
+            switch pair {
+            case (let i?, nil):
+                if var candidates = unmatchedB[signature(a[i])], !candidates.isEmpty {
+                    let pick = candidates.firstIndex { namesMatch(a[i].name, b[$0].name) } ?? 0
+                    let j = candidates.remove(at: pick)
+                    unmatchedB[signature(a[i])] = candidates
+                    moved.insert(j)
+                    result.append((i, j))
+                } else {
+                    result.append(pair)
+                }
+            default: result.append(pair)
+            }
+        }
+        return result.filter { pair in
+            if case (nil, let j?) = pair { return !moved.contains(j) }
+            return true
+        }
+    }
+
+    static func alignInOrder(_ a: [DiffView.Node], _ b: [DiffView.Node]) -> [(Int?, Int?)] {
         let n = a.count, m = b.count
         guard n > 0 || m > 0 else { return [] }
         guard n * m <= 16_000_000 else { return alignByName(a, b) }
+        let signaturesA = a.map(signature), signaturesB = b.map(signature)
         func score(_ i: Int, _ j: Int) -> Int32 {
             guard a[i].type == b[j].type else { return 0 }
-            return a[i].name == b[j].name ? 3 : 2
+            return 2 + (signaturesA[i] == signaturesB[j] ? 2 : 0) + (namesMatch(a[i].name, b[j].name) ? 1 : 0)
         }
         // table[(i)*(m+1)+j] = best score of a[i...] vs b[j...]
         var table = [Int32](repeating: 0, count: (n + 1) * (m + 1))
