@@ -101,6 +101,19 @@ import Testing
         #expect(diff.rows.filter { $0.kind == .same }.count == 3)
     }
 
+    @Test func reorderedIndependentBranchesStillPair() throws {
+        // TensorFlow writes a residual block's shortcut conv first; keraslite writes it last.
+        let a = Self.view([("b1_1", "CONV_2D"), ("b1_2", "CONV_2D"), ("b1_0", "CONV_2D")], weights: [[1, 2], [3, 4, 5], [6, 7, 8, 9]])
+        let b = Self.view([("model/b1_0_1/Conv2D;x", "CONV_2D"), ("model/b1_1_1/Conv2D", "CONV_2D"), ("model/b1_2_1/Conv2D", "CONV_2D")],
+                          weights: [[6, 7, 8, 9], [1, 2], [3, 4, 5]])
+        let diff = try ModelDiff(a, b, tolerance: 0)
+        #expect(diff.equal, "\(diff.text())")
+        #expect(diff.rows.map { [$0.a?.name ?? "", $0.b?.name ?? ""] } == [
+            ["b1_1", "model/b1_1_1/Conv2D"], ["b1_2", "model/b1_2_1/Conv2D"], ["b1_0", "model/b1_0_1/Conv2D;x"]])
+        #expect(ModelDiff.namesMatch("conv2_block1_0_bn", "functional_1/conv2_block1_0_bn_1/batchnorm/add_1;x"))
+        #expect(!ModelDiff.namesMatch("conv2_block1_0", "functional_1/conv2_block1_0_bn_1/batchnorm"))
+    }
+
     @Test func dtypeAndShapeChangesAreStructureChanges() throws {
         let a = Self.view([("fc", "FULLY_CONNECTED")], weights: [[1, 2, 3, 4]])
         let b = Self.view([("fc", "FULLY_CONNECTED")], weights: [[1, 2, 3, 4]], dtype: "int8")
