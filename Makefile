@@ -7,15 +7,23 @@ PYTHON ?= python3
 VENV ?= .venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libhdf5-dev zlib1g-dev pkg-config
+# Test-only Debian packages: headless Chromium renders the `inspect --html` pages (Tests/conformance/test_html.py).
+APT_TEST_PACKAGES := chromium
 BIN := .build/release/keraslite
 SAMPLE := Samples/seed_mobilenetv2_k3.h5
 
-.PHONY: deps build demo venv test swift-test conformance benchmark benchmark-convert samples clean
+.PHONY: deps deps-test build demo venv test swift-test conformance benchmark benchmark-convert benchmark-tflite samples clean
 
 # Debian packages keraslite links against (libhdf5, zlib); skipped when already installed.
 deps:
 	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+# Debian packages only the tests need; skipped when already installed.
+deps-test:
+	@if ! dpkg -s $(APT_TEST_PACKAGES) >/dev/null 2>&1; then \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_TEST_PACKAGES); \
 	fi
 
 build: deps
@@ -40,7 +48,7 @@ swift-test: deps
 	$(SWIFT) test
 
 # keraslite against Keras 2 and 3 themselves (pytest, test-only virtualenv).
-conformance: venv deps
+conformance: venv deps deps-test
 	$(SWIFT) build
 	KERASLITE_BIN=.build/debug/keraslite TF_CPP_MIN_LOG_LEVEL=3 CUDA_VISIBLE_DEVICES=-1 $(VENV)/bin/python -m pytest -q Tests/conformance
 
@@ -53,6 +61,10 @@ benchmark: venv build
 # keraslite convert vs TensorFlow's TFLiteConverter on the seed models (docs/benchmarks.md).
 benchmark-convert: venv build
 	$(VENV)/bin/python scripts/benchmark_convert.py
+
+# keraslite inspect/diff on ResNet50-size .tflite files (after benchmark-convert; docs/benchmarks.md).
+benchmark-tflite: venv build
+	$(VENV)/bin/python scripts/benchmark_tflite.py
 
 # Regenerates Samples/ with Keras 2 and 3 (commit the result).
 samples: venv

@@ -36,15 +36,39 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Read only the config and dataset headers, not the weight values (no zero counts).")
     var metadataOnly = false
 
+    @Option(help: ArgumentHelp(
+        "Also write a self-contained HTML page (layer table, size bars, sparsity histogram, op types, graph; no network) "
+            + "to this file, atomically and never over the input; the usual report still goes to stdout.",
+        valueName: "report.html"))
+    var html: String?
+
+    func validate() throws {
+        guard let html else { return }
+        let input = URL(fileURLWithPath: model.file).resolvingSymlinksInPath().standardized.path
+        let target = URL(fileURLWithPath: html).resolvingSymlinksInPath().standardized.path
+        guard input != target else { throw ValidationError("--html is the input file \(model.file); keraslite never overwrites its input") }
+    }
+
     func run() throws {
         if TFLiteFile.hasIdentifier(path: model.file) {
             let file: TFLiteFile
             do { file = try TFLiteFile(path: model.file) } catch { throw FileFailure(file: model.file, underlying: error) }
             let report = TFLiteInspectReport(file: file)
+            if let html {
+                let sparsity: SparsityReport?
+                do { sparsity = metadataOnly ? nil : try SparsityReport(tflite: file, threshold: HTMLReport.defaultThreshold) }
+                catch { throw FileFailure(file: model.file, underlying: error) }
+                try AtomicFile.write(Array(HTMLReport.inspect(tflite: report, sparsity: sparsity).utf8), to: html)
+            }
             print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
             return
         }
-        let report = try InspectReport(model: try model.load(), countZeros: !metadataOnly)
+        let keras = try model.load()
+        let report = try InspectReport(model: keras, countZeros: !metadataOnly)
+        if let html {
+            let sparsity = metadataOnly ? nil : try SparsityReport(model: keras, threshold: HTMLReport.defaultThreshold)
+            try AtomicFile.write(Array(HTMLReport.inspect(keras: keras, report: report, sparsity: sparsity).utf8), to: html)
+        }
         print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
     }
 }
