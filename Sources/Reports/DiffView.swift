@@ -161,16 +161,16 @@ struct DiffView {
             return weights.count - 1
         }
 
-        // DEQUANTIZE of a constant (float16 weights, TensorFlow's dequantized int8 weights) is a
-        // storage detail: its output stands for the stored weight.
+        // DEQUANTIZE of a constant (float16 weights, TensorFlow's dequantized int8 weights) and
+        // DENSIFY of a sparse constant are storage details: the output stands for the stored weight.
         var folded: [Int: Int] = [:]
-        for op in subgraph.operators where op.name == "DEQUANTIZE" && op.inputs.count == 1 && op.outputs.count == 1 {
-            let input = op.inputs[0]
+        for op in subgraph.operators where ["DEQUANTIZE", "DENSIFY"].contains(op.name) && op.inputs.count == 1 && op.outputs.count == 1 {
+            let input = folded[op.inputs[0]] ?? op.inputs[0]   // DENSIFY then DEQUANTIZE: back to the stored tensor
             guard tensors.indices.contains(input), tensors.indices.contains(op.outputs[0]), isWeight(tensors[input]) else { continue }
             folded[op.outputs[0]] = input
         }
         if !folded.isEmpty {
-            notes.append("\(file.path): \(folded.count) DEQUANTIZE ops of constant weights folded into their weights")
+            notes.append("\(file.path): \(folded.count) DEQUANTIZE/DENSIFY ops of constant weights folded into their weights")
         }
 
         func reference(_ index: Int) -> TensorRef? {
@@ -191,7 +191,7 @@ struct DiffView {
         }
 
         for op in subgraph.operators {
-            if op.name == "DEQUANTIZE", let output = op.outputs.first, folded[output] != nil { continue }
+            if ["DEQUANTIZE", "DENSIFY"].contains(op.name), let output = op.outputs.first, folded[output] != nil { continue }
             var attributes: [String: String] = [:]
             for (key, value) in op.options { attributes[key] = value }
             let outputs = op.outputs.compactMap(reference)

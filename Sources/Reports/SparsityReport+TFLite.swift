@@ -49,7 +49,19 @@ struct WeightDecoder {
         }
     }
 
+    /// The dense values: a sparse tensor's stored values are scattered into zeros (the zero point
+    /// for quantized tensors dequantizes to 0).
     func values(_ data: Data) throws -> [Float] {
+        guard let sparsity = tensor.sparsity else { return try storedValues(data, denseIndex: { $0 }) }
+        let width = max(tensor.elementBytes, 1)
+        let positions = try sparsity.denseIndices(shape: tensor.shape, storedCount: data.count / width)
+        let stored = try storedValues(data, denseIndex: { positions[$0] })
+        var dense = [Float](repeating: 0, count: tensor.elementCount)
+        for (k, position) in positions.enumerated() { dense[position] = stored[k] }
+        return dense
+    }
+
+    private func storedValues(_ data: Data, denseIndex: (Int) -> Int) throws -> [Float] {
         switch tensor.type {
         case "float32":
             return data.withUnsafeBytes { bytes in (0..<bytes.count / 4).map { bytes.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
@@ -61,14 +73,14 @@ struct WeightDecoder {
             #endif
         default:
             return raw(data).enumerated().map { index, q in
-                let (scale, zeroPoint) = parameters(index)
+                let (scale, zeroPoint) = parameters(denseIndex(index))
                 return Float(q - zeroPoint) * scale
             }
         }
     }
 
     func stored(_ data: Data, values: [Float], zeroingBelow limit: Float?) -> [UInt8] {
-        guard let limit else { return Array(data) }
+        guard let limit, tensor.sparsity == nil else { return Array(data) }
         switch tensor.type {
         case "float32": return SparsityReport.floatBytes(values, half: false, zeroingBelow: limit)
         case "float16": return SparsityReport.floatBytes(values, half: true, zeroingBelow: limit)

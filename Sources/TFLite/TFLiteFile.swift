@@ -24,7 +24,9 @@ public struct TFLiteFile: @unchecked Sendable {
         public var dataBytes: Int
         public var quantization: Quantization?
         public var isVariable: Bool
-        public var isSparse: Bool
+        public var isSparse: Bool { sparsity != nil }
+        /// The sparse encoding of a constant stored sparse (the buffer holds only the kept values).
+        public var sparsity: TFLiteSparsity?
 
         public var elementCount: Int { shape.reduce(1, *) }
         public var isConstant: Bool { dataBytes > 0 }
@@ -158,7 +160,7 @@ public struct TFLiteFile: @unchecked Sendable {
                     type: type.map { "\($0)".lowercased() } ?? "type\(typeCode)", elementBytes: type?.byteWidth ?? 0,
                     buffer: buffer, dataBytes: ranges.indices.contains(buffer) ? (ranges[buffer]?.count ?? 0) : 0,
                     quantization: quantization, isVariable: try tensor.bool(Field.Tensor.is_variable, default: false),
-                    isSparse: try tensor.has(Field.Tensor.sparsity)))
+                    sparsity: try tensor.table(Field.Tensor.sparsity).map(TFLiteSparsity.init(table:))))
             }
             func checkedIndices(_ values: [Int32]?, what: String) throws -> [Int] {
                 try (values ?? []).map { value in

@@ -155,3 +155,67 @@ def test_broken_file_is_an_error(tmp_path, tflite_files):
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and str(broken) in result.stderr
     assert result.stdout == ""
+
+
+SPARSE = r'''
+import os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import numpy as np, tensorflow as tf, tf_keras as keras
+rng = np.random.default_rng(0)
+out = sys.argv[1]
+def save(name, model, optimizations):
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = optimizations
+    open(os.path.join(out, name + ".tflite"), "wb").write(converter.convert())
+def prune(model, keep):
+    for layer in model.layers[1:]:
+        kernel, bias = layer.get_weights()
+        layer.set_weights([kernel * (rng.random(kernel.shape) < keep), rng.normal(size=bias.shape).astype("float32")])
+x = keras.Input((64,)); h = keras.layers.Dense(128, activation="relu")(x)
+mlp = keras.Model(x, keras.layers.Dense(10)(h)); prune(mlp, 0.2)
+x = keras.Input((8, 8, 16)); conv = keras.Model(x, keras.layers.Conv2D(32, 3)(x)); prune(conv, 0.1)
+for name, model in (("mlp", mlp), ("conv", conv)):
+    save(name + "_dense", model, [])
+    save(name + "_sparse", model, [tf.lite.Optimize.EXPERIMENTAL_SPARSITY])
+    save(name + "_sparse_int8", model, [tf.lite.Optimize.EXPERIMENTAL_SPARSITY, tf.lite.Optimize.DEFAULT])
+'''
+
+
+@pytest.fixture(scope="module")
+def sparse_files(tmp_path_factory):
+    import os
+    import subprocess
+    import sys
+
+    directory = tmp_path_factory.mktemp("sparse")
+    subprocess.run([sys.executable, "-c", SPARSE, str(directory)], check=True, capture_output=True,
+                   env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    return directory
+
+
+@pytest.mark.parametrize("model", ["mlp", "conv"])
+def test_sparse_tensors_are_densified(sparse_files, model):
+    """TensorFlow's EXPERIMENTAL_SPARSITY files store pruned weights sparse (SparsityParameters +
+    DENSIFY). keraslite densifies them: the diff against the dense file is exact, and sparsity
+    counts the same zeros numpy counts in the dense file's weights."""
+    dense, sparse = sparse_files / f"{model}_dense.tflite", sparse_files / f"{model}_sparse.tflite"
+    inspect = json.loads(keraslite("inspect", sparse, "--json").stdout)
+    assert "DENSIFY" in inspect["op_counts"], "TensorFlow wrote no sparse tensor"
+    assert any("sparse" in w for w in inspect["warnings"])
+    report = diff_json(dense, sparse)
+    assert report["equal"], report["summary"]
+    assert report["weights"] and report["unmatched_weights"] == {"a": [], "b": []}
+    it = interpreter(dense)
+    constants = [t for t in json.loads(keraslite("inspect", dense, "--json").stdout)["tensors"]
+                 if t["bytes"] > 0 and t["dtype"] == "float32"]
+    expected = sum(int(np.count_nonzero(it.get_tensor(t["index"]) == 0)) for t in constants)
+    sparsity = json.loads(keraslite("sparsity", sparse, "--json").stdout)
+    dense_sparsity = json.loads(keraslite("sparsity", dense, "--json").stdout)
+    assert sparsity["zeros"] == dense_sparsity["zeros"] and sparsity["total"] == dense_sparsity["total"]
+    assert sparsity["zeros"] == expected > 0
+    # int8 + sparse: every pruned zero stays zero (tiny weights may round to zero as well).
+    quantized = diff_json(dense, sparse_files / f"{model}_sparse_int8.tflite")
+    int8 = [w for w in quantized["weights"] if w["dtype_b"] == "int8"]
+    assert int8
+    for weight in int8:
+        assert weight["zeros_a"] <= weight["zeros_b"] <= weight["zeros_a"] + 0.01 and weight["cosine"] > 0.999
