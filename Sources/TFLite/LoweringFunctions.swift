@@ -219,6 +219,7 @@ func lowerFullyConnected(_ context: LoweringContext, _ op: Op) throws {
                      try builder.add(Field.FullyConnectedOptions.fused_activation_function, activation.rawValue, default: 0)
                      try builder.add(Field.FullyConnectedOptions.keep_num_dims, keepDimensions, default: false)
                  })
+    context.model.operators[context.model.operators.count - 1].fullyConnected = (activation, keepDimensions)
 }
 
 // MARK: - normalization

@@ -9,10 +9,14 @@ public enum TFLiteConverter {
         public var batch: Int?
         /// Pass ids run before lowering.
         public var pipeline: [String]
+        /// How weights are stored (float32, float16, dynamic-range int8).
+        public var quantization: QuantizationOptions
 
-        public init(batch: Int? = 1, pipeline: [String] = PassRegistry.standardPipeline) {
+        public init(batch: Int? = 1, pipeline: [String] = PassRegistry.standardPipeline,
+                    quantization: QuantizationOptions = QuantizationOptions()) {
             self.batch = batch
             self.pipeline = pipeline
+            self.quantization = quantization
         }
     }
 
@@ -37,10 +41,11 @@ public enum TFLiteConverter {
         model.signatureInputs = zip(graph.inputs, model.inputs).map { ($0.name, $1) }
         model.signatureOutputs = zip(graph.modelOutputNames, model.outputs).map { ($0, $1) }
         model.description = "keraslite" + (graph.metadata["keras_version"].map { " from Keras \($0)" } ?? "")
-        model.minRuntimeVersion = RuntimeVersions.minimum(for: context.opsUsed)
+        try WeightQuantizer(options: options.quantization).apply(to: model)
+        model.minRuntimeVersion = RuntimeVersions.minimum(for: model.operatorCodes)
         let bytes = try model.serialize()
         var counts: [String: Int] = [:]
-        for code in context.opsUsed { counts["\(code)", default: 0] += 1 }
+        for op in model.operators { counts["\(model.operatorCodes[Int(op.opcodeIndex)].code)", default: 0] += 1 }
         return Result(bytes: bytes, operatorCounts: counts, operatorCount: model.operators.count,
                       tensorCount: model.tensors.count, minRuntimeVersion: model.minRuntimeVersion)
     }
@@ -56,10 +61,16 @@ enum RuntimeVersions {
         .RESIZE_NEAREST_NEIGHBOR: "1.13.0", .SLICE: "1.14.0",
     ]
 
-    static func minimum(for operators: [BuiltinOperator]) -> String {
+    /// Versions above 1 that keraslite writes (TensorFlow's runtime_version.cc).
+    static let versioned: [String: String] = [
+        "CONV_2D/5": "2.4.0", "DEPTHWISE_CONV_2D/6": "2.3.0", "FULLY_CONNECTED/12": "2.17.0", "DEQUANTIZE/3": "1.15.0",
+    ]
+
+    static func minimum(for operators: [(code: BuiltinOperator, version: Int32)]) -> String {
         var newest = [1, 5, 0]
-        for op in operators {
-            guard let version = table[op]?.split(separator: ".").compactMap({ Int($0) }) else { continue }
+        for (op, opVersion) in operators {
+            let runtime = opVersion > 1 ? versioned["\(op)/\(opVersion)"] : table[op]
+            guard let version = runtime?.split(separator: ".").compactMap({ Int($0) }) else { continue }
             if version.lexicographicallyPrecedes(newest) == false { newest = version }
         }
         return newest.map(String.init).joined(separator: ".")

@@ -10,6 +10,8 @@ final class TFLiteModel {
         var shapeSignature: [Int32]?
         var type: TensorType
         var buffer: UInt32
+        /// Scales and zero points of a quantized tensor (filled at the latest when its buffer is written).
+        var quantization: QuantizationParameters? = nil
     }
 
     struct OperatorEntry {
@@ -18,6 +20,8 @@ final class TFLiteModel {
         var outputs: [Int32]
         var optionsType: BuiltinOptions
         var options: ((inout FlatBufferBuilder) throws -> FlatBufferBuilder.Offset)?
+        /// FULLY_CONNECTED's options, kept so weight quantization can rewrite them (hybrid kernels).
+        var fullyConnected: (activation: ActivationFunctionType, keepNumDims: Bool)? = nil
     }
 
     /// Constant data, produced only when the buffer is written so big weights are not held twice.
@@ -65,6 +69,19 @@ final class TFLiteModel {
 
     var constantBytes: Int { buffers.reduce(0) { $0 + $1.byteCount } }
 
+    /// Drops operator codes no operator uses any more (after a rewrite changed op versions).
+    func pruneOperatorCodes() {
+        let used = Set(operators.map(\.opcodeIndex))
+        var remap: [UInt32: UInt32] = [:]
+        var kept: [(code: BuiltinOperator, version: Int32)] = []
+        for (index, code) in operatorCodes.enumerated() where used.contains(UInt32(index)) {
+            remap[UInt32(index)] = UInt32(kept.count)
+            kept.append(code)
+        }
+        operatorCodes = kept
+        for index in operators.indices { operators[index].opcodeIndex = remap[operators[index].opcodeIndex]! }
+    }
+
     /// The FlatBuffer bytes (schema version 3, identifier TFL3), constant buffers 16-byte aligned.
     func serialize() throws -> [UInt8] {
         let limit = FlatBufferBuilder.maximumSize - (64 << 20)
@@ -109,11 +126,22 @@ final class TFLiteModel {
             let name = try builder.createString(tensor.name)
             let shape = try builder.createVector(tensor.shape)
             let signature = try tensor.shapeSignature.map { try builder.createVector($0) }
+            var quantization: FlatBufferBuilder.Offset?
+            if let parameters = tensor.quantization {
+                let scales = try builder.createVector(parameters.scales)
+                let zeroPoints = try builder.createVector(parameters.zeroPoints)
+                builder.startTable()
+                try builder.add(Field.QuantizationParameters.scale, scales)
+                try builder.add(Field.QuantizationParameters.zero_point, zeroPoints)
+                try builder.add(Field.QuantizationParameters.quantized_dimension, Int32(parameters.axis), default: 0)
+                quantization = try builder.endTable()
+            }
             builder.startTable()
             try builder.add(Field.Tensor.shape, shape)
             try builder.add(Field.Tensor.type, tensor.type.rawValue, default: 0)
             try builder.add(Field.Tensor.buffer, tensor.buffer, default: 0)
             try builder.add(Field.Tensor.name, name)
+            try builder.add(Field.Tensor.quantization, quantization)
             try builder.add(Field.Tensor.shape_signature, signature)
             tensorOffsets.append(try builder.endTable())
         }

@@ -3,6 +3,8 @@ import Foundation
 import Keras
 import TFLite
 
+extension QuantizationMode: ExpressibleByArgument {}
+
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Convert a Keras model to a float32 .tflite that LiteRT runs.")
@@ -15,11 +17,22 @@ struct Convert: ParsableCommand {
     @Option(help: "Batch size written into the model; 0 keeps it dynamic.")
     var batch: Int = 1
 
+    @Option(help: ArgumentHelp("How weights are stored: none (float32), float16 (half size, DEQUANTIZE at start-up), dynamic (int8 weights, float activations, hybrid kernels).",
+                               valueName: "none|float16|dynamic"))
+    var quantize: QuantizationMode = .none
+
+    @Option(help: "dynamic: weights with fewer elements stay float32 (TensorFlow's default).")
+    var minElements = 1024
+
+    @Option(parsing: .upToNextOption, help: "Keras layers whose weights stay float32 in any --quantize mode.")
+    var keepFloat: [String] = []
+
     @Flag(help: "Print nothing on success.")
     var quiet = false
 
     func validate() throws {
         guard batch >= 0 else { throw ValidationError("--batch must be 0 (dynamic) or a positive size, got \(batch)") }
+        guard minElements >= 0 else { throw ValidationError("--min-elements must be ≥ 0, got \(minElements)") }
         let input = URL(fileURLWithPath: model.file).resolvingSymlinksInPath().standardized.path
         let target = URL(fileURLWithPath: output).resolvingSymlinksInPath().standardized.path
         guard input != target else { throw ValidationError("--output is the input file \(model.file); keraslite never overwrites its input") }
@@ -30,7 +43,8 @@ struct Convert: ParsableCommand {
         let keras = try model.load()
         let result: TFLiteConverter.Result
         do {
-            result = try TFLiteConverter.convert(keras.graph, options: .init(batch: batch == 0 ? nil : batch))
+            let quantization = QuantizationOptions(mode: quantize, minElements: minElements, keepFloat: Set(keepFloat))
+            result = try TFLiteConverter.convert(keras.graph, options: .init(batch: batch == 0 ? nil : batch, quantization: quantization))
         } catch {
             throw FileFailure(file: model.file, underlying: error)
         }

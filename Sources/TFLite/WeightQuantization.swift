@@ -1,0 +1,210 @@
+import FlatBuffers
+import Foundation
+
+/// How `convert --quantize` stores weights. `float16` and `dynamic` need no calibration data.
+public enum QuantizationMode: String, Sendable, CaseIterable {
+    /// float32 everywhere.
+    case none
+    /// Every float32 constant stored as float16, widened at start-up by DEQUANTIZE ops (as
+    /// TensorFlow's `supported_types = [tf.float16]` writes it): half the size, float kernels.
+    case float16
+    /// Dynamic-range: int8 weights (symmetric, per output channel) for CONV_2D,
+    /// DEPTHWISE_CONV_2D and FULLY_CONNECTED; float activations; LiteRT's hybrid kernels quantize
+    /// activations on the fly. Weights under `minElements` stay float, as TensorFlow does.
+    case dynamic
+    /// Full integer (needs calibration); not available yet.
+    case int8
+}
+
+/// Weight quantization settings for `TFLiteConverter`.
+public struct QuantizationOptions: Sendable {
+    public var mode: QuantizationMode
+    /// Weights with fewer elements stay float32 in `dynamic` mode (TensorFlow's threshold: 1024).
+    public var minElements: Int
+    /// Keras layer names whose ops keep float32 weights in every mode.
+    public var keepFloat: Set<String>
+
+    public init(mode: QuantizationMode = .none, minElements: Int = 1024, keepFloat: Set<String> = []) {
+        self.mode = mode
+        self.minElements = minElements
+        self.keepFloat = keepFloat
+    }
+}
+
+/// Scales and zero points of a quantized tensor. A class so that scales computed while a buffer
+/// is written (the weights are read once, at that moment) reach the tensor table written after it.
+final class QuantizationParameters {
+    var scales: [Float]
+    var zeroPoints: [Int64]
+    var axis: Int
+
+    init(scales: [Float] = [], zeroPoints: [Int64] = [], axis: Int = 0) {
+        self.scales = scales
+        self.zeroPoints = zeroPoints
+        self.axis = axis
+    }
+}
+
+/// Rewrites a lowered `TFLiteModel` to store its weights as `QuantizationOptions` asks.
+struct WeightQuantizer {
+    let options: QuantizationOptions
+
+    /// Layer names the model was asked to keep float that match no op (reported as an error).
+    func unknownKeepFloatNames(in model: TFLiteModel) -> [String] {
+        let names = Set(model.tensors.map(\.name))
+        return options.keepFloat.sorted().filter { layer in
+            !names.contains(layer) && !names.contains { $0.hasPrefix(layer + "/") }
+        }
+    }
+
+    func apply(to model: TFLiteModel) throws {
+        let unknown = unknownKeepFloatNames(in: model)
+        guard unknown.isEmpty else {
+            throw ConversionError.unsupported(op: unknown.joined(separator: ", "), detail: "--keep-float names no layer of this model")
+        }
+        switch options.mode {
+        case .none: return
+        case .float16: try float16(model)
+        case .dynamic: try dynamicRange(model)
+        case .int8:
+            throw ConversionError.unsupported(op: "model", detail: "--quantize int8 needs calibration, which is not implemented yet; use float16 or dynamic")
+        }
+    }
+
+    /// True when the op writing `outputs`, or the weight `tensor`, belongs to a --keep-float layer.
+    private func keptFloat(_ model: TFLiteModel, outputs: [Int32], weight: Int32) -> Bool {
+        guard !options.keepFloat.isEmpty else { return false }
+        var names = outputs.map { model.tensors[Int($0)].name }
+        names.append(model.tensors[Int(weight)].name)
+        return names.contains { name in
+            options.keepFloat.contains(name) || options.keepFloat.contains { name.hasPrefix($0 + "/") }
+        }
+    }
+
+    // MARK: float16
+
+    private func float16(_ model: TFLiteModel) throws {
+        var replacement: [Int32: Int32] = [:]
+        var dequantizeOps: [TFLiteModel.OperatorEntry] = []
+        let consumers = consumerMap(model)
+        for index in model.tensors.indices {
+            let tensor = model.tensors[index]
+            guard tensor.type == .FLOAT32, tensor.buffer != 0, model.buffers[Int(tensor.buffer)].byteCount > 0,
+                  let users = consumers[Int32(index)], !users.isEmpty else { continue }
+            if users.allSatisfy({ keptFloat(model, outputs: model.operators[$0].outputs, weight: Int32(index)) }) { continue }
+            let buffer = model.buffers[Int(tensor.buffer)]
+            let elementCount = buffer.byteCount / 4
+            let source = buffer.contents
+            model.buffers[Int(tensor.buffer)] = .init(byteCount: elementCount * 2) {
+                .bytes(try Self.float16Bytes(try source().floatValues()))
+            }
+            model.tensors[index].type = .FLOAT16
+            let widened = Int32(model.tensors.count)
+            model.tensors.append(.init(name: tensor.name + "/dequantize", shape: tensor.shape, shapeSignature: nil,
+                                       type: .FLOAT32, buffer: 0))
+            replacement[Int32(index)] = widened
+            dequantizeOps.append(.init(opcodeIndex: model.opcodeIndex(.DEQUANTIZE, version: 3), inputs: [Int32(index)],
+                                       outputs: [widened], optionsType: .NONE, options: nil))
+        }
+        for op in model.operators.indices {
+            model.operators[op].inputs = model.operators[op].inputs.map { replacement[$0] ?? $0 }
+        }
+        model.operators.insert(contentsOf: dequantizeOps, at: 0)
+    }
+
+    static func float16Bytes(_ values: [Float]) throws -> [UInt8] {
+        #if arch(x86_64) || arch(arm64)
+        var bytes = [UInt8](repeating: 0, count: values.count * 2)
+        bytes.withUnsafeMutableBytes { raw in
+            let halves = raw.bindMemory(to: UInt16.self)
+            for (i, value) in values.enumerated() { halves[i] = Float16(value).bitPattern.littleEndian }
+        }
+        return bytes
+        #else
+        throw ConversionError.unsupported(op: "model", detail: "float16 is not available on this platform")
+        #endif
+    }
+
+    // MARK: dynamic range
+
+    private func dynamicRange(_ model: TFLiteModel) throws {
+        let consumers = consumerMap(model)
+        for op in model.operators.indices {
+            let code = model.operatorCodes[Int(model.operators[op].opcodeIndex)].code
+            let axis: Int, version: Int32
+            switch code {
+            case .CONV_2D: (axis, version) = (0, 5)
+            case .DEPTHWISE_CONV_2D: (axis, version) = (3, 6)
+            case .FULLY_CONNECTED: (axis, version) = (0, 12)
+            default: continue
+            }
+            let entry = model.operators[op]
+            guard entry.inputs.count > 1 else { continue }
+            let weight = entry.inputs[1]
+            let tensor = model.tensors[Int(weight)]
+            let elementCount = tensor.shape.reduce(1) { $0 * Int($1) }
+            guard tensor.type == .FLOAT32, tensor.buffer != 0, elementCount >= options.minElements,
+                  consumers[weight]?.count == 1, !keptFloat(model, outputs: entry.outputs, weight: weight) else { continue }
+            let shape = tensor.shape.map(Int.init)
+            let parameters = QuantizationParameters(axis: axis)
+            let source = model.buffers[Int(tensor.buffer)].contents
+            model.buffers[Int(tensor.buffer)] = .init(byteCount: elementCount) {
+                let values = try source().floatValues()
+                let (bytes, scales) = Self.symmetricInt8(values, shape: shape, axis: axis)
+                parameters.scales = scales
+                parameters.zeroPoints = [Int64](repeating: 0, count: scales.count)
+                return .bytes(bytes)
+            }
+            model.tensors[Int(weight)].type = .INT8
+            model.tensors[Int(weight)].quantization = parameters
+            model.operators[op].opcodeIndex = model.opcodeIndex(code, version: version)
+            if code == .FULLY_CONNECTED, let fullyConnected = entry.fullyConnected {
+                // Hybrid FULLY_CONNECTED quantizes its input asymmetrically, as TensorFlow writes it.
+                model.operators[op].options = Options.table { builder in
+                    try builder.add(Field.FullyConnectedOptions.fused_activation_function, fullyConnected.activation.rawValue, default: 0)
+                    try builder.add(Field.FullyConnectedOptions.keep_num_dims, fullyConnected.keepNumDims, default: false)
+                    try builder.add(Field.FullyConnectedOptions.asymmetric_quantize_inputs, true, default: false)
+                }
+            }
+        }
+        model.pruneOperatorCodes()
+    }
+
+    /// Symmetric int8 per channel along `axis`: scale = max|w| / 127, q = round(w / scale) in [-127, 127].
+    static func symmetricInt8(_ values: [Float], shape: [Int], axis: Int) -> (bytes: [UInt8], scales: [Float]) {
+        let channels = shape[axis]
+        let inner = shape.suffix(from: axis + 1).reduce(1, *)
+        var maxima = [Float](repeating: 0, count: channels)
+        for (i, value) in values.enumerated() {
+            let channel = (i / inner) % channels
+            maxima[channel] = max(maxima[channel], abs(value))
+        }
+        let scales = maxima.map { $0 > 0 ? $0 / 127 : 1 }
+        var bytes = [UInt8](repeating: 0, count: values.count)
+        for (i, value) in values.enumerated() {
+            let q = (value / scales[(i / inner) % channels]).rounded()
+            bytes[i] = UInt8(bitPattern: Int8(max(-127, min(127, q))))
+        }
+        return (bytes, scales)
+    }
+
+    /// Tensor index → the operators reading it.
+    private func consumerMap(_ model: TFLiteModel) -> [Int32: [Int]] {
+        var map: [Int32: [Int]] = [:]
+        for (index, op) in model.operators.enumerated() {
+            for input in Set(op.inputs) where input >= 0 { map[input, default: []].append(index) }
+        }
+        return map
+    }
+}
+
+extension TFLiteModel.Contents {
+    /// The float values in their final layout (permutations applied).
+    func floatValues() throws -> [Float] {
+        switch self {
+        case .floats(let values): return values
+        case .permuted(let values, let shape, let permutation): return permute(values, shape: shape, permutation)
+        default: throw ConversionError.unsupported(op: "model", detail: "a float32 constant holds non-float data")
+        }
+    }
+}
