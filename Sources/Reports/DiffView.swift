@@ -41,6 +41,9 @@ struct DiffView {
         var quantization: String?
         var count: Int
         var values: () throws -> [Float]
+        /// The stored bytes, when the values cannot be decoded (an element type keraslite does not
+        /// dequantize): such weights are compared byte for byte.
+        var rawBytes: (() -> Data?)? = nil
     }
 
     var path: String
@@ -157,7 +160,8 @@ struct DiffView {
                                   values: {
                                       guard let decoder, let data else { throw DiffError.undecodable(tensor: tensor.name, type: tensor.type) }
                                       return try decoder.values(data)
-                                  }))
+                                  },
+                                  rawBytes: { data }))
             return weights.count - 1
         }
 
