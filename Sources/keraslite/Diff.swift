@@ -33,13 +33,27 @@ struct Diff: ParsableCommand {
     @Option(help: "Most changed ops and differing weights listed in the text report.")
     var limit = 40
 
+    @Option(help: ArgumentHelp(
+        "Also write a self-contained HTML page (both models side by side: aligned op table, weight comparison, size bars, "
+            + "sparsity histograms, op types, graphs, changes highlighted; no network) to this file, atomically and never "
+            + "over an input; the usual report still goes to stdout and the exit status is unchanged.",
+        valueName: "page.html"))
+    var html: String?
+
     func validate() throws {
         guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--tolerance must be a finite number ≥ 0, got \(tolerance)") }
         guard limit >= 0 else { throw ValidationError("--limit must be ≥ 0, got \(limit)") }
+        if let html {
+            func resolved(_ path: String) -> String { URL(fileURLWithPath: path).resolvingSymlinksInPath().standardized.path }
+            for input in [a, b] where resolved(input) == resolved(html) {
+                throw ValidationError("--html is the input file \(input); keraslite never overwrites its input")
+            }
+        }
     }
 
     func run() throws {
         let diff = try ModelDiff(pathA: a, pathB: b, tolerance: tolerance, configA: configA, configB: configB)
+        if let html { try AtomicFile.write(Array(HTMLReport.diff(diff).utf8), to: html) }
         print(json ? diff.json.serialized() : diff.text(limit: limit), terminator: json ? "\n" : "")
         if !diff.equal { throw ExitCode(1) }
     }
