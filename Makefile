@@ -6,13 +6,13 @@ SWIFT ?= swift
 PYTHON ?= python3
 VENV ?= .venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := libhdf5-dev zlib1g-dev pkg-config
+APT_PACKAGES := libhdf5-dev zlib1g-dev pkg-config libopenblas-dev
 # Test-only Debian packages: headless Chromium renders the `inspect --html` pages (Tests/conformance/test_html.py).
 APT_TEST_PACKAGES := chromium
 BIN := .build/release/keraslite
 SAMPLE := Samples/seed_mobilenetv2_k3.h5
 
-.PHONY: deps deps-test build demo venv test swift-test conformance benchmark benchmark-convert benchmark-tflite samples clean
+.PHONY: deps deps-test build demo venv test swift-test conformance benchmark benchmark-convert benchmark-tflite samples clean fuzz
 
 # Debian packages keraslite links against (libhdf5, zlib); skipped when already installed.
 deps:
@@ -66,9 +66,33 @@ benchmark-convert: venv build
 benchmark-tflite: venv build
 	$(VENV)/bin/python scripts/benchmark_tflite.py
 
+# keraslite run (reference interpreter) vs Keras predict: seed ResNet50 on 100 images (docs/benchmarks.md).
+.PHONY: benchmark-interpreter
+benchmark-interpreter: venv build
+	$(VENV)/bin/python scripts/benchmark_interpreter.py
+
 # Regenerates Samples/ with Keras 2 and 3 (commit the result).
 samples: venv
 	$(VENV)/bin/python scripts/make_samples.py
+
+# libFuzzer + AddressSanitizer on the .tflite reader and the inspect/sparsity/--html reports
+# (Tests/Fuzz, a separate package). Seeds: the test fixtures, the regression corpus and samples
+# converted here; new inputs go to .fuzz/corpus, crashes to .fuzz/crashes/ (add them, minimised,
+# to Tests/TFLiteTests/Corpus). Leak detection is off: the Swift runtime's caches look like leaks.
+FUZZ_SECONDS ?= 300
+FUZZ_BIN := Tests/Fuzz/.build/release/TFLiteFuzz
+FUZZ_SAMPLES := digits_mlp_k2 digits_cnn_k3 multi_io_k3
+fuzz: deps
+	$(SWIFT) build --product keraslite
+	cd Tests/Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address
+	mkdir -p .fuzz/seeds .fuzz/corpus .fuzz/crashes
+	cp Tests/TFLiteTests/Fixtures/*.tflite Tests/TFLiteTests/Corpus/* .fuzz/seeds/
+	for sample in $(FUZZ_SAMPLES); do \
+		[ -s .fuzz/seeds/$$sample.tflite ] || .build/debug/keraslite convert Samples/$$sample.h5 -o .fuzz/seeds/$$sample.tflite --quiet || exit 1; \
+	done
+	SWIFT_BACKTRACE=enable=no $(FUZZ_BIN) .fuzz/corpus .fuzz/seeds -dict=Tests/Fuzz/tflite.dict \
+		-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -detect_leaks=0 \
+		-artifact_prefix=.fuzz/crashes/ -print_final_stats=1
 
 clean:
 	rm -rf .build

@@ -6,7 +6,9 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "keraslite", targets: ["keraslite"]),
-        .library(name: "KerasLite", targets: ["HDF5", "FlatBuffers", "GraphIR", "Passes", "Keras", "TFLite", "Reports"]),
+        .library(name: "KerasLite", targets: ["HDF5", "FlatBuffers", "GraphIR", "Passes", "Keras", "TFLite", "Reports", "Interpreter"]),
+        // The .tflite reader and its reports alone, for Tests/Fuzz (a separate package).
+        .library(name: "KerasLiteTFLiteReader", targets: ["FlatBuffers", "TFLite", "Reports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -20,6 +22,9 @@ let package = Package(
         .systemLibrary(
             name: "CKerasliteZlib", path: "Sources/CKerasliteZlib",
             providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
 
         // Container reader: knows HDF5, nothing of Keras.
         .target(name: "HDF5", dependencies: ["CHDF5"]),
@@ -35,11 +40,15 @@ let package = Package(
         .target(name: "Passes", dependencies: ["GraphIR"]),
         // TFLite backend: schema constants, lowering table, writer.
         .target(name: "TFLite", dependencies: ["FlatBuffers", "GraphIR", "Passes"]),
+        // Reference interpreter: float32 execution of the graph IR (GEMM through OpenBLAS); NPY/NPZ I/O.
+        .target(name: "Interpreter", dependencies: [
+            "GraphIR", "COpenBLAS", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
         // Reports over the IR: inspect, sparsity.
         .target(name: "Reports", dependencies: ["Keras", "GraphIR", "TFLite", "CKerasliteZlib"]),
         // The thin command-line front.
         .executableTarget(name: "keraslite", dependencies: [
-            "Keras", "Reports", "GraphIR", "TFLite",
+            "Keras", "Reports", "GraphIR", "TFLite", "Interpreter", "Passes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -49,11 +58,12 @@ let package = Package(
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
         .testTarget(name: "FlatBuffersTests", dependencies: ["FlatBuffers"]),
         .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR"]),
-        .testTarget(name: "TFLiteTests", dependencies: ["TFLite", "FlatBuffers", "GraphIR", "Keras", "TestSupport"],
-                    exclude: ["Fixtures"]),
+        .testTarget(name: "TFLiteTests", dependencies: ["TFLite", "FlatBuffers", "GraphIR", "Keras", "Reports", "TestSupport"],
+                    exclude: ["Fixtures", "Corpus"]),
         .testTarget(name: "KerasTests", dependencies: ["Keras", "GraphIR", "HDF5", "TestSupport"],
                     exclude: ["Golden"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Keras", "TFLite", "GraphIR", "TestSupport"]),
+        .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "GraphIR", "Passes", "Keras", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )

@@ -8,6 +8,11 @@ import Foundation
 public struct FlatBufferReader: @unchecked Sendable {
     /// The buffer, re-based so that its indices start at 0.
     public let bytes: Data
+    /// Bytes the reader may still turn into Swift values (strings, scalar vectors, table lists).
+    /// Offsets may point many times at the same data — a vector of a million offsets to one table
+    /// holding a long vector — so without this cap a small hostile file could make the reader
+    /// do work and allocate memory far beyond its size.
+    let budget: Budget
 
     public init(bytes: [UInt8], fileIdentifier: String? = nil) throws {
         try self.init(data: Data(bytes), fileIdentifier: fileIdentifier)
@@ -17,10 +22,48 @@ public struct FlatBufferReader: @unchecked Sendable {
     public init(data: Data, fileIdentifier: String? = nil) throws {
         let bytes = data.startIndex == 0 ? data : Data(data)
         self.bytes = bytes
+        budget = Budget(limit: Self.decodeLimit(size: bytes.count))
         guard bytes.count >= 8 else { throw FlatBufferError.outOfBounds(what: "root offset", offset: 0, size: bytes.count) }
         if let fileIdentifier {
-            let found = String(decoding: bytes[4..<8], as: UTF8.self)
-            guard found == fileIdentifier else { throw FlatBufferError.wrongIdentifier(expected: fileIdentifier, found: found) }
+            guard Array(bytes[4..<8]) == Array(fileIdentifier.utf8) else {
+                throw FlatBufferError.wrongIdentifier(expected: fileIdentifier, found: Self.printable(bytes[4..<8]))
+            }
+        }
+    }
+
+    /// Bytes a buffer of `size` bytes may decode to: 16 times its size plus 1 MiB. A well-formed
+    /// buffer read once needs about its size; only data shared by many offsets comes near this.
+    static func decodeLimit(size: Int) -> Int {
+        size > (Int.max - (1 << 20)) / 16 ? Int.max : 16 * size + (1 << 20)
+    }
+
+    /// Raw bytes for a one-line message: printable ASCII as is, anything else as `\xNN`.
+    static func printable(_ bytes: Data) -> String {
+        bytes.map { byte in
+            byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\\")
+                ? String(UnicodeScalar(byte)) : "\\x" + String(byte, radix: 16, uppercase: true).leftPadded(2)
+        }.joined()
+    }
+
+    /// Counts down the bytes decoded; shared by copies of the reader and its tables.
+    final class Budget: @unchecked Sendable {
+        private let lock = NSLock()
+        private var remaining: Int
+        let limit: Int
+
+        init(limit: Int) {
+            self.limit = limit
+            remaining = limit
+        }
+
+        func spend(_ amount: Int) throws {
+            lock.lock()
+            defer { lock.unlock() }
+            guard amount >= 0, amount <= remaining else {
+                throw FlatBufferError.invalid(
+                    "the FlatBuffer decodes to more than \(limit) bytes of strings and vectors (offsets reuse the same data over and over)")
+            }
+            remaining -= amount
         }
     }
 
@@ -40,6 +83,14 @@ public struct FlatBufferReader: @unchecked Sendable {
         return bytes.withUnsafeBytes { raw in
             T(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: T.self))
         }
+    }
+
+    /// The string whose length prefix is at `at`, charged to the budget.
+    func string(at: Int) throws -> String {
+        let length = Int(try read(UInt32.self, at: at))
+        try check("string", at + 4, length)
+        try budget.spend(length)
+        return String(decoding: bytes[(at + 4)..<(at + 4 + length)], as: UTF8.self)
     }
 
     func table(at position: Int, depth: Int) throws -> Table {
@@ -105,9 +156,7 @@ public struct FlatBufferReader: @unchecked Sendable {
 
         public func string(_ id: Int) throws -> String? {
             guard let at = try target(id) else { return nil }
-            let length = Int(try reader.read(UInt32.self, at: at))
-            try reader.check("string", at + 4, length)
-            return String(decoding: reader.bytes[(at + 4)..<(at + 4 + length)], as: UTF8.self)
+            return try reader.string(at: at)
         }
 
         /// (element start, count) of a vector field, checked for `elementWidth`-byte elements.
@@ -122,6 +171,7 @@ public struct FlatBufferReader: @unchecked Sendable {
 
         public func scalars<T: FixedWidthInteger>(_ id: Int, as type: T.Type) throws -> [T]? {
             guard let (start, count) = try vectorRange(id, elementWidth: MemoryLayout<T>.size) else { return nil }
+            try reader.budget.spend(count * MemoryLayout<T>.size)
             return try (0..<count).map { try reader.read(T.self, at: start + $0 * MemoryLayout<T>.size) }
         }
 
@@ -137,6 +187,7 @@ public struct FlatBufferReader: @unchecked Sendable {
 
         public func tables(_ id: Int) throws -> [Table]? {
             guard let (start, count) = try vectorRange(id, elementWidth: 4) else { return nil }
+            try reader.budget.spend(count * 4)
             return try (0..<count).map { index in
                 let at = start + index * 4
                 let target = at + Int(try reader.read(UInt32.self, at: at))
@@ -146,13 +197,17 @@ public struct FlatBufferReader: @unchecked Sendable {
 
         public func strings(_ id: Int) throws -> [String]? {
             guard let (start, count) = try vectorRange(id, elementWidth: 4) else { return nil }
+            try reader.budget.spend(count * 4)
             return try (0..<count).map { index in
                 let at = start + index * 4
-                let target = at + Int(try reader.read(UInt32.self, at: at))
-                let length = Int(try reader.read(UInt32.self, at: target))
-                try reader.check("string", target + 4, length)
-                return String(decoding: reader.bytes[(target + 4)..<(target + 4 + length)], as: UTF8.self)
+                return try reader.string(at: at + Int(try reader.read(UInt32.self, at: at)))
             }
         }
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -7,14 +7,27 @@ extension SparsityReport {
     public init(tflite file: TFLiteFile, threshold: Float) throws {
         let report = TFLiteInspectReport(file: file)
         var sources: [Source] = []
+        // Tensors may share buffers, and a sparse tensor expands to its dense shape: cap the
+        // values decoded in all, so that a small hostile file cannot demand unbounded time or memory.
+        let limit = Self.valueLimit(fileSize: file.sizeBytes)
+        var decoded = 0
         for tensor in report.weightTensors {
             guard let data = file.bufferData(tensor.buffer), let decoder = WeightDecoder(tensor: tensor) else { continue }
+            decoded = saturatingAdd(decoded, decoder.valueCount(data))
+            guard decoded <= limit else {
+                throw TFLiteDecodeError.invalid(
+                    "the weights would decode to more than \(limit) values, 16 per byte of the file (at tensor \(tensor.index): "
+                    + "buffers shared by many tensors, or a sparse tensor far larger than its stored values)")
+            }
             sources.append(Source(name: tensor.name, layer: tensor.name, shape: tensor.shape,
                                   values: { try decoder.values(data) },
                                   stored: { values, limit in decoder.stored(data, values: values, zeroingBelow: limit) }))
         }
         try self.init(path: file.path, threshold: threshold, sources: sources)
     }
+
+    /// Values the weights of a `fileSize`-byte file may decode to: 16 per byte plus 2^20.
+    static func valueLimit(fileSize: Int) -> Int { saturatingAdd(saturatingMultiply(max(fileSize, 0), 16), 1 << 20) }
 }
 
 /// Turns a TFLite weight buffer into Float values and back into stored bytes.
@@ -27,12 +40,21 @@ struct WeightDecoder {
         self.tensor = tensor
     }
 
+    /// Values `values(data)` returns: the stored ones, or the dense shape's for a sparse tensor.
+    func valueCount(_ data: Data) -> Int {
+        tensor.sparsity != nil ? tensor.elementCount : data.count / max(tensor.elementBytes, 1)
+    }
+
     /// (scale, zero point) for element `index`, per channel along the quantized dimension.
     private func parameters(_ index: Int) -> (Float, Int64) {
-        guard let quantization = tensor.quantization else { return (1, 0) }
-        if quantization.scales.count == 1 { return (quantization.scales[0], quantization.zeroPoints.first ?? 0) }
+        guard let quantization = tensor.quantization, !quantization.scales.isEmpty else { return (1, 0) }
         let axis = quantization.quantizedDimension
-        let inner = tensor.shape.suffix(from: min(axis + 1, tensor.shape.count)).reduce(1, *)
+        // Per tensor, or an axis outside the shape (the reader rejects those; be safe anyway).
+        guard quantization.scales.count > 1, tensor.shape.indices.contains(axis) else {
+            return (quantization.scales[0], quantization.zeroPoints.first ?? 0)
+        }
+        // The buffer may hold more bytes than the shape has elements: 0 or huge products stay safe.
+        let inner = max(TFLiteFile.elementCount(Array(tensor.shape[(axis + 1)...])) ?? 1, 1)
         let channel = (index / inner) % max(tensor.shape[axis], 1)
         return (quantization.scales[min(channel, quantization.scales.count - 1)],
                 quantization.zeroPoints.count > channel ? quantization.zeroPoints[channel] : (quantization.zeroPoints.first ?? 0))
@@ -54,9 +76,25 @@ struct WeightDecoder {
     func values(_ data: Data) throws -> [Float] {
         guard let sparsity = tensor.sparsity else { return try storedValues(data, denseIndex: { $0 }) }
         let width = max(tensor.elementBytes, 1)
+        let denseCount = tensor.elementCount
+        // Bounds that keep the traversal's coordinate arithmetic far from overflow: a dense
+        // size that fits 31 bits (as in LiteRT), each dimension blocked at most once, every CSR
+        // index inside the tensor.
+        guard denseCount < 1 << 31 else {
+            throw TFLiteDecodeError.invalid("sparse tensor \(tensor.index) has \(denseCount) elements, more than 2^31")
+        }
+        guard Set(sparsity.blockMap).count == sparsity.blockMap.count else {
+            throw TFLiteDecodeError.invalid("sparse tensor \(tensor.index) blocks a dimension twice (block map \(sparsity.blockMap.prefix(16)))")
+        }
+        for case .sparseCSR(_, let indices) in sparsity.dimensions where indices.contains(where: { $0 < 0 || $0 >= denseCount }) {
+            throw TFLiteDecodeError.invalid("sparse tensor \(tensor.index) has a CSR index outside its \(denseCount) elements")
+        }
         let positions = try sparsity.denseIndices(shape: tensor.shape, storedCount: data.count / width)
+        guard positions.allSatisfy({ (0..<denseCount).contains($0) }) else {
+            throw TFLiteDecodeError.invalid("sparse tensor \(tensor.index) places a value outside its \(denseCount) elements")
+        }
         let stored = try storedValues(data, denseIndex: { positions[$0] })
-        var dense = [Float](repeating: 0, count: tensor.elementCount)
+        var dense = [Float](repeating: 0, count: denseCount)
         for (k, position) in positions.enumerated() { dense[position] = stored[k] }
         return dense
     }
@@ -74,7 +112,7 @@ struct WeightDecoder {
         default:
             return raw(data).enumerated().map { index, q in
                 let (scale, zeroPoint) = parameters(denseIndex(index))
-                return Float(q - zeroPoint) * scale
+                return Float(Double(q) - Double(zeroPoint)) * scale  // a hostile zero point must not overflow Int64
             }
         }
     }
@@ -100,5 +138,11 @@ struct WeightDecoder {
 
 enum TFLiteDecodeError: Error, CustomStringConvertible {
     case unsupported(String)
-    var description: String { switch self { case .unsupported(let what): return "cannot decode \(what)" } }
+    case invalid(String)
+    var description: String {
+        switch self {
+        case .unsupported(let what): return "cannot decode \(what)"
+        case .invalid(let message): return message
+        }
+    }
 }

@@ -13,7 +13,7 @@ public struct TFLiteInspectReport {
 
     /// Elements of constant weight tensors in the main subgraph (integer constants without
     /// quantization — shapes, axes, permutations — are not weights).
-    public var params: Int { weightTensors.reduce(0) { $0 + $1.elementCount } }
+    public var params: Int { weightTensors.reduce(0) { saturatingAdd($0, $1.elementCount) } }
 
     var weightTensors: [TFLiteFile.TensorInfo] {
         (main?.tensors ?? []).filter { $0.isConstant && ($0.quantization != nil || !["int32", "int64"].contains($0.type)) }
@@ -29,20 +29,20 @@ public struct TFLiteInspectReport {
     public func macs(_ op: TFLiteFile.OperatorInfo, in subgraph: TFLiteFile.SubgraphInfo) -> Int? {
         func shape(_ index: Int) -> [Int]? { subgraph.tensors.indices.contains(index) ? subgraph.tensors[index].shape : nil }
         guard let output = op.outputs.first.flatMap(shape) else { return nil }
-        let outputElements = output.reduce(1, *)
+        // Shapes come from the file: a product that overflows is "not known", never a trap.
         switch op.name {
         case "CONV_2D":  // weights O×H×W×I
             guard op.inputs.count > 1, let filter = shape(op.inputs[1]), filter.count == 4 else { return nil }
-            return outputElements * filter[1] * filter[2] * filter[3]
+            return TFLiteFile.elementCount(output + filter[1...3])
         case "DEPTHWISE_CONV_2D":  // weights 1×H×W×C
             guard op.inputs.count > 1, let filter = shape(op.inputs[1]), filter.count == 4 else { return nil }
-            return outputElements * filter[1] * filter[2]
+            return TFLiteFile.elementCount(output + filter[1...2])
         case "FULLY_CONNECTED":  // weights O×I
             guard op.inputs.count > 1, let weights = shape(op.inputs[1]), weights.count == 2 else { return nil }
-            return outputElements * weights[1]
+            return TFLiteFile.elementCount(output + [weights[1]])
         case "TRANSPOSE_CONV":  // weights O×H×W×I, input N×h×w×I
             guard op.inputs.count > 2, let weights = shape(op.inputs[1]), let input = shape(op.inputs[2]), weights.count == 4 else { return nil }
-            return input.reduce(1, *) * weights[0] * weights[1] * weights[2]
+            return TFLiteFile.elementCount(input + weights[0...2])
         default: return nil
         }
     }
@@ -58,13 +58,21 @@ public struct TFLiteInspectReport {
             for index in op.inputs where index >= 0 && !subgraph.tensors[index].isConstant { last[index] = max(last[index] ?? op.index, op.index) }
         }
         for index in subgraph.outputs where index >= 0 { last[index] = count }
-        var peak = 0
-        for step in 0...max(count, 0) {
-            var live = 0
-            for (index, start) in first where start <= step && (last[index] ?? start) >= step {
-                let tensor = subgraph.tensors[index]
-                live += tensor.elementCount * tensor.elementBytes
-            }
+        // One sweep over the steps: a tensor adds its bytes where it starts and takes them off
+        // after its last step (steps × tensors would hang on a hostile file's 10^5 of each).
+        var delta = [Int](repeating: 0, count: count + 2)
+        var total = 0
+        for (index, start) in first {
+            let tensor = subgraph.tensors[index]
+            let bytes = saturatingMultiply(tensor.elementCount, tensor.elementBytes)
+            total = saturatingAdd(total, bytes)
+            guard total < Int.max else { return Int.max }  // no partial sum can overflow below this
+            delta[start] += bytes
+            delta[max(last[index] ?? start, start) + 1] -= bytes
+        }
+        var peak = 0, live = 0
+        for step in 0...count {
+            live += delta[step]
             peak = max(peak, live)
         }
         return peak
@@ -126,24 +134,33 @@ extension TFLiteInspectReport {
         ]
     }
 
+    var metadataBytes: Int { file.metadata.reduce(0) { saturatingAdd($0, $1.bytes) } }
+    /// Buffer bytes that are not metadata (never negative: metadata entries may share a buffer).
+    var weightBytes: Int { max(file.bufferBytes - metadataBytes, 0) }
+    /// Bytes of the FlatBuffer itself (never negative: buffers may overlap).
+    var graphBytes: Int { max(file.sizeBytes - file.bufferBytes, 0) }
+
+    func totalMACs(_ subgraph: TFLiteFile.SubgraphInfo) -> Int {
+        subgraph.operators.compactMap { macs($0, in: subgraph) }.reduce(0, saturatingAdd)
+    }
+
     /// The `--json` form; keys documented in docs/json.md and stable.
     public var json: JSON {
-        let metadataBytes = file.metadata.reduce(0) { $0 + $1.bytes }
         var object: [String: JSON] = [
             "file": .string(file.path), "format": "tflite", "size_bytes": .number(Double(file.sizeBytes)),
             "schema_version": .number(Double(file.version)), "description": file.description.map(JSON.string) ?? .null,
             "min_runtime_version": file.minRuntimeVersion.map(JSON.string) ?? .null,
             "params": .number(Double(params)),
             "op_counts": .object(opCounts.mapValues { .number(Double($0)) }),
-            "size": ["weights": .number(Double(file.bufferBytes - metadataBytes)), "metadata": .number(Double(metadataBytes)),
-                     "graph": .number(Double(file.sizeBytes - file.bufferBytes))],
+            "size": ["weights": .number(Double(weightBytes)), "metadata": .number(Double(metadataBytes)),
+                     "graph": .number(Double(graphBytes))],
             "signatures": .array(file.signatures.map { signature in
                 ["key": .string(signature.key), "subgraph": .number(Double(signature.subgraph)),
                  "inputs": .array(signature.inputs.map { ["name": .string($0.name), "tensor": .number(Double($0.tensor))] }),
                  "outputs": .array(signature.outputs.map { ["name": .string($0.name), "tensor": .number(Double($0.tensor))] })]
             }),
             "warnings": .array(warnings.map(JSON.string)),
-            "macs": .number(Double((main?.operators ?? []).compactMap { macs($0, in: main!) }.reduce(0, +))),
+            "macs": .number(Double(main.map(totalMACs) ?? 0)),
         ]
         if let main { object.merge(subgraphJSON(main)) { $1 } }
         if file.subgraphs.count > 1 {
@@ -183,7 +200,7 @@ extension TFLiteInspectReport {
         lines.append("")
         var rows: [[String]] = [["#", "op", "options", "output", "weights", "MACs"]]
         for op in main.operators {
-            let weights = op.inputs.filter { $0 >= 0 && main.tensors[$0].isConstant }.reduce(0) { $0 + main.tensors[$1].dataBytes }
+            let weights = op.inputs.filter { $0 >= 0 && main.tensors[$0].isConstant }.reduce(0) { saturatingAdd($0, main.tensors[$1].dataBytes) }
             let options = op.options.filter { !($0.0 == "activation" && $0.1 == "NONE") }.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
             rows.append([String(op.index), op.name, options, op.outputs.first.map(tensorText) ?? "-",
                          weights > 0 ? formatBytes(weights) : "", macs(op, in: main).map(formatCount) ?? ""])
@@ -194,17 +211,27 @@ extension TFLiteInspectReport {
         lines.append("ops: \(main.operators.count) (" + counts.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")")
         var byType: [String: (count: Int, bytes: Int)] = [:]
         for tensor in weightTensors {
-            byType[tensor.type, default: (0, 0)].count += tensor.elementCount
-            byType[tensor.type, default: (0, 0)].bytes += tensor.dataBytes
+            let sum = byType[tensor.type, default: (0, 0)]
+            byType[tensor.type] = (saturatingAdd(sum.count, tensor.elementCount), saturatingAdd(sum.bytes, tensor.dataBytes))
         }
         lines.append("weights: \(formatCount(params)) params, " + byType.sorted { $0.key < $1.key }
             .map { "\($0.key) \(formatCount($0.value.count)) (\(formatBytes($0.value.bytes)))" }.joined(separator: ", "))
-        let metadataBytes = file.metadata.reduce(0) { $0 + $1.bytes }
-        lines.append("size: weights \(formatBytes(file.bufferBytes - metadataBytes)), graph \(formatBytes(file.sizeBytes - file.bufferBytes)), metadata \(formatBytes(metadataBytes))")
-        let totalMACs = main.operators.compactMap { macs($0, in: main) }.reduce(0, +)
-        lines.append("compute: \(formatCount(totalMACs)) MACs; peak activation memory ≈ \(formatBytes(peakActivationBytes(main)))")
+        lines.append("size: weights \(formatBytes(weightBytes)), graph \(formatBytes(graphBytes)), metadata \(formatBytes(metadataBytes))")
+        lines.append("compute: \(formatCount(totalMACs(main))) MACs; peak activation memory ≈ \(formatBytes(peakActivationBytes(main)))")
         if file.subgraphs.count > 1 { lines.append("subgraphs: \(file.subgraphs.count) (the first is shown)") }
         for warning in warnings { lines.append("warning: \(warning)") }
         return lines.joined(separator: "\n") + "\n"
     }
+}
+
+/// `a + b`, or `Int.max` when that overflows: totals over a hostile file's tensors stay finite.
+func saturatingAdd(_ a: Int, _ b: Int) -> Int {
+    let (sum, overflow) = a.addingReportingOverflow(b)
+    return overflow ? (b > 0 ? Int.max : Int.min) : sum
+}
+
+/// `a × b`, or `Int.max` when that overflows (arguments are sizes: never negative).
+func saturatingMultiply(_ a: Int, _ b: Int) -> Int {
+    let (product, overflow) = a.multipliedReportingOverflow(by: b)
+    return overflow ? Int.max : product
 }

@@ -28,7 +28,8 @@ public struct TFLiteFile: @unchecked Sendable {
         /// The sparse encoding of a constant stored sparse (the buffer holds only the kept values).
         public var sparsity: TFLiteSparsity?
 
-        public var elementCount: Int { shape.reduce(1, *) }
+        /// Elements the shape holds (`Int.max` if that overflows; the reader rejects such shapes).
+        public var elementCount: Int { TFLiteFile.elementCount(shape) ?? Int.max }
         public var isConstant: Bool { dataBytes > 0 }
     }
 
@@ -105,20 +106,25 @@ public struct TFLiteFile: @unchecked Sendable {
             if let bytes = try buffer.bytes(Field.Buffer.data) {
                 ranges.append(bytes.startIndex..<bytes.endIndex)
             } else {
-                let offset = Int(try buffer.scalar(Field.Buffer.offset, default: UInt64(0)))
-                let size = Int(try buffer.scalar(Field.Buffer.size, default: UInt64(0)))
+                let offset = try buffer.scalar(Field.Buffer.offset, default: UInt64(0))
+                let size = try buffer.scalar(Field.Buffer.size, default: UInt64(0))
                 if offset > 1, size > 0 {
-                    guard offset <= data.count, size <= data.count - offset else {
-                        throw FlatBufferError.outOfBounds(what: "buffer of \(size) bytes", offset: offset, size: data.count)
+                    guard offset <= UInt64(data.count), size <= UInt64(data.count) - offset else {
+                        throw FlatBufferError.invalid(
+                            "buffer \(ranges.count) of \(size) bytes at byte \(offset) lies outside the \(data.count)-byte file")
                     }
-                    ranges.append(offset..<(offset + size))
+                    ranges.append(Int(offset)..<Int(offset + size))
                 } else {
                     ranges.append(nil)
                 }
             }
         }
         bufferRanges = ranges
-        bufferBytes = ranges.reduce(0) { $0 + ($1?.count ?? 0) }
+        // Buffers may overlap or repeat: the sum is of sizes, saturating rather than trapping.
+        bufferBytes = ranges.reduce(0) { total, range in
+            let (sum, overflow) = total.addingReportingOverflow(range?.count ?? 0)
+            return overflow ? Int.max : sum
+        }
 
         var opcodes: [(name: String, custom: Bool, version: Int)] = []
         for code in try model.tables(Field.Model.operator_codes) ?? [] {
@@ -136,9 +142,10 @@ public struct TFLiteFile: @unchecked Sendable {
         for subgraph in try model.tables(Field.Model.subgraphs) ?? [] {
             var tensors: [TensorInfo] = []
             for (index, tensor) in (try subgraph.tables(Field.SubGraph.tensors) ?? []).enumerated() {
-                let shape = (try tensor.scalars(Field.Tensor.shape, as: Int32.self) ?? []).map(Int.init)
-                guard shape.count <= 16, shape.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }) else {
-                    throw FlatBufferError.invalid("tensor \(index) has an impossible shape \(shape)")
+                let shape = try Self.dimensions(tensor, Field.Tensor.shape, what: "tensor \(index) shape", smallest: 0) ?? []
+                guard let elements = Self.elementCount(shape), elements <= Self.maximumElements else {
+                    throw FlatBufferError.invalid(
+                        "tensor \(index) has an impossible shape \(shape): over \(Self.maximumElements) elements")
                 }
                 let typeCode = try tensor.scalar(Field.Tensor.type, default: Int8(0))
                 let type = TensorType(rawValue: typeCode)
@@ -149,14 +156,21 @@ public struct TFLiteFile: @unchecked Sendable {
                 var quantization: Quantization?
                 if let parameters = try tensor.table(Field.Tensor.quantization),
                    let scales = try parameters.floats(Field.QuantizationParameters.scale), !scales.isEmpty {
+                    let axis = Int(try parameters.scalar(Field.QuantizationParameters.quantized_dimension, default: Int32(0)))
+                    // Per-channel parameters run along one of the tensor's dimensions.
+                    guard scales.count == 1 || shape.indices.contains(axis) else {
+                        throw FlatBufferError.invalid(
+                            "tensor \(index) is quantized along dimension \(axis), outside its \(shape.count) dimensions")
+                    }
                     quantization = Quantization(
                         scales: scales,
                         zeroPoints: try parameters.scalars(Field.QuantizationParameters.zero_point, as: Int64.self) ?? [],
-                        quantizedDimension: Int(try parameters.scalar(Field.QuantizationParameters.quantized_dimension, default: Int32(0))))
+                        quantizedDimension: axis)
                 }
                 tensors.append(TensorInfo(
                     index: index, name: try tensor.string(Field.Tensor.name) ?? "", shape: shape,
-                    shapeSignature: try tensor.scalars(Field.Tensor.shape_signature, as: Int32.self)?.map(Int.init),
+                    shapeSignature: try Self.dimensions(tensor, Field.Tensor.shape_signature,
+                                                        what: "tensor \(index) shape signature", smallest: -1),
                     type: type.map { "\($0)".lowercased() } ?? "type\(typeCode)", elementBytes: type?.byteWidth ?? 0,
                     buffer: buffer, dataBytes: ranges.indices.contains(buffer) ? (ranges[buffer]?.count ?? 0) : 0,
                     quantization: quantization, isVariable: try tensor.bool(Field.Tensor.is_variable, default: false),
@@ -210,11 +224,41 @@ public struct TFLiteFile: @unchecked Sendable {
             let range = ranges.indices.contains(buffer) ? ranges[buffer] : nil
             metadata.append((name, range?.count ?? 0))
             if name == "min_runtime_version", let range {
-                runtime = String(decoding: data[range].prefix { $0 != 0 }, as: UTF8.self)
+                runtime = String(decoding: reader.bytes[range].prefix { $0 != 0 }, as: UTF8.self)
             }
         }
         self.metadata = metadata
         minRuntimeVersion = runtime
+    }
+
+    /// Most dimensions a tensor may have (TFLite kernels handle at most 6; 16 leaves room).
+    public static let maximumRank = 16
+    /// Most elements a tensor may hold: 2^40, far beyond any real model, small enough that
+    /// sizes and MAC counts computed from shapes stay well inside `Int`.
+    public static let maximumElements = 1 << 40
+
+    /// The product of `shape`, or nil when it overflows `Int` or a dimension is negative.
+    public static func elementCount(_ shape: [Int]) -> Int? {
+        var count = 1
+        for dimension in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard dimension >= 0, !overflow else { return nil }
+            count = product
+        }
+        return count
+    }
+
+    /// A shape vector: at most `maximumRank` entries (checked before reading them), none below `smallest`.
+    static func dimensions(_ table: FlatBufferReader.Table, _ field: Int, what: String, smallest: Int) throws -> [Int]? {
+        guard let (_, count) = try table.vectorRange(field, elementWidth: 4) else { return nil }
+        guard count <= maximumRank else {
+            throw FlatBufferError.invalid("\(what) has \(count) dimensions, more than \(maximumRank)")
+        }
+        let dimensions = (try table.scalars(field, as: Int32.self) ?? []).map(Int.init)
+        if let bad = dimensions.first(where: { $0 < smallest }) {
+            throw FlatBufferError.invalid("\(what) \(dimensions) has the impossible dimension \(bad)")
+        }
+        return dimensions
     }
 
     /// The raw bytes of buffer `index` (a slice of the mapped file), or nil when it holds none.

@@ -1,0 +1,156 @@
+import Foundation
+import GraphIR
+
+// Pointwise activations exactly as Keras (TensorFlow backend) computes them, in float32.
+
+private let seluAlpha: Float = 1.6732632423543772848170429916717
+private let seluScale: Float = 1.0507009873554804934193349852946
+
+@inline(__always) private func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
+
+/// log(1 + eˣ) without overflow.
+@inline(__always) private func softplus(_ x: Float) -> Float { max(x, 0) + log1p(exp(-abs(x))) }
+
+/// Applies `transform` to every element, in parallel for large buffers.
+@inline(__always)
+private func transformEach(_ buffer: UnsafeMutableBufferPointer<Float>, _ transform: (Float) -> Float) {
+    guard let base = buffer.baseAddress else { return }
+    Parallel.forEach(buffer.count, grain: 1 << 14) { range in
+        for i in range { base[i] = transform(base[i]) }
+    }
+}
+
+/// Applies `function` in place. softmax and log_softmax work along rows of `lastAxis` elements
+/// (Keras' activation softmax normalizes the last axis).
+func applyActivation(_ function: ActivationFunction, to buffer: UnsafeMutableBufferPointer<Float>, lastAxis: Int) {
+    switch function {
+    case .linear: return
+    case .relu: transformEach(buffer) { max($0, 0) }
+    case .relu6: transformEach(buffer) { min(max($0, 0), 6) }
+    case .sigmoid: transformEach(buffer) { sigmoid($0) }
+    case .tanh: transformEach(buffer) { tanh($0) }
+    case .softmax: softmax(buffer, outer: buffer.count / max(lastAxis, 1), axis: lastAxis, inner: 1, logarithm: false)
+    case .logSoftmax: softmax(buffer, outer: buffer.count / max(lastAxis, 1), axis: lastAxis, inner: 1, logarithm: true)
+    case .hardSigmoid: transformEach(buffer) { min(max($0 + 3, 0), 6) / 6 }  // Keras 3: relu6(x + 3) / 6
+    case .hardSigmoidKeras2: transformEach(buffer) { min(max(0.2 * $0 + 0.5, 0), 1) }  // Keras 2: clip(0.2x + 0.5, 0, 1)
+    case .swish: transformEach(buffer) { $0 * sigmoid($0) }
+    case .hardSwish: transformEach(buffer) { $0 * (min(max($0 + 3, 0), 6) / 6) }
+    case .gelu: transformEach(buffer) { 0.5 * $0 * (1 + erf($0 / 1.4142135623730951)) }
+    case .geluTanh: transformEach(buffer) { x in 0.5 * x * (1 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))) }
+    case .elu: transformEach(buffer) { $0 > 0 ? $0 : expm1($0) }
+    case .selu: transformEach(buffer) { seluScale * ($0 > 0 ? $0 : seluAlpha * expm1($0)) }
+    case .softplus: transformEach(buffer) { softplus($0) }
+    case .softsign: transformEach(buffer) { $0 / (1 + abs($0)) }
+    case .exponential: transformEach(buffer) { exp($0) }
+    case .leakyRelu: transformEach(buffer) { $0 > 0 ? $0 : 0.2 * $0 }  // keras.activations.leaky_relu's default slope
+    case .mish: transformEach(buffer) { $0 * tanh(softplus($0)) }
+    }
+}
+
+/// Softmax (or log-softmax) along the middle axis of an [outer, axis, inner] view, in place.
+func softmax(_ buffer: UnsafeMutableBufferPointer<Float>, outer: Int, axis: Int, inner: Int, logarithm: Bool) {
+    guard let base = buffer.baseAddress, axis > 0 else { return }
+    Parallel.forEach(outer * inner, grain: max(1, 4096 / axis)) { range in
+        for line in range {
+            let start = base + (line / inner) * axis * inner + line % inner
+            var largest = -Float.infinity
+            for i in 0..<axis { largest = max(largest, start[i * inner]) }
+            var sum: Float = 0
+            if logarithm {
+                for i in 0..<axis { sum += exp(start[i * inner] - largest) }
+                let shift = largest + log(sum)
+                for i in 0..<axis { start[i * inner] -= shift }
+            } else {
+                for i in 0..<axis {
+                    let value = exp(start[i * inner] - largest)
+                    start[i * inner] = value
+                    sum += value
+                }
+                for i in 0..<axis { start[i * inner] /= sum }
+            }
+        }
+    }
+}
+
+/// Runs `transform` on a private copy of input 0's values (no copy when this op is their last reader).
+private func inPlace(_ inputs: inout [TensorValue], _ transform: (UnsafeMutableBufferPointer<Float>, [Int]) throws -> Void) rethrows -> TensorValue {
+    var x = inputs.take(0)
+    let shape = x.shape
+    try x.values.withUnsafeMutableBufferPointer { try transform($0, shape) }
+    return x
+}
+
+func activationKernel(_ context: KernelContext) throws -> Kernel {
+    try context.expectAttributes(["function"])
+    let name = try context.string("function")
+    guard let function = ActivationFunction(rawValue: name) else { throw context.unsupported("activation function '\(name)'") }
+    return Kernel(run: { inputs, _ in
+        try inPlace(&inputs) { buffer, shape in
+            if (function == .softmax || function == .logSoftmax) && shape.count < 2 {
+                throw context.invalid("softmax needs an input of rank ≥ 2, got \(shapeText(shape))")
+            }
+            applyActivation(function, to: buffer, lastAxis: shape.last ?? 1)
+        }
+    })
+}
+
+/// Keras' relu(x, negative_slope, max_value, threshold):
+/// x > threshold ? (max_value ? clip(x, 0, max_value) : x) : negative_slope · (x − threshold).
+func reluKernel(_ context: KernelContext) throws -> Kernel {
+    try context.expectAttributes(["negative_slope", "threshold", "max_value"])
+    let slope = try context.float("negative_slope", default: 0)
+    let threshold = try context.float("threshold", default: 0)
+    let maxValue = try context.optionalFloat("max_value")
+    return Kernel(run: { inputs, _ in
+        inPlace(&inputs) { buffer, _ in
+            transformEach(buffer) { x in
+                guard x > threshold else { return slope * (x - threshold) }
+                if let maxValue { return min(max(x, 0), maxValue) }
+                return x
+            }
+        }
+    })
+}
+
+func leakyReluKernel(_ context: KernelContext) throws -> Kernel {
+    try context.expectAttributes(["alpha"])
+    let alpha = try context.float("alpha", default: 0.3)
+    return Kernel(run: { inputs, _ in
+        inPlace(&inputs) { buffer, _ in transformEach(buffer) { $0 > 0 ? $0 : alpha * $0 } }
+    })
+}
+
+func eluKernel(_ context: KernelContext) throws -> Kernel {
+    try context.expectAttributes(["alpha"])
+    let alpha = try context.float("alpha", default: 1)
+    return Kernel(run: { inputs, _ in
+        inPlace(&inputs) { buffer, _ in transformEach(buffer) { $0 > 0 ? $0 : alpha * expm1($0) } }
+    })
+}
+
+/// PReLU: x > 0 ? x : α·x with α (Keras: input shape without the batch, shared axes 1) broadcast.
+func preluKernel(_ context: KernelContext) throws -> Kernel {
+    try context.expectAttributes([])
+    let alpha = try context.constant(1)
+    return Kernel(run: { inputs, _ in
+        let shape = inputs[0].shape
+        let result = try broadcastBinary(inputs.take(0), alpha, PReLUFunction.self, context)
+        guard result.shape == shape else {
+            throw context.invalid("alpha \(shapeText(alpha.shape)) does not broadcast to the input \(shapeText(shape))")
+        }
+        return result
+    })
+}
+
+func softmaxKernel(_ context: KernelContext) throws -> Kernel {
+    try context.expectAttributes(["axis"])
+    let axisAttribute = try context.int("axis")
+    return Kernel(run: { inputs, _ in
+        try inPlace(&inputs) { buffer, shape in
+            let axis = axisAttribute < 0 ? axisAttribute + shape.count : axisAttribute
+            guard axis >= 0, axis < shape.count else { throw context.invalid("axis \(axisAttribute) for shape \(shapeText(shape))") }
+            softmax(buffer, outer: shape[..<axis].reduce(1, *), axis: shape[axis], inner: shape[(axis + 1)...].reduce(1, *),
+                    logarithm: false)
+        }
+    })
+}

@@ -1,0 +1,151 @@
+import GraphIR
+
+// max/avg pooling (1-D as height 1), global pooling and resize (UpSampling2D).
+
+/// Max or average pooling with TensorFlow's padding: SAME windows at the border cover only the
+/// input elements inside (max ignores the padding, average divides by the elements inside).
+func poolKernel(_ context: KernelContext, spatialRank: Int, isMax: Bool) throws -> Kernel {
+    try context.expectAttributes(["pool_size", "strides", "padding"])
+    let size = try context.ints("pool_size", count: spatialRank), strides = try context.ints("strides", count: spatialRank)
+    guard (size + strides).allSatisfy({ $0 >= 1 }) else { throw context.invalid("pool_size \(size) / strides \(strides) must be ≥ 1") }
+    let padding = try PaddingMode(context, allowCausal: false)
+    let rows = spatialRank == 2 ? AxisWindow(window: size[0], stride: strides[0], padding: padding) : AxisWindow(window: 1, stride: 1, padding: .valid)
+    let columns = AxisWindow(window: size[spatialRank - 1], stride: strides[spatialRank - 1], padding: padding)
+    return Kernel(run: { inputs, _ in
+        let x = inputs[0]
+        guard x.rank == spatialRank + 2 else { throw context.invalid("input shape \(shapeText(x.shape)) needs rank \(spatialRank + 2)") }
+        let g = ConvGeometry(batch: x.shape[0], height: spatialRank == 2 ? x.shape[1] : 1, width: x.shape[spatialRank],
+                             channels: x.shape[spatialRank + 1], rows: rows, columns: columns)
+        let channels = g.channels
+        let count = g.outputPixels * channels
+        let output = x.values.withUnsafeBufferPointer { input in
+            makeValues(count) { output in
+                let input = input.baseAddress!
+                Parallel.forEach(g.batch * g.outputHeight, grain: 1) { range in
+                    for row in range {
+                        let n = row / g.outputHeight, oh = row % g.outputHeight
+                        let top = oh * g.strideHeight - g.padTop
+                        let rowStart = max(top, 0), rowEnd = min(top + g.kernelHeight, g.height)
+                        for ow in 0..<g.outputWidth {
+                            let left = ow * g.strideWidth - g.padLeft
+                            let columnStart = max(left, 0), columnEnd = min(left + g.kernelWidth, g.width)
+                            let accumulator = output + (row * g.outputWidth + ow) * channels
+                            accumulator.update(repeating: isMax ? -.infinity : 0, count: channels)
+                            for ih in rowStart..<max(rowStart, rowEnd) {
+                                for iw in columnStart..<max(columnStart, columnEnd) {
+                                    let pixel = input + ((n * g.height + ih) * g.width + iw) * channels
+                                    if isMax {
+                                        for c in 0..<channels { accumulator[c] = max(accumulator[c], pixel[c]) }
+                                    } else {
+                                        for c in 0..<channels { accumulator[c] += pixel[c] }
+                                    }
+                                }
+                            }
+                            let inside = max(rowEnd - rowStart, 0) * max(columnEnd - columnStart, 0)
+                            if inside == 0 {
+                                accumulator.update(repeating: 0, count: channels)
+                            } else if !isMax {
+                                let divisor = Float(inside)
+                                for c in 0..<channels { accumulator[c] /= divisor }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let shape = spatialRank == 2 ? [g.batch, g.outputHeight, g.outputWidth, channels] : [g.batch, g.outputWidth, channels]
+        return TensorValue(unchecked: shape, output)
+    })
+}
+
+/// Mean or max over every axis between the batch and the channels.
+func globalPoolKernel(_ context: KernelContext, isMax: Bool) throws -> Kernel {
+    try context.expectAttributes(["keepdims"])
+    let keepDims = try context.bool("keepdims", default: false)
+    return Kernel(run: { inputs, _ in
+        let x = inputs[0]
+        guard x.rank >= 3 else { throw context.invalid("input shape \(shapeText(x.shape)) needs rank ≥ 3") }
+        let batch = x.shape[0], channels = x.shape[x.rank - 1]
+        let positions = x.shape.dropFirst().dropLast().reduce(1, *)
+        let output = x.values.withUnsafeBufferPointer { input in
+            makeValues(batch * channels) { output in
+                Parallel.forEach(batch, grain: 1) { range in
+                    var sums = [Double](repeating: 0, count: channels)
+                    for n in range {
+                        let image = input.baseAddress! + n * positions * channels
+                        let result = output + n * channels
+                        if isMax {
+                            result.update(repeating: positions == 0 ? 0 : -.infinity, count: channels)
+                            for p in 0..<positions {
+                                for c in 0..<channels { result[c] = max(result[c], image[p * channels + c]) }
+                            }
+                        } else {
+                            for c in 0..<channels { sums[c] = 0 }
+                            for p in 0..<positions {
+                                for c in 0..<channels { sums[c] += Double(image[p * channels + c]) }
+                            }
+                            for c in 0..<channels { result[c] = positions == 0 ? 0 : Float(sums[c] / Double(positions)) }
+                        }
+                    }
+                }
+            }
+        }
+        let shape = keepDims ? [batch] + Array(repeating: 1, count: x.rank - 2) + [channels] : [batch, channels]
+        return TensorValue(unchecked: shape, output)
+    })
+}
+
+/// UpSampling2D: nearest repeats pixels (Keras' ops.repeat); bilinear is tf.image.resize with
+/// half-pixel centres (source = (o + ½)·in/out − ½, clamped), computed in float32 as TensorFlow does.
+func resizeKernel(_ context: KernelContext) throws -> Kernel {
+    try context.expectAttributes(["scale", "method"])
+    let scale = try context.ints("scale", count: 2)
+    guard scale.allSatisfy({ $0 >= 1 }) else { throw context.invalid("scale \(scale) must be ≥ 1") }
+    let method = try context.string("method")
+    guard method == "nearest" || method == "bilinear" else { throw context.unsupported("resize method '\(method)'") }
+    return Kernel(run: { inputs, _ in
+        let x = inputs[0]
+        guard x.rank == 4 else { throw context.invalid("input shape \(shapeText(x.shape)) needs rank 4") }
+        let batch = x.shape[0], height = x.shape[1], width = x.shape[2], channels = x.shape[3]
+        let count = try context.elementCount([batch, height, scale[0], width, scale[1], channels])
+        let outputHeight = height * scale[0], outputWidth = width * scale[1]
+
+        struct Interpolation { var low: Int, high: Int, fraction: Float }
+        func interpolations(input: Int, output: Int) -> [Interpolation] {
+            let ratio = Float(input) / Float(output)
+            return (0..<output).map { o in
+                let source = (Float(o) + 0.5) * ratio - 0.5
+                let lower = source.rounded(.down)
+                return Interpolation(low: max(Int(lower), 0), high: min(Int(source.rounded(.up)), input - 1), fraction: source - lower)
+            }
+        }
+        let ys = interpolations(input: height, output: outputHeight), xs = interpolations(input: width, output: outputWidth)
+        let output = x.values.withUnsafeBufferPointer { input in
+            makeValues(count) { output in
+                let input = input.baseAddress!
+                Parallel.forEach(batch * outputHeight, grain: 1) { range in
+                    for row in range {
+                        let n = row / outputHeight, oh = row % outputHeight
+                        let image = input + n * height * width * channels
+                        for ow in 0..<outputWidth {
+                            let target = output + (row * outputWidth + ow) * channels
+                            if method == "nearest" {
+                                target.update(from: image + ((oh / scale[0]) * width + ow / scale[1]) * channels, count: channels)
+                                continue
+                            }
+                            let y = ys[oh], x = xs[ow]
+                            let topLeft = image + (y.low * width + x.low) * channels, topRight = image + (y.low * width + x.high) * channels
+                            let bottomLeft = image + (y.high * width + x.low) * channels, bottomRight = image + (y.high * width + x.high) * channels
+                            for c in 0..<channels {
+                                let top = topLeft[c] + (topRight[c] - topLeft[c]) * x.fraction
+                                let bottom = bottomLeft[c] + (bottomRight[c] - bottomLeft[c]) * x.fraction
+                                target[c] = top + (bottom - top) * y.fraction
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return TensorValue(unchecked: [batch, outputHeight, outputWidth, channels], output)
+    })
+}

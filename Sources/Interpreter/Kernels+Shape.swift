@@ -1,0 +1,199 @@
+import GraphIR
+
+// Ops that move values without arithmetic: reshape, transpose, repeat_vector, pad, slice,
+// concatenate, identity. Axis attributes count the batch axis (0) except reshape's target shape.
+
+func identityKernel(_ context: KernelContext) throws -> Kernel {
+    try context.expectAttributes([])
+    return Kernel(run: { inputs, _ in inputs.take(0) })
+}
+
+/// [batch] + target shape, one -1 resolved from the element count; the values are shared.
+func reshapeKernel(_ context: KernelContext) throws -> Kernel {
+    try context.expectAttributes(["shape"])
+    let target = try context.ints("shape")
+    guard target.filter({ $0 == -1 }).count <= 1, target.allSatisfy({ $0 >= -1 }),
+          checkedCount(target.filter { $0 >= 0 }) != nil else {
+        throw context.invalid("target shape \(target) has more than one unknown or a negative dimension")
+    }
+    return Kernel(run: { inputs, _ in
+        let x = inputs.take(0)
+        guard let batch = x.shape.first else { throw context.invalid("cannot reshape a scalar") }
+        let inner = x.shape.dropFirst().reduce(1, *)
+        var shape = target
+        if let unknown = target.firstIndex(of: -1) {
+            let known = target.filter { $0 >= 0 }.reduce(1, *)
+            guard known > 0, inner % known == 0 else {
+                throw context.invalid("cannot reshape \(shapeText(x.shape)) to [batch] + \(target)")
+            }
+            shape[unknown] = inner / known
+        }
+        guard shape.reduce(1, *) == inner else { throw context.invalid("cannot reshape \(shapeText(x.shape)) to [batch] + \(target)") }
+        return TensorValue(unchecked: [batch] + shape, x.values)
+    })
+}
+
+/// `x` with its axes reordered: output axis i is input axis permutation[i].
+func transposed(_ x: TensorValue, _ permutation: [Int]) -> TensorValue {
+    let rank = x.rank
+    if permutation == Array(0..<rank) { return x }
+    var strides = [Int](repeating: 1, count: rank)
+    for axis in stride(from: rank - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * x.shape[axis + 1] }
+    let shape = permutation.map { x.shape[$0] }
+    let sourceStrides = permutation.map { strides[$0] }
+    let values = x.values.withUnsafeBufferPointer { source in
+        makeValues(x.count) { output in
+            let last = shape[rank - 1], lastStride = sourceStrides[rank - 1]
+            var index = [Int](repeating: 0, count: rank)
+            var offset = 0
+            for line in 0..<(x.count / max(last, 1)) {
+                let target = output + line * last
+                for j in 0..<last { target[j] = source[offset + j * lastStride] }
+                var axis = rank - 2
+                while axis >= 0 {
+                    index[axis] += 1
+                    offset += sourceStrides[axis]
+                    if index[axis] < shape[axis] { break }
+                    offset -= sourceStrides[axis] * shape[axis]
+                    index[axis] = 0
+                    axis -= 1
+                }
+            }
+        }
+    }
+    return TensorValue(unchecked: shape, values)
+}
+
+func transposeKernel(_ context: KernelContext) throws -> Kernel {
+    try context.expectAttributes(["perm"])
+    let permutation = try context.ints("perm")
+    return Kernel(run: { inputs, _ in
+        let x = inputs.take(0)
+        guard permutation.sorted() == Array(0..<x.rank) else {
+            throw context.invalid("perm \(permutation) does not fit shape \(shapeText(x.shape))")
+        }
+        return transposed(x, permutation)
+    })
+}
+
+/// [N, F] → [N, n, F].
+func repeatVectorKernel(_ context: KernelContext) throws -> Kernel {
+    try context.expectAttributes(["n"])
+    let repeats = try context.int("n")
+    guard repeats >= 0 else { throw context.invalid("n = \(repeats)") }
+    return Kernel(run: { inputs, _ in
+        let x = inputs[0]
+        guard x.rank == 2 else { throw context.invalid("input shape \(shapeText(x.shape)) needs rank 2") }
+        let batch = x.shape[0], features = x.shape[1]
+        var values: [Float] = []
+        values.reserveCapacity(try context.elementCount([batch, repeats, features]))
+        for n in 0..<batch {
+            let row = x.values[(n * features)..<((n + 1) * features)]
+            for _ in 0..<repeats { values += row }
+        }
+        return TensorValue(unchecked: [batch, repeats, features], values)
+    })
+}
+
+/// Copies the box `origin + shape` of `x` (sizes per axis) into a zeroed tensor of `outputShape` at `destination`.
+private func copyBox(_ x: TensorValue, from origin: [Int], size: [Int], into outputShape: [Int], at destination: [Int]) -> [Float] {
+    let rank = x.rank
+    var output = [Float](repeating: 0, count: outputShape.reduce(1, *))
+    guard size.allSatisfy({ $0 > 0 }) else { return output }
+    func strides(_ shape: [Int]) -> [Int] {
+        var result = [Int](repeating: 1, count: rank)
+        for axis in stride(from: rank - 2, through: 0, by: -1) { result[axis] = result[axis + 1] * shape[axis + 1] }
+        return result
+    }
+    let sourceStrides = strides(x.shape), targetStrides = strides(outputShape)
+    let run = size[rank - 1]
+    let lines = size.dropLast().reduce(1, *)
+    x.values.withUnsafeBufferPointer { source in
+        output.withUnsafeMutableBufferPointer { target in
+            var index = [Int](repeating: 0, count: rank)
+            for _ in 0..<lines {
+                var from = 0, to = 0
+                for axis in 0..<rank {
+                    from += (origin[axis] + index[axis]) * sourceStrides[axis]
+                    to += (destination[axis] + index[axis]) * targetStrides[axis]
+                }
+                (target.baseAddress! + to).update(from: source.baseAddress! + from, count: run)
+                var axis = rank - 2
+                while axis >= 0 {
+                    index[axis] += 1
+                    if index[axis] < size[axis] { break }
+                    index[axis] = 0
+                    axis -= 1
+                }
+            }
+        }
+    }
+    return output
+}
+
+/// Zero padding: paddings = [before₀, after₀, before₁, after₁, …] over every axis.
+func padKernel(_ context: KernelContext) throws -> Kernel {
+    try context.expectAttributes(["paddings"])
+    let paddings = try context.ints("paddings")
+    guard paddings.allSatisfy({ $0 >= 0 }) else { throw context.unsupported("negative paddings \(paddings)") }
+    return Kernel(run: { inputs, _ in
+        let x = inputs[0]
+        guard paddings.count == 2 * x.rank, x.rank >= 1 else {
+            throw context.invalid("paddings \(paddings) do not fit shape \(shapeText(x.shape))")
+        }
+        let shape = x.shape.enumerated().map { $1 + paddings[2 * $0] + paddings[2 * $0 + 1] }
+        _ = try context.elementCount(shape)
+        let before = (0..<x.rank).map { paddings[2 * $0] }
+        return TensorValue(unchecked: shape, copyBox(x, from: Array(repeating: 0, count: x.rank), size: x.shape, into: shape, at: before))
+    })
+}
+
+/// x[begin : begin + size] per axis; size −1 runs to the end.
+func sliceKernel(_ context: KernelContext) throws -> Kernel {
+    try context.expectAttributes(["begin", "size"])
+    let begin = try context.ints("begin"), size = try context.ints("size")
+    return Kernel(run: { inputs, _ in
+        let x = inputs[0]
+        guard begin.count == x.rank, size.count == x.rank, x.rank >= 1 else {
+            throw context.invalid("begin \(begin) / size \(size) do not fit shape \(shapeText(x.shape))")
+        }
+        var shape: [Int] = []
+        for axis in 0..<x.rank {
+            let length = size[axis] == -1 ? x.shape[axis] - begin[axis] : size[axis]
+            guard begin[axis] >= 0, begin[axis] <= x.shape[axis], length >= 0, length <= x.shape[axis] - begin[axis] else {
+                throw context.invalid("slice begin \(begin) size \(size) leaves shape \(shapeText(x.shape))")
+            }
+            shape.append(length)
+        }
+        return TensorValue(unchecked: shape, copyBox(x, from: begin, size: shape, into: shape, at: Array(repeating: 0, count: x.rank)))
+    })
+}
+
+func concatenateKernel(_ context: KernelContext) throws -> Kernel {
+    try context.expectAttributes(["axis"])
+    let axisAttribute = try context.int("axis")
+    return Kernel(run: { inputs, _ in
+        let first = inputs[0]
+        let rank = first.rank
+        let axis = axisAttribute < 0 ? axisAttribute + rank : axisAttribute
+        guard axis >= 0, axis < rank else { throw context.invalid("axis \(axisAttribute) for shape \(shapeText(first.shape))") }
+        var shape = first.shape
+        shape[axis] = 0
+        for input in inputs {
+            guard input.rank == rank, (0..<rank).allSatisfy({ $0 == axis || input.shape[$0] == first.shape[$0] }) else {
+                throw context.invalid("shapes \(inputs.map { shapeText($0.shape) }.joined(separator: ", ")) differ off axis \(axis)")
+            }
+            shape[axis] += input.shape[axis]
+        }
+        let outer = shape[..<axis].reduce(1, *)
+        var values: [Float] = []
+        values.reserveCapacity(shape.reduce(1, *))
+        for block in 0..<outer {
+            for input in inputs {
+                let run = input.shape[axis...].reduce(1, *)
+                values += input.values[(block * run)..<((block + 1) * run)]
+            }
+        }
+        return TensorValue(unchecked: shape, values)
+    })
+}
