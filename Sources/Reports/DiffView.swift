@@ -1,3 +1,4 @@
+import FlatBuffers
 import Foundation
 import GraphIR
 import Keras
@@ -57,7 +58,7 @@ struct DiffView {
     /// Non-fatal notes about how the view was built (lowered by keraslite, DEQUANTIZE folded, …).
     var notes: [String] = []
 
-    var params: Int { weights.reduce(0) { $0 + $1.count } }
+    var params: Int { weights.reduce(0) { saturatingAdd($0, $1.count) } }
 
     init(path: String, format: String, level: Level, sizeBytes: Int, fileParams: Int) {
         self.path = path
@@ -143,6 +144,9 @@ struct DiffView {
         }
         let tensors = subgraph.tensors
         var weightOfTensor: [Int: Int] = [:]
+        // Hostile files can point thousands of tensors at one buffer: decode at most what
+        // `sparsity` would (16 values per file byte + 1 Mi) before giving up with an error.
+        let budget = DecodeBudget(SparsityReport.valueLimit(fileSize: file.sizeBytes))
 
         func isWeight(_ tensor: TFLiteFile.TensorInfo) -> Bool {
             tensor.isConstant && (tensor.quantization != nil || !["int32", "int64"].contains(tensor.type))
@@ -159,6 +163,7 @@ struct DiffView {
                                   count: tensor.elementCount,
                                   values: {
                                       guard let decoder, let data else { throw DiffError.undecodable(tensor: tensor.name, type: tensor.type) }
+                                      try budget.spend(tensor.elementCount, path: file.path)
                                       return try decoder.values(data)
                                   },
                                   rawBytes: { data }))
@@ -227,6 +232,18 @@ struct DiffView {
                                          : bytes.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self) }
         }
         return "[" + values.map(String.init).joined(separator: ",") + "]"
+    }
+}
+
+/// How many weight values a view may still decode.
+final class DecodeBudget: @unchecked Sendable {
+    private var remaining: Int
+    init(_ limit: Int) { remaining = limit }
+    func spend(_ count: Int, path: String) throws {
+        guard count <= remaining else {
+            throw FlatBufferError.invalid("\(path) asks to decode more weight values than a file of its size can hold")
+        }
+        remaining -= count
     }
 }
 

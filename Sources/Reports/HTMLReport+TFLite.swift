@@ -77,14 +77,14 @@ extension HTMLReport {
             ("File size", formatBytes(file.sizeBytes)),
             ("Min. runtime", file.minRuntimeVersion ?? "not recorded"),
             ("Parameters", formatCount(report.params)),
-            ("Weights", formatBytes(file.bufferBytes - metadataBytes)),
-            ("Graph", formatBytes(file.sizeBytes - file.bufferBytes)),
+            ("Weights", formatBytes(max(0, file.bufferBytes - metadataBytes))),
+            ("Graph", formatBytes(max(0, file.sizeBytes - file.bufferBytes))),
             ("Metadata", formatBytes(metadataBytes)),
         ]
         var rows: [(role: String, name: String, dtype: String, shape: String)] = []
         if let main = file.subgraphs.first {
             facts.append(("Operators", formatCount(main.operators.count)))
-            facts.append(("MACs", formatCount(main.operators.compactMap { report.macs($0, in: main) }.reduce(0, +))))
+            facts.append(("MACs", formatCount(main.operators.compactMap { report.macs($0, in: main) }.reduce(0, saturatingAdd))))
             facts.append(("Peak activations", "≈ " + formatBytes(report.peakActivationBytes(main))))
             func shape(_ tensor: TFLiteFile.TensorInfo) -> String {
                 "[" + (tensor.shapeSignature ?? tensor.shape).map { $0 < 0 ? "?" : String($0) }.joined(separator: ",") + "]"
@@ -105,7 +105,7 @@ extension HTMLReport {
         let rows = main.operators.map { op -> HTMLTable.Row in
             let constants = constantInputs(op, in: main)
             let weights = constants.filter(isWeight)
-            let params = weights.reduce(0) { $0 + $1.elementCount }
+            let params = weights.reduce(0) { saturatingAdd($0, $1.elementCount) }
             let counted = weights.compactMap { zeros[$0.name] }
             let options = op.options.filter { !($0.0 == "activation" && $0.1 == "NONE") }.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
             let output = op.outputs.first.flatMap { tensor($0, in: main) }
@@ -118,9 +118,9 @@ extension HTMLReport {
                 .text(options, classes: ["mono", "dim"]),
                 .text(outputText, classes: ["name", "mono"]),
                 .count(params),
-                .bytes(constants.reduce(0) { $0 + $1.dataBytes }, blankZero: true),
+                .bytes(constants.reduce(0) { saturatingAdd($0, $1.dataBytes) }, blankZero: true),
                 .optionalCount(report.macs(op, in: main)),
-                .percent(counted.isEmpty ? nil : counted.reduce(0) { $0 + $1.zeros }, of: counted.reduce(0) { $0 + $1.total }),
+                .percent(counted.isEmpty ? nil : counted.reduce(0) { saturatingAdd($0, $1.zeros) }, of: counted.reduce(0) { saturatingAdd($0, $1.total) }),
             ], classes: ["op"] + (op.isCustom ? ["custom"] : []), attributes: [("data-name", op.name)])
         }
         return HTMLTable(columns: [HTMLTable.Column("#", numeric: true), HTMLTable.Column("op"), HTMLTable.Column("options"),
@@ -150,11 +150,11 @@ extension HTMLReport {
         for op in main.operators {
             let constants = constantInputs(op, in: main)
             byOp[op.name, default: (0, 0, 0, 0)].count += 1
-            byOp[op.name, default: (0, 0, 0, 0)].params += constants.filter(isWeight).reduce(0) { $0 + $1.elementCount }
-            byOp[op.name, default: (0, 0, 0, 0)].bytes += constants.reduce(0) { $0 + $1.dataBytes }
-            byOp[op.name, default: (0, 0, 0, 0)].macs += report.macs(op, in: main) ?? 0
+            byOp[op.name, default: (0, 0, 0, 0)].params = saturatingAdd(byOp[op.name]!.params, constants.filter(isWeight).reduce(0) { saturatingAdd($0, $1.elementCount) })
+            byOp[op.name, default: (0, 0, 0, 0)].bytes = saturatingAdd(byOp[op.name]!.bytes, constants.reduce(0) { saturatingAdd($0, $1.dataBytes) })
+            byOp[op.name, default: (0, 0, 0, 0)].macs = saturatingAdd(byOp[op.name]!.macs, report.macs(op, in: main) ?? 0)
         }
-        let totalBytes = byOp.values.reduce(0) { $0 + $1.bytes }
+        let totalBytes = byOp.values.reduce(0) { saturatingAdd($0, $1.bytes) }
         let opRows = byOp.sorted { ($0.value.bytes, $0.value.count, $1.key) > ($1.value.bytes, $1.value.count, $0.key) }.map { name, value in
             HTMLTable.Row(cells: [
                 .markup("<span class=\"swatch\"></span>" + HTML.escape(name), classes: ["mono"]),
@@ -165,8 +165,8 @@ extension HTMLReport {
         }
         var byType: [String: (count: Int, bytes: Int)] = [:]
         for tensor in main.tensors where isWeight(tensor) {
-            byType[tensor.type, default: (0, 0)].count += tensor.elementCount
-            byType[tensor.type, default: (0, 0)].bytes += tensor.dataBytes
+            byType[tensor.type, default: (0, 0)].count = saturatingAdd(byType[tensor.type, default: (0, 0)].count, tensor.elementCount)
+            byType[tensor.type, default: (0, 0)].bytes = saturatingAdd(byType[tensor.type, default: (0, 0)].bytes, tensor.dataBytes)
         }
         let typeRows = byType.sorted { ($0.value.bytes, $1.key) > ($1.value.bytes, $0.key) }.map { type, value in
             HTMLTable.Row(cells: [.text(type, classes: ["mono"]), .count(value.count), .bytes(value.bytes)], classes: ["dtype"])

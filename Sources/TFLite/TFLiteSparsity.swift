@@ -56,8 +56,8 @@ public struct TFLiteSparsity: Sendable, Equatable {
               Set(traversalOrder) == Set(0..<levels) else {
             throw FlatBufferError.invalid("sparsity parameters do not describe a rank-\(rank) tensor")
         }
-        guard blockMap.allSatisfy({ (0..<rank).contains($0) }) else {
-            throw FlatBufferError.invalid("sparsity block map refers to a dimension outside rank \(rank)")
+        guard blockMap.allSatisfy({ (0..<rank).contains($0) }), Set(blockMap).count == blockMap.count else {
+            throw FlatBufferError.invalid("sparsity block map \(blockMap) is not a set of dimensions below rank \(rank)")
         }
         // Block sizes: the dense size of the level whose traversal entry is rank + block index.
         var blockSizes = [Int](repeating: 1, count: blockMap.count)
@@ -86,11 +86,14 @@ public struct TFLiteSparsity: Sendable, Equatable {
             for level in 0..<levels where traversalOrder[level] >= rank {
                 let block = traversalOrder[level] - rank
                 let dimension = blockMap[block]
-                original[dimension] = original[dimension] * blockSizes[block] + position[level]
+                let (scaled, overflow1) = original[dimension].multipliedReportingOverflow(by: blockSizes[block])
+                let (sum, overflow2) = scaled.addingReportingOverflow(position[level])
+                guard !overflow1, !overflow2 else { throw FlatBufferError.invalid("sparse block index overflows") }
+                original[dimension] = sum
             }
             var flat = 0
             for axis in 0..<rank {
-                guard original[axis] < shape[axis] else {
+                guard original[axis] >= 0, original[axis] < shape[axis] else {
                     throw FlatBufferError.invalid("sparse index \(original) outside shape \(shape)")
                 }
                 flat = flat * shape[axis] + original[axis]
@@ -123,6 +126,7 @@ public struct TFLiteSparsity: Sendable, Equatable {
                     throw FlatBufferError.invalid("sparse segment \(start)..<\(end) outside \(indices.count) indices")
                 }
                 for i in start..<end {
+                    guard indices[i] >= 0 else { throw FlatBufferError.invalid("negative sparse index \(indices[i])") }
                     position[level] = indices[i]
                     try visit(level + 1, i)
                 }

@@ -68,6 +68,7 @@ import TFLite
         "sparse_dense_shape_2e40.tflite": "would decode to more than",
         "shared_name_4000_times.tflite": "decodes to more than",
         "shared_weight_buffer_3000_times.tflite": "would decode to more than",
+        "html_macs_sum_overflow.tflite": nil,
     ]
 
     @Test func corpusHoldsTheRegressionInputs() {
@@ -93,6 +94,22 @@ import TFLite
                     Issue.record("\(name) should read, got: \(message)")
                 }
             }
+        }
+    }
+
+    /// `keraslite diff FILE FILE` on every corpus file: equal, different or one clear error —
+    /// never a trap (diff decodes weights on its own path, with its own budget).
+    @Test(arguments: files) func diffOfAHostileFileWithItself(_ name: String) {
+        let path = Self.corpus.appendingPathComponent(name).path
+        do {
+            let diff = try ModelDiff(pathA: path, pathB: path)
+            _ = diff.json.serialized()
+            _ = diff.text()
+            _ = HTMLReport.diff(diff)
+        } catch {
+            let message = "\(error)"
+            #expect(!message.isEmpty && message.count < 600, "\(name): \(message)")
+            #expect(!message.unicodeScalars.contains { $0.properties.generalCategory == .control }, "\(name): \(message.debugDescription)")
         }
     }
 }
