@@ -47,10 +47,14 @@ swift-test: deps
 	$(SWIFT) build
 	$(SWIFT) test
 
-# keraslite against Keras 2 and 3 themselves (pytest, test-only virtualenv).
+# keraslite against Keras 2 and 3 themselves (pytest, test-only virtualenv). The Keras models the
+# suite builds (layer zoo, seed and keras.applications models) are cached outside the checkout,
+# keyed by their builder code and the installed Keras versions, so a fresh clone reuses them.
+CONFORMANCE_CACHE ?= $(HOME)/.cache/keraslite-conformance
 conformance: venv deps deps-test
 	$(SWIFT) build
-	KERASLITE_BIN=.build/debug/keraslite TF_CPP_MIN_LOG_LEVEL=3 CUDA_VISIBLE_DEVICES=-1 $(VENV)/bin/python -m pytest -q Tests/conformance
+	KERASLITE_BIN=.build/debug/keraslite TF_CPP_MIN_LOG_LEVEL=3 CUDA_VISIBLE_DEVICES=-1 $(VENV)/bin/python -m pytest -q \
+		-o cache_dir=$(CONFORMANCE_CACHE) Tests/conformance
 
 test: swift-test conformance
 

@@ -13,7 +13,7 @@ import pytest
 import convert_support as cs
 from conftest import SAMPLES, keraslite
 
-SAMPLES_K2 = ["digits_cnn_k2.h5", "small_resnet_k2.h5", "seed_mobilenetv2_k2.h5", "multi_io_k2.h5"]
+SAMPLES_K2 = ["digits_cnn_k2.h5", "seed_mobilenetv2_k2.h5", "multi_io_k2.h5"]  # conv + dense, depthwise, several I/O
 MODES = ["float16", "dynamic"]
 
 TF_CONVERT = r'''
