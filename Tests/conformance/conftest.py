@@ -1,5 +1,6 @@
 """Shared helpers for the conformance suite: run the keraslite binary, load models with the Keras
 that wrote them (Keras 3 or Keras 2 via tf_keras), and list the sample files."""
+import functools
 import json
 import os
 import pathlib
@@ -134,3 +135,15 @@ def interpreter(path):
     it = Interpreter(model_path=str(path), experimental_preserve_all_tensors=True)
     it.allocate_tensors()
     return it
+
+
+@functools.lru_cache(maxsize=None)
+def keras_model(path, config):
+    """(model, input names, output names, input shapes without batch) — loaded once per file."""
+    import convert_support as cs
+
+    model, _ = load_with_keras(path, config)
+    input_names, output_names = cs.keras_io_names(model)
+    shapes = [tuple(int(d) for d in t.shape[1:]) for t in model.inputs]
+    return model, input_names, output_names, shapes
+

@@ -3,25 +3,17 @@ weights-only pair (with --config): the .tflite runs in LiteRT and agrees with Ke
 max |LiteRT - Keras| <= 1e-4 * max(1, max |Keras|); batch 1 by default, `--batch 0` dynamic,
 `--batch N` fixed; the signature names are Keras' input/output layer names; the input is never
 touched; failures exit 2 with one stderr line and leave nothing behind."""
-import functools
 import shutil
 
 import numpy as np
 import pytest
 
 import convert_support as cs
-from conftest import SAMPLES, load_with_keras
+from conftest import SAMPLES, keras_model
 
 RANDOM_RUNS = 3
 
 
-@functools.lru_cache(maxsize=None)
-def keras_model(path, config):
-    """(model, input names, output names, input shapes without batch) — loaded once per file."""
-    model, _ = load_with_keras(path, config)
-    input_names, output_names = cs.keras_io_names(model)
-    shapes = [tuple(int(d) for d in t.shape[1:]) for t in model.inputs]
-    return model, input_names, output_names, shapes
 
 
 def seed_of(path):

@@ -92,15 +92,22 @@ def layers_flat(layers):
         yield from layers_flat(layer.get("layers", []))
 
 
-def check_page(chromium, tmp_path, page, rows, nodes, bars):
+def rendered_self_contained(chromium, tmp_path, page, sections):
+    """Renders `page` and checks what every keraslite page promises: no network references (in
+    the file and in the rendered DOM), its script ran to the end, and `sections` are present."""
     text = page.read_text(encoding="utf-8")
     assert "http://" not in text and "https://" not in text, "the page references the network"
     dom = rendered(chromium, page, tmp_path)
     assert "js" in dom.html_classes, "the page script did not run to its end"
     ids = dom.section_ids()
-    for section in SECTIONS:
+    for section in sections:
         assert section in ids, f"section #{section} missing: {ids}"
     assert dom.urls() == [u for u in dom.urls() if u.startswith("#")], f"external references: {dom.urls()}"
+    return dom
+
+
+def check_page(chromium, tmp_path, page, rows, nodes, bars):
+    dom = rendered_self_contained(chromium, tmp_path, page, SECTIONS)
     assert dom.count("table", "ops") == 1
     assert dom.count("tr", "op") == rows
     assert dom.count("svg", "graph") == 1
@@ -203,14 +210,7 @@ def graph_nodes(dom):
 
 def check_diff_page(chromium, tmp_path, page, report, pills):
     """The rendered page holds what `diff --json` reports; `pills` is (inputs, outputs) per side."""
-    text = page.read_text(encoding="utf-8")
-    assert "http://" not in text and "https://" not in text, "the page references the network"
-    dom = rendered(chromium, page, tmp_path)
-    assert "js" in dom.html_classes, "the page script did not run to its end"
-    ids = dom.section_ids()
-    for section in DIFF_SECTIONS:
-        assert section in ids, f"section #{section} missing: {ids}"
-    assert dom.urls() == [u for u in dom.urls() if u.startswith("#")], f"external references: {dom.urls()}"
+    dom = rendered_self_contained(chromium, tmp_path, page, DIFF_SECTIONS)
     verdict = "equal" if report["equal"] else "different"
     assert dom.count("p", "verdict") == 1 and dom.count("p", verdict) == 1
 

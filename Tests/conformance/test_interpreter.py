@@ -7,13 +7,12 @@ Keras' own outputs on the same inputs within max |ours − Keras| ≤ 1e-4 · ma
 The zoo, seed and applications models come from the same caches as the `convert` tests (their
 fixtures are shared), so a full conformance run builds each model once.
 """
-import functools
 
 import numpy as np
 import pytest
 
 import convert_support as cs
-from conftest import SAMPLES, keraslite, load_with_keras
+from conftest import SAMPLES, keras_model, keraslite
 from test_convert_applications import CASES as APPLICATION_CASES
 from test_convert_applications import applications  # noqa: F401 (fixture)
 from test_convert_layers import CASES as ZOO_CASES
@@ -55,12 +54,6 @@ def assert_matches_keras(outputs, expected, names, what):
 
 # --- the samples ---------------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=None)
-def keras_model(path, config):
-    model, _ = load_with_keras(path, config)
-    input_names, output_names = cs.keras_io_names(model)
-    shapes = [tuple(int(d) for d in t.shape[1:]) for t in model.inputs]
-    return model, input_names, output_names, shapes
 
 
 def test_sample_matches_keras(sample, tmp_path):
