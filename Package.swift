@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "keraslite", targets: ["keraslite"]),
-        .library(name: "KerasLite", targets: ["HDF5", "FlatBuffers", "GraphIR", "Passes", "Keras", "TFLite", "Reports", "Interpreter"]),
+        .library(name: "KerasLite", targets: ["HDF5", "FlatBuffers", "GraphIR", "Passes", "Keras", "TFLite", "Reports", "Interpreter", "Calibration"]),
         // The .tflite reader and its reports alone, for Tests/Fuzz (a separate package).
         .library(name: "KerasLiteTFLiteReader", targets: ["FlatBuffers", "TFLite", "Reports"]),
     ],
@@ -44,11 +44,13 @@ let package = Package(
         .target(name: "Interpreter", dependencies: [
             "GraphIR", "COpenBLAS", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
+        // Calibration for full-integer quantization: samples → interpreter → per-tensor ranges.
+        .target(name: "Calibration", dependencies: ["GraphIR", "Interpreter"]),
         // Reports over the IR: inspect, sparsity.
         .target(name: "Reports", dependencies: ["Keras", "GraphIR", "TFLite", "CKerasliteZlib"]),
         // The thin command-line front.
         .executableTarget(name: "keraslite", dependencies: [
-            "Keras", "Reports", "GraphIR", "TFLite", "Interpreter", "Passes",
+            "Keras", "Reports", "GraphIR", "TFLite", "Interpreter", "Passes", "Calibration",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -64,6 +66,7 @@ let package = Package(
                     exclude: ["Golden"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Keras", "TFLite", "GraphIR", "TestSupport"]),
         .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "GraphIR", "Passes", "Keras", "TestSupport"]),
+        .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "Interpreter", "GraphIR", "TFLite", "Keras", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )

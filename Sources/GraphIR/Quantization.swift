@@ -13,3 +13,26 @@ public struct Quantization: Equatable, Sendable {
 
     public var isPerChannel: Bool { axis != nil }
 }
+
+/// The range a float tensor's values take on calibration data (or an estimate of the range to
+/// keep), from which full-integer quantization chooses the tensor's scale and zero point.
+public struct ValueRange: Equatable, Sendable {
+    public var min: Float
+    public var max: Float
+
+    public init(min: Float, max: Float) {
+        self.min = min
+        self.max = max
+    }
+
+    /// Affine int8 parameters covering the range and zero (so that zero padding is exact), as
+    /// TensorFlow nudges them: scale = (max − min) / 255, zero point = round(−128 − min / scale).
+    /// An empty or non-finite range gets [0, 1].
+    public var int8Parameters: (scale: Float, zeroPoint: Int64) {
+        var low = Swift.min(min, 0), high = Swift.max(max, 0)
+        if !(high - low > 0) || !low.isFinite || !high.isFinite { (low, high) = (0, 1) }
+        let scale = (high - low) / 255
+        let zeroPoint = (-128 - low / scale).rounded()
+        return (scale, Int64(Swift.max(-128, Swift.min(127, zeroPoint))))
+    }
+}

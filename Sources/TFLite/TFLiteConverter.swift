@@ -27,12 +27,21 @@ public enum TFLiteConverter {
         public var operatorCount: Int
         public var tensorCount: Int
         public var minRuntimeVersion: String
+        /// Things the user should know (int8 ops that stayed float32 and why).
+        public var warnings: [String] = []
     }
 
     /// Converts `graph` (modified in place by the passes).
     public static func convert(_ graph: Graph, options: Options = Options()) throws -> Result {
         try graph.setBatch(options.batch)
         try PassRegistry.run(options.pipeline, on: graph)
+        var calibrated: [ObjectIdentifier: ValueRange] = [:]
+        if options.quantization.mode == .int8 {
+            guard let calibrate = options.quantization.calibrate else {
+                throw ConversionError.unsupported(op: "model", detail: "--quantize int8 needs calibration data (--calibration)")
+            }
+            calibrated = try calibrate(graph)
+        }
         let context = LoweringContext(graph: graph)
         let model = context.model
         model.inputs = graph.inputs.map(context.tensor(for:))
@@ -41,13 +50,23 @@ public enum TFLiteConverter {
         model.signatureInputs = zip(graph.inputs, model.inputs).map { ($0.name, $1) }
         model.signatureOutputs = zip(graph.modelOutputNames, model.outputs).map { ($0, $1) }
         model.description = "keraslite" + (graph.metadata["keras_version"].map { " from Keras \($0)" } ?? "")
-        try WeightQuantizer(options: options.quantization).apply(to: model)
+        let weights = WeightQuantizer(options: options.quantization)
+        try weights.apply(to: model)
+        var warnings: [String] = []
+        if options.quantization.mode == .int8 {
+            var ranges: [Int32: ValueRange] = [:]
+            for (index, tensor) in context.activations { ranges[index] = calibrated[ObjectIdentifier(tensor)] }
+            let quantizer = Int8Quantizer(ranges: ranges, io: options.quantization.io) { op in
+                weights.keptFloat(model, outputs: op.outputs, weight: op.inputs.count > 1 ? op.inputs[1] : op.outputs[0])
+            }
+            warnings = try quantizer.apply(to: model)
+        }
         model.minRuntimeVersion = RuntimeVersions.minimum(for: model.operatorCodes)
         let bytes = try model.serialize()
         var counts: [String: Int] = [:]
         for op in model.operators { counts["\(model.operatorCodes[Int(op.opcodeIndex)].code)", default: 0] += 1 }
         return Result(bytes: bytes, operatorCounts: counts, operatorCount: model.operators.count,
-                      tensorCount: model.tensors.count, minRuntimeVersion: model.minRuntimeVersion)
+                      tensorCount: model.tensors.count, minRuntimeVersion: model.minRuntimeVersion, warnings: warnings)
     }
 }
 
@@ -58,12 +77,21 @@ enum RuntimeVersions {
         .LEAKY_RELU: "1.14.0", .HARD_SWISH: "1.15.0", .SELECT_V2: "2.2.0", .GELU: "2.9.0", .ELU: "1.14.0",
         .REDUCE_MAX: "1.11.0", .RSQRT: "1.10.0", .LOG_SOFTMAX: "1.5.0", .TRANSPOSE_CONV: "1.9.0", .TILE: "1.10.0",
         .PRELU: "1.9.0", .MINIMUM: "1.9.0", .MAXIMUM: "1.9.0", .GREATER: "1.14.0", .ABS: "1.14.0", .NEG: "1.9.0",
-        .RESIZE_NEAREST_NEIGHBOR: "1.13.0", .SLICE: "1.14.0",
+        .RESIZE_NEAREST_NEIGHBOR: "1.13.0", .SLICE: "1.14.0", .QUANTIZE: "1.14.0", .DEQUANTIZE: "1.13.1",
     ]
 
     /// Versions above 1 that keraslite writes (TensorFlow's runtime_version.cc).
     static let versioned: [String: String] = [
         "CONV_2D/5": "2.4.0", "DEPTHWISE_CONV_2D/6": "2.3.0", "FULLY_CONNECTED/12": "2.17.0", "DEQUANTIZE/3": "1.15.0",
+        // int8 kernels (full-integer quantization)
+        "CONV_2D/3": "1.14.0", "DEPTHWISE_CONV_2D/3": "1.14.0", "FULLY_CONNECTED/4": "1.14.0", "FULLY_CONNECTED/5": "2.0.0",
+        "TRANSPOSE_CONV/3": "2.3.0", "ADD/2": "1.14.0", "SUB/2": "1.14.0", "MUL/2": "1.14.0", "MEAN/2": "1.14.0",
+        "RELU/2": "2.1.0", "RELU6/2": "1.14.0", "LEAKY_RELU/2": "2.3.0", "CONCATENATION/2": "1.14.0",
+        "MAXIMUM/2": "1.14.0", "MINIMUM/2": "1.14.0", "MAX_POOL_2D/2": "1.14.0", "AVERAGE_POOL_2D/2": "1.14.0",
+        "TRANSPOSE/2": "1.14.0", "PAD/2": "1.14.0", "SLICE/2": "1.14.0", "TILE/2": "2.2.0", "REDUCE_MAX/2": "1.14.0",
+        "RESIZE_BILINEAR/2": "1.14.0", "RESIZE_BILINEAR/3": "2.2.0", "RESIZE_NEAREST_NEIGHBOR/2": "1.14.0",
+        "RESIZE_NEAREST_NEIGHBOR/3": "2.3.0", "SOFTMAX/2": "1.14.0", "LOGISTIC/2": "1.14.0", "TANH/2": "1.14.0",
+        "LOG_SOFTMAX/2": "1.14.0", "QUANTIZE/2": "1.15.0", "DEQUANTIZE/2": "1.14.0",
     ]
 
     static func minimum(for operators: [(code: BuiltinOperator, version: Int32)]) -> String {

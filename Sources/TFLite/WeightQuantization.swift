@@ -1,5 +1,6 @@
 import FlatBuffers
 import Foundation
+import GraphIR
 
 /// How `convert --quantize` stores weights. `float16` and `dynamic` need no calibration data.
 public enum QuantizationMode: String, Sendable, CaseIterable {
@@ -12,7 +13,8 @@ public enum QuantizationMode: String, Sendable, CaseIterable {
     /// DEPTHWISE_CONV_2D and FULLY_CONNECTED; float activations; LiteRT's hybrid kernels quantize
     /// activations on the fly. Weights under `minElements` stay float, as TensorFlow does.
     case dynamic
-    /// Full integer (needs calibration); not available yet.
+    /// Full integer: int8 activations with scales from calibration data, per-channel int8
+    /// weights, int32 biases (`Int8Quantizer`).
     case int8
 }
 
@@ -24,10 +26,19 @@ public struct QuantizationOptions: Sendable {
     /// Keras layer names whose ops keep float32 weights in every mode.
     public var keepFloat: Set<String>
 
-    public init(mode: QuantizationMode = .none, minElements: Int = 1024, keepFloat: Set<String> = []) {
+    /// int8: the model inputs' and outputs' type.
+    public var io: QuantizedIOType
+    /// int8: runs calibration data through the graph the converter lowers (after the passes) and
+    /// returns the range of every activation tensor it saw.
+    public var calibrate: (@Sendable (Graph) throws -> [ObjectIdentifier: ValueRange])?
+
+    public init(mode: QuantizationMode = .none, minElements: Int = 1024, keepFloat: Set<String> = [],
+                io: QuantizedIOType = .float32, calibrate: (@Sendable (Graph) throws -> [ObjectIdentifier: ValueRange])? = nil) {
         self.mode = mode
         self.minElements = minElements
         self.keepFloat = keepFloat
+        self.io = io
+        self.calibrate = calibrate
     }
 }
 
@@ -66,13 +77,12 @@ struct WeightQuantizer {
         case .none: return
         case .float16: try float16(model)
         case .dynamic: try dynamicRange(model)
-        case .int8:
-            throw ConversionError.unsupported(op: "model", detail: "--quantize int8 needs calibration, which is not implemented yet; use float16 or dynamic")
+        case .int8: return  // Int8Quantizer, which needs the calibrated ranges
         }
     }
 
     /// True when the op writing `outputs`, or the weight `tensor`, belongs to a --keep-float layer.
-    private func keptFloat(_ model: TFLiteModel, outputs: [Int32], weight: Int32) -> Bool {
+    func keptFloat(_ model: TFLiteModel, outputs: [Int32], weight: Int32) -> Bool {
         guard !options.keepFloat.isEmpty else { return false }
         var names = outputs.map { model.tensors[Int($0)].name }
         names.append(model.tensors[Int(weight)].name)

@@ -1,13 +1,17 @@
 import ArgumentParser
+import Calibration
 import Foundation
+import GraphIR
 import Keras
 import TFLite
 
 extension QuantizationMode: ExpressibleByArgument {}
+extension QuantizedIOType: ExpressibleByArgument {}
+extension CalibrationMethod: ExpressibleByArgument {}
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Convert a Keras model to a float32 .tflite that LiteRT runs.")
+        abstract: "Convert a Keras model to a .tflite that LiteRT runs: float32, float16, dynamic-range or full-integer int8.")
 
     @OptionGroup var model: ModelOptions
 
@@ -17,9 +21,24 @@ struct Convert: ParsableCommand {
     @Option(help: "Batch size written into the model; 0 keeps it dynamic.")
     var batch: Int = 1
 
-    @Option(help: ArgumentHelp("How weights are stored: none (float32), float16 (half size, DEQUANTIZE at start-up), dynamic (int8 weights, float activations, hybrid kernels).",
-                               valueName: "none|float16|dynamic"))
+    @Option(help: ArgumentHelp("none (float32), float16 (half-size weights, DEQUANTIZE at start-up), dynamic (int8 weights, float activations, hybrid kernels), int8 (full integer; needs --calibration).",
+                               valueName: "none|float16|dynamic|int8"))
     var quantize: QuantizationMode = .none
+
+    @Option(help: ArgumentHelp("int8: calibration samples, preprocessed as the model input expects: a .npy (N × input shape), an .npz (one array per input name) or a directory of them.",
+                               valueName: "path"))
+    var calibration: String?
+
+    @Option(help: ArgumentHelp("int8: how each tensor's range is chosen from the calibration values: minmax (all values), percentile (clip the outer --percentile), mse (least squared error).",
+                               valueName: "minmax|percentile|mse"))
+    var calibrationMethod: CalibrationMethod = .minmax
+
+    @Option(help: "int8 with --calibration-method percentile: the percentile kept at each end.")
+    var percentile = 99.99
+
+    @Option(help: ArgumentHelp("int8: the model inputs' and outputs' type; float32 adds QUANTIZE/DEQUANTIZE at the boundary.",
+                               valueName: "float32|int8|uint8"))
+    var io: QuantizedIOType = .float32
 
     @Option(help: "dynamic: weights with fewer elements stay float32 (TensorFlow's default).")
     var minElements = 1024
@@ -33,6 +52,15 @@ struct Convert: ParsableCommand {
     func validate() throws {
         guard batch >= 0 else { throw ValidationError("--batch must be 0 (dynamic) or a positive size, got \(batch)") }
         guard minElements >= 0 else { throw ValidationError("--min-elements must be ≥ 0, got \(minElements)") }
+        if quantize == .int8 {
+            guard calibration != nil else {
+                throw ValidationError("--quantize int8 needs --calibration samples (a .npy, .npz or directory of them) to choose activation scales")
+            }
+        } else {
+            if calibration != nil { throw ValidationError("--calibration is only used by --quantize int8") }
+            if io != .float32 { throw ValidationError("--io \(io.rawValue) needs --quantize int8") }
+        }
+        guard percentile > 50, percentile <= 100 else { throw ValidationError("--percentile must be in (50, 100], got \(percentile)") }
         let input = URL(fileURLWithPath: model.file).resolvingSymlinksInPath().standardized.path
         let target = URL(fileURLWithPath: output).resolvingSymlinksInPath().standardized.path
         guard input != target else { throw ValidationError("--output is the input file \(model.file); keraslite never overwrites its input") }
@@ -41,21 +69,52 @@ struct Convert: ParsableCommand {
     func run() throws {
         let start = DispatchTime.now()
         let keras = try model.load()
-        let result: TFLiteConverter.Result
+        var quantization = QuantizationOptions(mode: quantize, minElements: minElements, keepFloat: Set(keepFloat), io: io)
+        if let calibration {
+            let samples = try CalibrationSamples.load(path: calibration, inputs: keras.graph.inputs)
+            let calibrator = Calibrator(method: calibrationMethod, percentile: percentile)
+            let progress = ProgressBar("calibrating", unit: "samples", enabled: !quiet && isatty(STDERR_FILENO) == 1)
+            let timing = CalibrationTiming()
+            quantization.calibrate = { graph in
+                let start = DispatchTime.now()
+                defer { progress.finish() }
+                let ranges = try calibrator.ranges(for: graph, samples: samples, progress: progress.update)
+                timing.seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+                return ranges
+            }
+            let result = try convert(keras, quantization)
+            try finish(result, start: start, summary: "; calibrated on \(samples.count) sample\(samples.count == 1 ? "" : "s") "
+                       + String(format: "(%@, %.2f s)", calibrationMethod.rawValue, timing.seconds))
+        } else {
+            try finish(try convert(keras, quantization), start: start, summary: "")
+        }
+    }
+
+    private func convert(_ keras: KerasModel, _ quantization: QuantizationOptions) throws -> TFLiteConverter.Result {
         do {
-            let quantization = QuantizationOptions(mode: quantize, minElements: minElements, keepFloat: Set(keepFloat))
-            result = try TFLiteConverter.convert(keras.graph, options: .init(batch: batch == 0 ? nil : batch, quantization: quantization))
+            return try TFLiteConverter.convert(keras.graph, options: .init(batch: batch == 0 ? nil : batch, quantization: quantization))
         } catch {
             throw FileFailure(file: model.file, underlying: error)
         }
+    }
+
+    private func finish(_ result: TFLiteConverter.Result, start: DispatchTime, summary: String) throws {
         try AtomicFile.write(result.bytes, to: output)
+        for warning in result.warnings {
+            FileHandle.standardError.write(Data("keraslite: warning: \(model.file): \(warning)\n".utf8))
+        }
         guard !quiet else { return }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         let ops = result.operatorCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         print("wrote \(output): \(result.operatorCount) ops (\(ops)), \(result.tensorCount) tensors, "
-              + "\(formatSize(result.bytes.count)), \(String(format: "%.2f", seconds)) s")
+              + "\(formatSize(result.bytes.count)), \(String(format: "%.2f", seconds)) s" + summary)
     }
+}
+
+/// Calibration time, filled in by the calibration closure the converter calls.
+private final class CalibrationTiming: @unchecked Sendable {
+    var seconds = 0.0
 }
 
 /// An error from a library module that does not know the file it came from.

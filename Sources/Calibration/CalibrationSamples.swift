@@ -1,0 +1,104 @@
+import Foundation
+import GraphIR
+import Interpreter
+
+/// Why calibration data cannot be used: one line naming the file and the problem.
+public struct CalibrationError: Error, CustomStringConvertible, Sendable {
+    public var file: String
+    public var problem: String
+    public var description: String { "\(file): \(problem)" }
+}
+
+/// Calibration samples for every model input, stacked along the batch axis: what `--calibration`
+/// names, read and checked against the model's inputs before anything runs.
+public struct CalibrationSamples: Sendable {
+    /// Input name → N samples.
+    public var inputs: [String: TensorValue]
+    public var count: Int
+
+    /// Reads a `.npy` (N × the input shape, for a one-input model), an `.npz` (one array per
+    /// input name; `arr_0`, `arr_1`, … by position) or a directory of such files (sorted by name,
+    /// concatenated). An array without the batch axis is one sample. Integers are read by value.
+    public static func load(path: String, inputs: [Tensor]) throws -> CalibrationSamples {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw CalibrationError(file: path, problem: "no such file or directory")
+        }
+        var files = [path]
+        if isDirectory.boolValue {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            files = names.filter { $0.hasSuffix(".npy") || $0.hasSuffix(".npz") }.sorted()
+                .map { URL(fileURLWithPath: path).appendingPathComponent($0).path }
+            guard !files.isEmpty else { throw CalibrationError(file: path, problem: "the directory holds no .npy or .npz files") }
+        }
+        var parts: [String: [TensorValue]] = [:]
+        for file in files {
+            for (name, value) in try loadFile(file, inputs: inputs) { parts[name, default: []].append(value) }
+        }
+        var stacked: [String: TensorValue] = [:]
+        for (name, values) in parts {
+            stacked[name] = values.count == 1 ? values[0] : try TensorValue.concatenatingRows(values)
+        }
+        let counts = Set(stacked.values.map { $0.shape[0] })
+        guard counts.count == 1, let count = counts.first else {
+            let described = inputs.map { "\($0.name): \(stacked[$0.name]?.shape[0] ?? 0)" }.joined(separator: ", ")
+            throw CalibrationError(file: path, problem: "the inputs have different numbers of samples (\(described))")
+        }
+        guard count > 0 else { throw CalibrationError(file: path, problem: "holds no samples") }
+        return CalibrationSamples(inputs: stacked, count: count)
+    }
+
+    private static func loadFile(_ file: String, inputs: [Tensor]) throws -> [String: TensorValue] {
+        let arrays: [(name: String, array: NPYArray)]
+        do {
+            if isZip(file) {
+                arrays = try NPZ.read(path: file)
+            } else {
+                arrays = [("", try NPY.read(path: file))]
+            }
+        } catch {
+            throw CalibrationError(file: file, problem: "\(error)")
+        }
+        let names = inputs.map(\.name)
+        var assigned: [String: NPYArray] = [:]
+        if arrays.count == 1, inputs.count == 1 {
+            assigned[names[0]] = arrays[0].array
+        } else if arrays.first?.name == "" {
+            throw CalibrationError(file: file, problem: "the model has \(inputs.count) inputs (\(names.joined(separator: ", "))); "
+                                   + "pass an .npz with one array per input name")
+        } else {
+            let byName = Dictionary(arrays.map { ($0.name, $0.array) }, uniquingKeysWith: { first, _ in first })
+            for (position, name) in names.enumerated() {
+                guard let array = byName[name] ?? byName["arr_\(position)"] else {
+                    throw CalibrationError(file: file, problem: "no array '\(name)' (the archive holds "
+                                           + "\(arrays.map(\.name).joined(separator: ", ")); the model's inputs are \(names.joined(separator: ", ")))")
+                }
+                assigned[name] = array
+            }
+        }
+        var values: [String: TensorValue] = [:]
+        for input in inputs {
+            let array = assigned[input.name]!
+            var shape = array.shape
+            if shape.count == input.shape.count - 1 { shape = [1] + shape }
+            let fits = shape.count == input.shape.count
+                && zip(shape, input.shape).dropFirst().allSatisfy { actual, expected in expected == nil || expected == actual }
+            guard fits else {
+                let expected = "N × " + input.shape.dropFirst().map { $0.map(String.init) ?? "?" }.joined(separator: " × ")
+                throw CalibrationError(file: file, problem: "array of shape [\(array.shape.map(String.init).joined(separator: ", "))] "
+                                       + "does not fit input '\(input.name)' \(input.shape.text): expected \(expected)")
+            }
+            if let bad = array.values.first(where: { !$0.isFinite }) {
+                throw CalibrationError(file: file, problem: "input '\(input.name)' holds the non-finite value \(bad)")
+            }
+            values[input.name] = try TensorValue(shape: shape, values: array.values)
+        }
+        return values
+    }
+
+    private static func isZip(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return path.hasSuffix(".npz") }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: 4)) == Data([0x50, 0x4B, 0x03, 0x04])
+    }
+}

@@ -1,0 +1,138 @@
+import GraphIR
+import Interpreter
+
+/// How a tensor's int8 range is chosen from the values calibration saw.
+public enum CalibrationMethod: String, Sendable, CaseIterable {
+    /// The smallest and largest value seen (TensorFlow's default).
+    case minmax
+    /// The `percentile`-th and (100 − `percentile`)-th percentiles: outliers are clipped.
+    case percentile
+    /// The clipping range that minimises the mean squared quantization error over the values seen.
+    case mse
+}
+
+/// Runs calibration samples through a graph on the reference interpreter and estimates the range
+/// of every activation tensor (graph inputs and op outputs).
+///
+/// `minmax` needs one pass. `percentile` and `mse` need a second: it fills a 2048-bin histogram
+/// per tensor over the range the first pass found, and the range is then chosen on the histogram.
+public struct Calibrator: Sendable {
+    public var method: CalibrationMethod
+    /// For `percentile`: the upper percentile kept (99.99 keeps all but the top and bottom 0.01%).
+    public var percentile: Double
+    /// Samples per interpreter run.
+    public var batchSize: Int
+
+    static let bins = 2048
+
+    public init(method: CalibrationMethod = .minmax, percentile: Double = 99.99, batchSize: Int = 8) {
+        self.method = method
+        self.percentile = percentile
+        self.batchSize = batchSize
+    }
+
+    /// Passes over the samples the chosen method needs (the progress total is passes × samples).
+    public var passes: Int { method == .minmax ? 1 : 2 }
+
+    /// The range of every tensor the interpreter produced, by tensor identity. `progress` is
+    /// called after each batch with (samples done, samples × passes).
+    public func ranges(for graph: Graph, samples: CalibrationSamples,
+                       progress: ((Int, Int) -> Void)? = nil) throws -> [ObjectIdentifier: ValueRange] {
+        let interpreter = try Interpreter(graph: graph)
+        let total = samples.count * passes
+        var extremes: [ObjectIdentifier: ValueRange] = [:]
+        try forEachBatch(interpreter, samples, done: 0, total: total, progress: progress) { tensor, value in
+            let (low, high) = Self.extremes(value.values)
+            let key = ObjectIdentifier(tensor)
+            if let range = extremes[key] {
+                extremes[key] = ValueRange(min: min(range.min, low), max: max(range.max, high))
+            } else {
+                extremes[key] = ValueRange(min: low, max: high)
+            }
+        }
+        guard method != .minmax else { return extremes }
+
+        var histograms: [ObjectIdentifier: [Double]] = [:]
+        try forEachBatch(interpreter, samples, done: samples.count, total: total, progress: progress) { tensor, value in
+            let key = ObjectIdentifier(tensor)
+            guard let range = extremes[key], range.max > range.min else { return }
+            var histogram = histograms[key] ?? [Double](repeating: 0, count: Self.bins)
+            let width = (range.max - range.min) / Float(Self.bins)
+            for x in value.values where x.isFinite {
+                histogram[min(Self.bins - 1, max(0, Int((x - range.min) / width)))] += 1
+            }
+            histograms[key] = histogram
+        }
+        var chosen = extremes
+        for (key, histogram) in histograms {
+            let range = extremes[key]!
+            chosen[key] = method == .percentile
+                ? Self.percentileRange(histogram, range, percentile: percentile)
+                : Self.mseRange(histogram, range)
+        }
+        return chosen
+    }
+
+    private func forEachBatch(_ interpreter: Interpreter, _ samples: CalibrationSamples, done: Int, total: Int,
+                              progress: ((Int, Int) -> Void)?, observe: @escaping (Tensor, TensorValue) -> Void) throws {
+        for start in stride(from: 0, to: samples.count, by: batchSize) {
+            let rows = start..<min(start + batchSize, samples.count)
+            let batch = try samples.inputs.mapValues { try $0.rows(rows) }
+            _ = try interpreter.run(batch, observe: observe)
+            progress?(done + rows.upperBound, total)
+        }
+    }
+
+    /// Smallest and largest finite value (0, 0 for none).
+    static func extremes(_ values: [Float]) -> (Float, Float) {
+        var low = Float.infinity, high = -Float.infinity
+        values.withUnsafeBufferPointer { buffer in
+            for x in buffer where x.isFinite {
+                low = min(low, x)
+                high = max(high, x)
+            }
+        }
+        return low <= high ? (low, high) : (0, 0)
+    }
+
+    /// The range between the (100 − p)-th and p-th percentiles of the histogram (bin edges).
+    static func percentileRange(_ histogram: [Double], _ range: ValueRange, percentile: Double) -> ValueRange {
+        let total = histogram.reduce(0, +)
+        let width = (range.max - range.min) / Float(histogram.count)
+        let tail = total * (1 - percentile / 100)
+        var cumulative = 0.0, lowBin = 0
+        for (bin, count) in histogram.enumerated() {
+            cumulative += count
+            if cumulative > tail { lowBin = bin; break }
+        }
+        cumulative = 0
+        var highBin = histogram.count - 1
+        for bin in histogram.indices.reversed() {
+            cumulative += histogram[bin]
+            if cumulative > tail { highBin = bin; break }
+        }
+        return ValueRange(min: range.min + Float(lowBin) * width, max: range.min + Float(highBin + 1) * width)
+    }
+
+    /// The range, among 100 shrinkings of the full range towards zero, whose int8 quantization
+    /// (clipping included) has the smallest squared error over the histogram's bin centres.
+    static func mseRange(_ histogram: [Double], _ range: ValueRange) -> ValueRange {
+        let width = (range.max - range.min) / Float(histogram.count)
+        let centres = histogram.indices.map { range.min + (Float($0) + 0.5) * width }
+        var best = range, bestError = Double.infinity
+        for step in stride(from: 100, through: 10, by: -1) {
+            let factor = Float(step) / 100
+            let candidate = ValueRange(min: min(range.min, 0) * factor, max: max(range.max, 0) * factor)
+            let (scale, zeroPoint) = candidate.int8Parameters
+            var error = 0.0
+            for (bin, count) in histogram.enumerated() where count > 0 {
+                let x = centres[bin]
+                let q = max(-128, min(127, (x / scale).rounded() + Float(zeroPoint)))
+                let difference = Double(x - (q - Float(zeroPoint)) * scale)
+                error += count * difference * difference
+            }
+            if error < bestError { (best, bestError) = (candidate, error) }
+        }
+        return best
+    }
+}

@@ -1,0 +1,409 @@
+import FlatBuffers
+import GraphIR
+
+/// What full-integer quantization does with one builtin: the op version of its int8 kernel, how
+/// its output's scale and zero point are chosen, and which inputs are weights. Builtins without a
+/// row stay float32, with DEQUANTIZE/QUANTIZE around them.
+struct Int8OpRule {
+    enum Output {
+        /// From the output's calibrated range.
+        case calibrated
+        /// The input's parameters: the kernel moves or picks values without rescaling them, and
+        /// LiteRT requires equal parameters (pools, reshape, pad, transpose, resize, …).
+        case sameAsInput
+        /// Parameters LiteRT's kernel requires (SOFTMAX and LOGISTIC: 1/256 and −128).
+        case fixed(scale: Float, zeroPoint: Int64)
+    }
+
+    var version: Int32
+    var output: Output
+    /// The input that holds the weights (symmetric int8, one scale per channel along `axis`).
+    var weight: (index: Int, axis: Int)? = nil
+    /// The int32 bias input (scale = input scale × weight scale per channel).
+    var bias: Int? = nil
+    /// The activation input whose scale the bias uses.
+    var activation = 0
+    /// Every input must have the output's parameters (LiteRT compares raw int8 values).
+    var inputsShareOutput = false
+}
+
+/// Builtin → int8 rule: the op versions are those TensorFlow's op_version.cc assigns to int8
+/// kernels; the parameter constraints are the ones LiteRT's kernels check in Prepare.
+enum Int8OpTable {
+    static let rules: [BuiltinOperator: Int8OpRule] = [
+        .CONV_2D: .init(version: 3, output: .calibrated, weight: (1, 0), bias: 2),
+        .DEPTHWISE_CONV_2D: .init(version: 3, output: .calibrated, weight: (1, 3), bias: 2),
+        .FULLY_CONNECTED: .init(version: 4, output: .calibrated, weight: (1, 0), bias: 2),
+        .TRANSPOSE_CONV: .init(version: 3, output: .calibrated, weight: (1, 0), bias: 3, activation: 2),
+        .ADD: .init(version: 2, output: .calibrated),
+        .SUB: .init(version: 2, output: .calibrated),
+        .MUL: .init(version: 2, output: .calibrated),
+        .MEAN: .init(version: 2, output: .calibrated),
+        .RELU: .init(version: 2, output: .calibrated),
+        .RELU6: .init(version: 2, output: .calibrated),
+        .LEAKY_RELU: .init(version: 2, output: .calibrated),
+        .HARD_SWISH: .init(version: 1, output: .calibrated),
+        .PRELU: .init(version: 1, output: .calibrated),
+        .CONCATENATION: .init(version: 2, output: .calibrated, inputsShareOutput: true),
+        .MAXIMUM: .init(version: 2, output: .calibrated, inputsShareOutput: true),
+        .MINIMUM: .init(version: 2, output: .calibrated, inputsShareOutput: true),
+        .MAX_POOL_2D: .init(version: 2, output: .sameAsInput),
+        .AVERAGE_POOL_2D: .init(version: 2, output: .sameAsInput),
+        .RESHAPE: .init(version: 1, output: .sameAsInput),
+        .TRANSPOSE: .init(version: 2, output: .sameAsInput),
+        .PAD: .init(version: 2, output: .sameAsInput),
+        .SLICE: .init(version: 2, output: .sameAsInput),
+        .TILE: .init(version: 2, output: .sameAsInput),
+        .REDUCE_MAX: .init(version: 2, output: .sameAsInput),
+        .RESIZE_BILINEAR: .init(version: 2, output: .sameAsInput),
+        .RESIZE_NEAREST_NEIGHBOR: .init(version: 2, output: .sameAsInput),
+        .SOFTMAX: .init(version: 2, output: .fixed(scale: 1.0 / 256, zeroPoint: -128)),
+        .LOGISTIC: .init(version: 2, output: .fixed(scale: 1.0 / 256, zeroPoint: -128)),
+        .TANH: .init(version: 2, output: .fixed(scale: 1.0 / 128, zeroPoint: 0)),
+        .LOG_SOFTMAX: .init(version: 2, output: .fixed(scale: 16.0 / 256, zeroPoint: 127)),
+    ]
+
+    /// Ops through which a value passes unchanged, so a range known on one side holds on the other.
+    static let rangePreserving: Set<BuiltinOperator> = [.RESHAPE, .TRANSPOSE, .SQUEEZE, .EXPAND_DIMS]
+}
+
+/// The model inputs' and outputs' type after full-integer quantization (`--io`).
+public enum QuantizedIOType: String, Sendable, CaseIterable {
+    /// float32 in and out, QUANTIZE after the inputs and DEQUANTIZE before the outputs (TensorFlow's default).
+    case float32
+    /// int8 in and out with the calibrated scales: no conversion ops.
+    case int8
+    /// uint8 in and out (zero point + 128), QUANTIZE ops converting to and from int8 at the boundary.
+    case uint8
+}
+
+/// Rewrites a lowered float32 `TFLiteModel` into a full-integer one: int8 activations with
+/// calibrated scales, symmetric per-channel int8 weights, int32 biases. Ops without an int8 kernel
+/// (or without a calibrated range, or kept float) stay float32 behind DEQUANTIZE/QUANTIZE.
+struct Int8Quantizer {
+    let ranges: [Int32: ValueRange]
+    let io: QuantizedIOType
+    let keptFloat: (TFLiteModel.OperatorEntry) -> Bool
+
+    private typealias Parameters = (scale: Float, zeroPoint: Int64)
+    private static let keptFloatReason = "--keep-float"
+
+    /// Returns one warning per reason ops stayed float (empty when every op is int8).
+    func apply(to model: TFLiteModel) throws -> [String] {
+        let original = model.operators
+        let ranges = Self.propagated(ranges, through: model)
+        var rewritten: [TFLiteModel.OperatorEntry] = []
+        /// Tensor index → its int8 version (itself once rewritten, or a QUANTIZE copy) and parameters.
+        var int8Version: [Int32: (tensor: Int32, parameters: Parameters)] = [:]
+        /// Tensor index (now int8) → a DEQUANTIZE copy for float consumers.
+        var floatVersion: [Int32: Int32] = [:]
+        var requantized: [String: Int32] = [:]
+        var weightCache: [String: Int32] = [:]
+        var fallbacks: [String: [String]] = [:]  // "CODE\treason" → output tensor names
+
+        func name(_ tensor: Int32) -> String { model.tensors[Int(tensor)].name }
+        func isConstant(_ tensor: Int32) -> Bool {
+            let entry = model.tensors[Int(tensor)]
+            return entry.buffer != 0 && model.buffers[Int(entry.buffer)].byteCount > 0
+        }
+        /// The float32 activations of the float model (some become int8 as the rewrite goes).
+        let activations = Set(model.tensors.indices.map(Int32.init).filter { model.tensors[Int($0)].type == .FLOAT32 && !isConstant($0) })
+        func isFloatActivation(_ tensor: Int32) -> Bool { activations.contains(tensor) }
+        func newTensor(_ name: String, like tensor: Int32, type: TensorType, _ parameters: Parameters?) -> Int32 {
+            var entry = model.tensors[Int(tensor)]
+            entry.name = name
+            entry.type = type
+            entry.buffer = 0
+            entry.quantization = parameters.map { QuantizationParameters(scales: [$0.scale], zeroPoints: [$0.zeroPoint]) }
+            model.tensors.append(entry)
+            return Int32(model.tensors.count - 1)
+        }
+        func emit(_ code: BuiltinOperator, version: Int32, _ input: Int32, _ output: Int32) {
+            rewritten.append(.init(opcodeIndex: model.opcodeIndex(code, version: version), inputs: [input], outputs: [output],
+                                   optionsType: .NONE, options: nil))
+        }
+        /// The int8 version of an activation tensor, with `required` parameters when given.
+        func int8(_ tensor: Int32, required: Parameters? = nil) -> (tensor: Int32, parameters: Parameters)? {
+            if let existing = int8Version[tensor] {
+                guard let required, required != existing.parameters else { return existing }
+                let key = "\(tensor)/\(required.scale)/\(required.zeroPoint)"
+                if let copy = requantized[key] { return (copy, required) }
+                let copy = newTensor(name(tensor) + "/requantize", like: tensor, type: .INT8, required)
+                emit(.QUANTIZE, version: 2, existing.tensor, copy)
+                requantized[key] = copy
+                return (copy, required)
+            }
+            guard let parameters = required ?? ranges[tensor]?.int8Parameters else { return nil }
+            let copy = newTensor(name(tensor) + "/quantize", like: tensor, type: .INT8, parameters)
+            emit(.QUANTIZE, version: 1, tensor, copy)
+            if required == nil { int8Version[tensor] = (copy, parameters) } else { requantized["\(tensor)/\(parameters.scale)/\(parameters.zeroPoint)"] = copy }
+            return (copy, parameters)
+        }
+        /// The float version of a tensor that may have become int8.
+        func float(_ tensor: Int32) -> Int32 {
+            guard let version = int8Version[tensor], version.tensor == tensor else { return tensor }
+            if let copy = floatVersion[tensor] { return copy }
+            let copy = newTensor(name(tensor) + "/dequantize", like: tensor, type: .FLOAT32, nil)
+            emit(.DEQUANTIZE, version: 2, tensor, copy)
+            floatVersion[tensor] = copy
+            return copy
+        }
+
+        // Model inputs.
+        for input in model.inputs where io != .float32 {
+            guard let parameters = ranges[input]?.int8Parameters else {
+                throw ConversionError.unsupported(op: name(input), detail: "no calibration range for the model input")
+            }
+            if io == .int8 {
+                setQuantized(model, input, type: .INT8, parameters)
+                int8Version[input] = (input, parameters)
+            } else {
+                let copy = newTensor(name(input) + "/int8", like: input, type: .INT8, parameters)
+                setQuantized(model, input, type: .UINT8, (parameters.scale, parameters.zeroPoint + 128))
+                emit(.QUANTIZE, version: 1, input, copy)
+                int8Version[input] = (copy, parameters)
+            }
+        }
+
+        for var op in original {
+            let (code, version) = model.operatorCodes[Int(op.opcodeIndex)]
+            let reason = whyFloat(op, code: code, model: model, activations: activations, ranges: ranges, int8Version: int8Version)
+            guard reason == nil, let rule = Int8OpTable.rules[code] else {
+                if let reason, reason != Self.keptFloatReason { fallbacks["\(code)\t\(reason)", default: []].append(name(op.outputs[0])) }
+                op.inputs = op.inputs.map { $0 >= 0 ? float($0) : $0 }
+                rewritten.append(op)
+                continue
+            }
+            let output = op.outputs[0]
+            // Output parameters first: shared-parameter ops requantize their inputs to them.
+            var outputParameters: Parameters
+            switch rule.output {
+            case .calibrated: outputParameters = ranges[output]!.int8Parameters
+            case .fixed(let scale, let zeroPoint): outputParameters = (scale, zeroPoint)
+            case .sameAsInput: outputParameters = (0, 0)  // set from the first activation input below
+            }
+            var activationScale: Float = 1
+            var weightScales: [Float] = []
+            var inputs = op.inputs
+            for (position, input) in op.inputs.enumerated() where input >= 0 {
+                if let weight = rule.weight, position == weight.index {
+                    let key = "\(input)/\(weight.axis)"
+                    if weightCache[key] == nil {
+                        weightCache[key] = try quantizeWeight(model, input, axis: weight.axis)
+                    }
+                    inputs[position] = weightCache[key]!
+                    weightScales = model.tensors[Int(inputs[position])].quantization!.scales
+                } else if position == rule.bias {
+                    continue  // after the activation scale is known
+                } else if isFloatActivation(input) {
+                    let version = int8(input, required: rule.inputsShareOutput ? outputParameters : nil)!
+                    inputs[position] = version.tensor
+                    if position == rule.activation { activationScale = version.parameters.scale }
+                    if case .sameAsInput = rule.output, outputParameters.scale == 0 { outputParameters = version.parameters }
+                } else if model.tensors[Int(input)].type == .FLOAT32, isConstant(input) {
+                    inputs[position] = try quantizeConstant(model, input, rule.inputsShareOutput ? outputParameters : nil)
+                }
+            }
+            if let bias = rule.bias, bias < op.inputs.count, op.inputs[bias] >= 0 {
+                inputs[bias] = try quantizeBias(model, op.inputs[bias], inputScale: activationScale, weightScales: weightScales)
+            }
+            op.inputs = inputs
+            setQuantized(model, output, type: .INT8, outputParameters)
+            int8Version[output] = (output, outputParameters)
+            var newVersion = max(version, rule.version)
+            if code == .FULLY_CONNECTED, op.fullyConnected?.keepNumDims == true { newVersion = max(newVersion, 5) }
+            op.opcodeIndex = model.opcodeIndex(code, version: newVersion)
+            rewritten.append(op)
+        }
+
+        // Model outputs.
+        for (position, output) in model.outputs.enumerated() {
+            let final: Int32
+            switch io {
+            case .float32:
+                final = int8Version[output]?.tensor == output ? float(output) : output
+            case .int8:
+                if let version = int8Version[output] {
+                    final = version.tensor
+                } else {
+                    guard let version = int8(output) else {
+                        throw ConversionError.unsupported(op: name(output), detail: "no calibration range for the model output")
+                    }
+                    final = version.tensor
+                }
+            case .uint8:
+                let source = int8Version[output] ?? int8(output)
+                guard let source else {
+                    throw ConversionError.unsupported(op: name(output), detail: "no calibration range for the model output")
+                }
+                final = newTensor(name(output) + "/uint8", like: output, type: .UINT8,
+                                  (source.parameters.scale, source.parameters.zeroPoint + 128))
+                emit(.QUANTIZE, version: 1, source.tensor, final)
+            }
+            guard final != output else { continue }
+            // The tensor the caller reads keeps the Keras output name.
+            let keras = name(output)
+            model.tensors[Int(output)].name = keras + "/int8"
+            model.tensors[Int(final)].name = keras
+            model.outputs[position] = final
+            for index in model.signatureOutputs.indices where model.signatureOutputs[index].tensor == output {
+                model.signatureOutputs[index].tensor = final
+            }
+        }
+
+        model.operators = rewritten
+        model.removeUnusedTensors()
+        model.pruneOperatorCodes()
+        return fallbacks.sorted { $0.key < $1.key }.map { key, tensors in
+            let parts = key.split(separator: "\t", maxSplits: 1)
+            let listed = tensors.prefix(3).map { "'\($0)'" }.joined(separator: ", ") + (tensors.count > 3 ? ", …" : "")
+            return "\(tensors.count) \(parts[0]) op\(tensors.count == 1 ? "" : "s") stay float32 (\(parts[1])): \(listed)"
+        }
+    }
+
+    /// Why `op` cannot run in int8, or nil when it can.
+    private func whyFloat(_ op: TFLiteModel.OperatorEntry, code: BuiltinOperator, model: TFLiteModel, activations: Set<Int32>,
+                          ranges: [Int32: ValueRange], int8Version: [Int32: (tensor: Int32, parameters: Parameters)]) -> String? {
+        guard let rule = Int8OpTable.rules[code] else { return "no int8 kernel" }
+        if keptFloat(op) { return Self.keptFloatReason }
+        guard op.outputs.count == 1, activations.contains(op.outputs[0]) else { return "not a float op" }
+        if case .calibrated = rule.output, ranges[op.outputs[0]] == nil { return "no calibration range" }
+        if case .sameAsInput = rule.output {
+            guard let first = op.inputs.first, activations.contains(first) else { return "not a float op" }
+        }
+        for (position, input) in op.inputs.enumerated() where input >= 0 {
+            let tensor = model.tensors[Int(input)]
+            if position == rule.weight?.index || position == rule.bias {
+                guard !activations.contains(input), tensor.type == .FLOAT32, tensor.buffer != 0 else { return "weights are not constant" }
+                continue
+            }
+            if activations.contains(input), int8Version[input] == nil, ranges[input] == nil { return "no calibration range" }
+        }
+        return nil
+    }
+
+    private func setQuantized(_ model: TFLiteModel, _ tensor: Int32, type: TensorType, _ parameters: Parameters) {
+        model.tensors[Int(tensor)].type = type
+        model.tensors[Int(tensor)].quantization = QuantizationParameters(scales: [parameters.scale], zeroPoints: [parameters.zeroPoint])
+    }
+
+    /// A new symmetric per-channel int8 copy of a float weight tensor (values read once, now).
+    private func quantizeWeight(_ model: TFLiteModel, _ tensor: Int32, axis: Int) throws -> Int32 {
+        let entry = model.tensors[Int(tensor)]
+        let values = try model.buffers[Int(entry.buffer)].contents().floatValues()
+        let (bytes, scales) = WeightQuantizer.symmetricInt8(values, shape: entry.shape.map(Int.init), axis: axis)
+        return appendConstant(model, entry, type: .INT8, bytes: bytes,
+                              QuantizationParameters(scales: scales, zeroPoints: .init(repeating: 0, count: scales.count), axis: axis))
+    }
+
+    /// A new int32 bias: scale = input scale × weight scale of each channel, zero point 0.
+    private func quantizeBias(_ model: TFLiteModel, _ tensor: Int32, inputScale: Float, weightScales: [Float]) throws -> Int32 {
+        let entry = model.tensors[Int(tensor)]
+        let values = try model.buffers[Int(entry.buffer)].contents().floatValues()
+        let scales = values.indices.map { inputScale * weightScales[weightScales.count == 1 ? 0 : $0] }
+        let quantized = zip(values, scales).map { value, scale -> Int32 in
+            let q = (Double(value) / Double(scale)).rounded()
+            return Int32(max(Double(Int32.min), min(Double(Int32.max), q.isFinite ? q : 0)))
+        }
+        let bytes = quantized.withUnsafeBytes { Array($0) }
+        return appendConstant(model, entry, type: .INT32, bytes: bytes,
+                              QuantizationParameters(scales: scales, zeroPoints: .init(repeating: 0, count: scales.count), axis: 0))
+    }
+
+    /// A new per-tensor int8 copy of another float constant (ADD/MUL operands, PRELU alphas):
+    /// its own range, or `required` parameters.
+    private func quantizeConstant(_ model: TFLiteModel, _ tensor: Int32, _ required: Parameters?) throws -> Int32 {
+        let entry = model.tensors[Int(tensor)]
+        let values = try model.buffers[Int(entry.buffer)].contents().floatValues()
+        let parameters = required ?? ValueRange(min: values.min() ?? 0, max: values.max() ?? 0).int8Parameters
+        let bytes = values.map { value -> UInt8 in
+            let q = (value / parameters.scale).rounded() + Float(parameters.zeroPoint)
+            return UInt8(bitPattern: Int8(max(-128, min(127, q.isFinite ? q : 0))))
+        }
+        return appendConstant(model, entry, type: .INT8, bytes: bytes,
+                              QuantizationParameters(scales: [parameters.scale], zeroPoints: [parameters.zeroPoint]))
+    }
+
+    private func appendConstant(_ model: TFLiteModel, _ like: TFLiteModel.TensorEntry, type: TensorType, bytes: [UInt8],
+                                _ parameters: QuantizationParameters) -> Int32 {
+        model.buffers.append(.init(byteCount: bytes.count) { .bytes(bytes) })
+        var entry = like
+        entry.type = type
+        entry.buffer = UInt32(model.buffers.count - 1)
+        entry.quantization = parameters
+        model.tensors.append(entry)
+        return Int32(model.tensors.count - 1)
+    }
+
+    /// Ranges for tensors calibration did not see (intermediates of multi-builtin lowerings):
+    /// carried through ops that pass values unchanged (the RESHAPEs around a conv1d's CONV_2D),
+    /// forwards and backwards, and bounded by interval arithmetic through MUL/ADD/SUB by a
+    /// constant (an unfolded batch norm's MUL) — wider than the true range, never narrower.
+    static func propagated(_ ranges: [Int32: ValueRange], through model: TFLiteModel) -> [Int32: ValueRange] {
+        var ranges = ranges
+        var constantRanges: [Int32: ValueRange] = [:]
+        func constantRange(_ tensor: Int32) -> ValueRange? {
+            if let known = constantRanges[tensor] { return known }
+            let entry = model.tensors[Int(tensor)]
+            guard entry.type == .FLOAT32, entry.buffer != 0, model.buffers[Int(entry.buffer)].byteCount > 0,
+                  model.buffers[Int(entry.buffer)].byteCount <= 1 << 20,
+                  let values = try? model.buffers[Int(entry.buffer)].contents().floatValues(),
+                  let low = values.min(), let high = values.max() else { return nil }
+            constantRanges[tensor] = ValueRange(min: low, max: high)
+            return constantRanges[tensor]
+        }
+        for _ in 0..<2 {
+            for op in model.operators + model.operators.reversed() {
+                let code = model.operatorCodes[Int(op.opcodeIndex)].code
+                guard let input = op.inputs.first, input >= 0, let output = op.outputs.first else { continue }
+                if Int8OpTable.rangePreserving.contains(code) {
+                    if ranges[output] == nil, let range = ranges[input] { ranges[output] = range }
+                    if ranges[input] == nil, let range = ranges[output] { ranges[input] = range }
+                } else if [.MUL, .ADD, .SUB].contains(code), ranges[output] == nil, op.inputs.count == 2,
+                          let x = ranges[input], let c = constantRange(op.inputs[1]) {
+                    switch code {
+                    case .MUL:
+                        let products = [x.min * c.min, x.min * c.max, x.max * c.min, x.max * c.max]
+                        ranges[output] = ValueRange(min: products.min()!, max: products.max()!)
+                    case .ADD: ranges[output] = ValueRange(min: x.min + c.min, max: x.max + c.max)
+                    default: ranges[output] = ValueRange(min: x.min - c.max, max: x.max - c.min)
+                    }
+                }
+            }
+        }
+        return ranges
+    }
+}
+
+extension TFLiteModel {
+    /// Drops tensors no operator, model input/output or signature refers to, and buffers no
+    /// tensor refers to (the float originals of quantized weights), renumbering both.
+    func removeUnusedTensors() {
+        var used = Set(inputs + outputs)
+        for op in operators { used.formUnion(op.inputs.filter { $0 >= 0 }); used.formUnion(op.outputs) }
+        var tensorMap: [Int32: Int32] = [:]
+        var kept: [TensorEntry] = []
+        for (index, tensor) in tensors.enumerated() where used.contains(Int32(index)) {
+            tensorMap[Int32(index)] = Int32(kept.count)
+            kept.append(tensor)
+        }
+        let usedBuffers = Set(kept.map(\.buffer))
+        var bufferMap: [UInt32: UInt32] = [0: 0]
+        var keptBuffers = [buffers[0]]
+        for (index, buffer) in buffers.enumerated().dropFirst() where usedBuffers.contains(UInt32(index)) {
+            bufferMap[UInt32(index)] = UInt32(keptBuffers.count)
+            keptBuffers.append(buffer)
+        }
+        tensors = kept.map { var tensor = $0; tensor.buffer = bufferMap[tensor.buffer]!; return tensor }
+        buffers = keptBuffers
+        let remap: (Int32) -> Int32 = { $0 < 0 ? $0 : tensorMap[$0]! }
+        for index in operators.indices {
+            operators[index].inputs = operators[index].inputs.map(remap)
+            operators[index].outputs = operators[index].outputs.map(remap)
+        }
+        inputs = inputs.map(remap)
+        outputs = outputs.map(remap)
+        signatureInputs = signatureInputs.map { ($0.name, remap($0.tensor)) }
+        signatureOutputs = signatureOutputs.map { ($0.name, remap($0.tensor)) }
+    }
+}
