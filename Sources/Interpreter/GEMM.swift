@@ -5,11 +5,11 @@ import COpenBLAS
 /// The interpreter parallelizes around BLAS (each core multiplies its own rows or columns), so
 /// OpenBLAS runs single-threaded: its pthread build otherwise keeps worker threads spinning in
 /// sched_yield between calls, competing with the interpreter's own loops for the same cores.
-enum GEMM {
+public enum GEMM {
     private static let singleThreaded: Void = { openblas_set_num_threads(1) }()
 
     /// Throws unless every dimension fits OpenBLAS' 32-bit integers.
-    static func check(_ dimensions: Int...) throws {
+    public static func check(_ dimensions: Int...) throws {
         guard dimensions.allSatisfy({ $0 <= Int(Int32.max) }) else {
             throw InterpreterError.invalidInput("a matrix product with dimensions \(dimensions) is too large for BLAS")
         }
@@ -17,7 +17,7 @@ enum GEMM {
 
     /// C[m×n] = A[m×k] · B[k×n] on the calling thread, row-major with leading dimensions (elements
     /// between rows); `transposeB` reads B stored as [n×k]. Dimensions must have passed `check`.
-    static func multiply(m: Int, n: Int, k: Int,
+    public static func multiply(m: Int, n: Int, k: Int,
                          a: UnsafePointer<Float>, lda: Int,
                          b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
                          c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -33,7 +33,7 @@ enum GEMM {
 
     /// The same product split over the cores: by rows of C when there are enough, else by columns
     /// (a dense layer on a small batch).
-    static func parallelMultiply(m: Int, n: Int, k: Int,
+    public static func parallelMultiply(m: Int, n: Int, k: Int,
                                  a: UnsafePointer<Float>, lda: Int,
                                  b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
                                  c: UnsafeMutablePointer<Float>, ldc: Int) throws {

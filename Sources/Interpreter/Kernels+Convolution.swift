@@ -7,7 +7,7 @@ import GraphIR
 // [KH·KW·O, I] transposed.
 
 /// How a window op pads one spatial axis.
-enum PaddingMode: String {
+public enum PaddingMode: String, Sendable {
     case same, valid, causal
 
     init(_ context: KernelContext, allowCausal: Bool) throws {
@@ -20,18 +20,25 @@ enum PaddingMode: String {
 }
 
 /// One spatial axis of a sliding window: size, stride, dilation and padding.
-struct AxisWindow {
-    var window: Int
-    var stride: Int
-    var dilation: Int = 1
-    var padding: PaddingMode
+public struct AxisWindow: Sendable {
+    public var window: Int
+    public var stride: Int
+    public var dilation: Int = 1
+    public var padding: PaddingMode
 
-    var effective: Int { (window - 1) * dilation + 1 }
+    public init(window: Int, stride: Int, dilation: Int = 1, padding: PaddingMode) {
+        self.window = window
+        self.stride = stride
+        self.dilation = dilation
+        self.padding = padding
+    }
+
+    public var effective: Int { (window - 1) * dilation + 1 }
 
     /// Output length and padding before the first element, TensorFlow's rule: SAME pads
     /// max((⌈n/s⌉ − 1)·s + k_eff − n, 0) in total, the smaller half before (extra at bottom/right);
     /// CAUSAL pads k_eff − 1 before.
-    func plan(_ length: Int) -> (output: Int, before: Int) {
+    public func plan(_ length: Int) -> (output: Int, before: Int) {
         switch padding {
         case .same:
             let output = (length + stride - 1) / stride
@@ -45,15 +52,15 @@ struct AxisWindow {
 }
 
 /// A 2-D window over an NHWC batch (1-D ops use height 1).
-struct ConvGeometry {
-    var batch, height, width, channels: Int
-    var outputHeight, outputWidth: Int
-    var kernelHeight, kernelWidth: Int
-    var strideHeight, strideWidth: Int
-    var dilationHeight, dilationWidth: Int
-    var padTop, padLeft: Int
+public struct ConvGeometry: Sendable {
+    public var batch, height, width, channels: Int
+    public var outputHeight, outputWidth: Int
+    public var kernelHeight, kernelWidth: Int
+    public var strideHeight, strideWidth: Int
+    public var dilationHeight, dilationWidth: Int
+    public var padTop, padLeft: Int
 
-    init(batch: Int, height: Int, width: Int, channels: Int, rows: AxisWindow, columns: AxisWindow) {
+    public init(batch: Int, height: Int, width: Int, channels: Int, rows: AxisWindow, columns: AxisWindow) {
         self.batch = batch
         self.height = height
         self.width = width
@@ -68,7 +75,7 @@ struct ConvGeometry {
         dilationWidth = columns.dilation
     }
 
-    var outputPixels: Int { batch * outputHeight * outputWidth }
+    public var outputPixels: Int { batch * outputHeight * outputWidth }
 }
 
 private func positive(_ values: [Int], _ name: String, _ context: KernelContext) throws {
@@ -143,7 +150,7 @@ func convolutionKernel(_ context: KernelContext, spatialRank: Int) throws -> Ker
 /// Convolution as GEMM: output[pixels, O] = patches[pixels, KH·KW·Cg] · kernel[KH·KW·Cg, O] per
 /// group. Each core takes a contiguous share of the output pixels and builds their patches in its
 /// own tiles (together at most `Workspace.budget` floats), then multiplies them single-threaded.
-func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: UnsafePointer<Float>, groups: Int,
+public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: UnsafePointer<Float>, groups: Int,
               outputChannels: Int, output: UnsafeMutablePointer<Float>, workspace: Workspace) throws {
     let pixels = g.outputPixels
     guard pixels > 0 else { return }
@@ -177,7 +184,7 @@ func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: UnsafePoint
 
 /// Writes the receptive fields of output pixels firstPixel..<firstPixel+pixels as rows of
 /// KH·KW·groupChannels values (kh, kw, c order, zeros where the window leaves the input).
-func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, channelOffset: Int, groupChannels: Int,
+public func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, channelOffset: Int, groupChannels: Int,
             firstPixel: Int, pixels: Int, into patches: UnsafeMutablePointer<Float>) {
     let depth = g.kernelHeight * g.kernelWidth * groupChannels
     let contiguousRow = g.dilationWidth == 1 && groupChannels == g.channels
@@ -258,7 +265,7 @@ func depthwiseKernel(_ context: KernelContext) throws -> Kernel {
 
 /// Direct depthwise convolution: output channel c·M + m = Σ x[c] · w[kh, kw, c, m] (+ bias),
 /// one output row per task, the inner loop over contiguous channels.
-func depthwiseConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: UnsafePointer<Float>, multiplier: Int,
+public func depthwiseConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: UnsafePointer<Float>, multiplier: Int,
                        bias: [Float]?, output: UnsafeMutablePointer<Float>) {
     let channels = g.channels, outputChannels = channels * multiplier
     let rows = g.batch * g.outputHeight

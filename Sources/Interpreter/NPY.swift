@@ -9,6 +9,26 @@ public struct NPYArray: Sendable {
 
     /// The values as an interpreter tensor.
     public var tensor: TensorValue { TensorValue(unchecked: shape, values) }
+
+    /// True for integer and bool dtypes (`<i4`, `|u1`, `|b1`, …): the values are exact integers.
+    public var hasIntegerType: Bool {
+        let kind = dtype.drop { "<>|=".contains($0) }.first
+        return kind == "i" || kind == "u" || kind == "b"
+    }
+}
+
+/// Element types keraslite writes `.npy` files in.
+public enum NPYElementType: String, Sendable, CaseIterable {
+    case float32 = "<f4", int8 = "|i1", uint8 = "|u1", int16 = "<i2", int32 = "<i4", int64 = "<i8", bool = "|b1"
+
+    var width: Int {
+        switch self {
+        case .int8, .uint8, .bool: return 1
+        case .int16: return 2
+        case .float32, .int32: return 4
+        case .int64: return 8
+        }
+    }
 }
 
 /// Why a `.npy` (or `.npz`) file cannot be read.
@@ -164,14 +184,18 @@ public enum NPY {
     }
 
     /// The bytes of a little-endian float32 `.npy` file holding `value`.
-    public static func encode(_ value: TensorValue) -> [UInt8] {
+    public static func encode(_ value: TensorValue) -> [UInt8] { encode(value, as: .float32) }
+
+    /// The bytes of a `.npy` file holding `value` as `type`: integer types round each value to
+    /// the nearest integer and clamp it to the type's range (NaN becomes 0), bool writes value ≠ 0.
+    public static func encode(_ value: TensorValue, as type: NPYElementType) -> [UInt8] {
         let shapeText: String
         switch value.shape.count {
         case 0: shapeText = "()"
         case 1: shapeText = "(\(value.shape[0]),)"
         default: shapeText = "(" + value.shape.map(String.init).joined(separator: ", ") + ")"
         }
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shapeText), }"
+        var header = "{'descr': '\(type.rawValue)', 'fortran_order': False, 'shape': \(shapeText), }"
         // Version 1.0 has a 2-byte header length; the preamble plus header is padded to 64 bytes.
         let version2 = header.utf8.count + 11 > 0xFFFF
         let preamble = version2 ? 12 : 10
@@ -181,13 +205,30 @@ public enum NPY {
         bytes += version2 ? (0..<4).map { UInt8(truncatingIfNeeded: length >> (8 * $0)) }
                           : [UInt8(length & 0xFF), UInt8(length >> 8)]
         bytes += Array(header.utf8)
-        bytes.reserveCapacity(bytes.count + value.count * 4)
-        value.values.withUnsafeBytes { raw in
-            if 1.littleEndian == 1 {
-                bytes += raw
-            } else {
-                for element in value.values { withUnsafeBytes(of: element.bitPattern.littleEndian) { bytes += $0 } }
+        bytes.reserveCapacity(bytes.count + value.count * type.width)
+        func integers<T: FixedWidthInteger>(_: T.Type) {
+            for element in value.values {
+                let clamped = element.isNaN ? 0 : min(max(element.rounded(), Float(T.min)), Float(T.max))
+                // Float(T.max) may round up past T.max (Int32, Int64): convert saturating.
+                let integer = clamped >= Float(T.max) ? T.max : T(clamped)
+                withUnsafeBytes(of: integer.littleEndian) { bytes += $0 }
             }
+        }
+        switch type {
+        case .float32:
+            value.values.withUnsafeBytes { raw in
+                if 1.littleEndian == 1 {
+                    bytes += raw
+                } else {
+                    for element in value.values { withUnsafeBytes(of: element.bitPattern.littleEndian) { bytes += $0 } }
+                }
+            }
+        case .int8: integers(Int8.self)
+        case .uint8: integers(UInt8.self)
+        case .int16: integers(Int16.self)
+        case .int32: integers(Int32.self)
+        case .int64: integers(Int64.self)
+        case .bool: bytes += value.values.map { $0 != 0 ? 1 : 0 }
         }
         return bytes
     }
@@ -195,7 +236,7 @@ public enum NPY {
 
 extension Float {
     /// An IEEE half-precision bit pattern as Float (without relying on the Float16 type).
-    init(halfBits: UInt16) {
+    public init(halfBits: UInt16) {
         let sign: Float = halfBits & 0x8000 != 0 ? -1 : 1
         let exponent = Int(halfBits >> 10) & 0x1F, fraction = Float(halfBits & 0x3FF)
         switch exponent {

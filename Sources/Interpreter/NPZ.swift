@@ -24,10 +24,15 @@ public enum NPZ {
 
     /// The bytes of an `.npz` holding `arrays` as float32 (stored, uncompressed).
     public static func encode(_ arrays: [(name: String, value: TensorValue)]) throws -> [UInt8] {
+        try encode(arrays.map { ($0.name, $0.value, NPYElementType.float32) })
+    }
+
+    /// The bytes of an `.npz` holding each array as its own element type (stored, uncompressed).
+    public static func encode(_ arrays: [(name: String, value: TensorValue, type: NPYElementType)]) throws -> [UInt8] {
         do {
             let archive = try Archive(data: Data(), accessMode: .create)
-            for (name, value) in arrays {
-                let bytes = NPY.encode(value)
+            for (name, value, type) in arrays {
+                let bytes = NPY.encode(value, as: type)
                 try archive.addEntry(with: name + ".npy", type: .file, uncompressedSize: Int64(bytes.count),
                                      modificationDate: Date(timeIntervalSince1970: 315_532_800)) { position, size in
                     Data(bytes[Int(position)..<(Int(position) + size)])

@@ -3,13 +3,13 @@ import Foundation
 
 /// Splits loops over the machine's cores. Kernels hand it disjoint index ranges, so the body
 /// writes to disjoint memory and needs no locks.
-enum Parallel {
+public enum Parallel {
     /// Worker count: the active processor count (2 on the benchmark machine).
-    static let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    public static let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     /// Runs `body` over disjoint subranges covering 0..<count: one range when the work is small
     /// (fewer than two `grain`s), else up to `workers` ranges at once.
-    static func forEach(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
+    public static func forEach(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
         let chunks = min(workers, count / max(grain, 1))
         if chunks <= 1 {
@@ -27,7 +27,7 @@ enum Parallel {
 
     /// Runs `body(chunk, range)` for `chunks` disjoint contiguous ranges covering 0..<count, in
     /// parallel; the chunk index lets each task use its own scratch memory.
-    static func forEachChunk(_ count: Int, chunks: Int, _ body: (Int, Range<Int>) -> Void) {
+    public static func forEachChunk(_ count: Int, chunks: Int, _ body: (Int, Range<Int>) -> Void) {
         let chunks = max(1, min(chunks, count))
         guard count > 0 else { return }
         if chunks == 1 {

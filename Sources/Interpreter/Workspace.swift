@@ -1,11 +1,13 @@
 /// Scratch memory for one `Interpreter.run`: im2col patches and transposed-convolution columns.
 /// Grows to the largest request and is reused by every op of the run.
-final class Workspace {
+public final class Workspace {
     private var buffer: UnsafeMutablePointer<Float>?
     private var capacity = 0
 
+    public init() {}
+
     /// At least `count` uninitialized floats, valid until the next call.
-    func scratch(_ count: Int) -> UnsafeMutablePointer<Float> {
+    public func scratch(_ count: Int) -> UnsafeMutablePointer<Float> {
         if count > capacity || buffer == nil {
             buffer?.deallocate()
             capacity = max(count, 1)
@@ -15,13 +17,13 @@ final class Workspace {
     }
 
     /// Upper bound on scratch floats a kernel plans for when it tiles work (64 MB).
-    static let budget = 16 << 20
+    public static let budget = 16 << 20
 
     deinit { buffer?.deallocate() }
 }
 
 /// A new array of `count` floats that `fill` initializes completely (no zero-fill first).
-func makeValues(_ count: Int, _ fill: (UnsafeMutablePointer<Float>) throws -> Void) rethrows -> [Float] {
+public func makeValues(_ count: Int, _ fill: (UnsafeMutablePointer<Float>) throws -> Void) rethrows -> [Float] {
     try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
         if count > 0 { try fill(buffer.baseAddress!) }
         initialized = count

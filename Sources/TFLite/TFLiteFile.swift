@@ -44,6 +44,9 @@ public struct TFLiteFile: @unchecked Sendable {
         /// The options table type (`Conv2DOptions`) and its decoded common fields.
         public var optionsType: String?
         public var options: [(String, String)]
+        /// The options table itself, for readers that need every field (the TFLite executor);
+        /// its accessors are bounds-checked like the rest of the file.
+        public var optionsTable: FlatBufferReader.Table? = nil
     }
 
     public struct SubgraphInfo: Sendable {
@@ -192,12 +195,14 @@ public struct TFLiteFile: @unchecked Sendable {
                 }
                 let optionsCode = try op.scalar(Field.Operator.builtin_options_type, default: UInt8(0))
                 let optionsType = BuiltinOptions(rawValue: optionsCode).flatMap { $0 == .NONE ? nil : "\($0)" }
+                let inputs = try checkedIndices(op.scalars(Field.Operator.inputs, as: Int32.self), what: "operator \(index)")
+                let outputs = try checkedIndices(op.scalars(Field.Operator.outputs, as: Int32.self), what: "operator \(index)")
+                let optionsTable = try op.table(Field.Operator.builtin_options)
                 operators.append(OperatorInfo(
                     index: index, name: opcodes[opcode].name, isCustom: opcodes[opcode].custom, version: opcodes[opcode].version,
-                    inputs: try checkedIndices(op.scalars(Field.Operator.inputs, as: Int32.self), what: "operator \(index)"),
-                    outputs: try checkedIndices(op.scalars(Field.Operator.outputs, as: Int32.self), what: "operator \(index)"),
-                    optionsType: optionsType,
-                    options: try OptionsDecoder.decode(optionsType, try op.table(Field.Operator.builtin_options))))
+                    inputs: inputs, outputs: outputs, optionsType: optionsType,
+                    options: try OptionsDecoder.decode(optionsType, optionsTable),
+                    optionsTable: optionsTable))
             }
             subgraphs.append(SubgraphInfo(
                 name: try subgraph.string(Field.SubGraph.name) ?? "", tensors: tensors, operators: operators,
