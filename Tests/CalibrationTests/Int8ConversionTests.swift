@@ -1,0 +1,130 @@
+import Foundation
+import GraphIR
+import Interpreter
+import Keras
+import TestSupport
+import Testing
+import TFLite
+@testable import Calibration
+
+/// Full-integer conversion of real samples, checked on the written file (read back by the
+/// verifying reader) against the constraints LiteRT's int8 kernels check in Prepare.
+@Suite struct Int8ConversionTests {
+    /// Converts a sample to int8, calibrated on its committed inputs.
+    private func convert(_ sample: String, io: QuantizedIOType = .float32) throws -> TFLiteFile {
+        let keras = try KerasFile.load(path: Fixtures.sample(sample))
+        let stem = String(sample.split(separator: ".")[0])
+        let inputs = Fixtures.sample(stem + (sample.hasPrefix("multi_io") ? ".inputs.npz" : ".inputs.npy"))
+        let samples = try CalibrationSamples.load(path: inputs, inputs: keras.graph.inputs)
+        let options = QuantizationOptions(mode: .int8, io: io) { graph in
+            try Calibrator().ranges(for: graph, samples: samples)
+        }
+        let result = try TFLiteConverter.convert(keras.graph, options: .init(quantization: options))
+        #expect(result.warnings.isEmpty, "\(result.warnings)")
+        return try TFLiteFile(data: Data(result.bytes), path: sample)
+    }
+
+    private func parameters(_ tensor: TFLiteFile.TensorInfo) -> (Float, Int64)? {
+        guard let q = tensor.quantization, q.scales.count == 1 else { return nil }
+        return (q.scales[0], q.zeroPoints[0])
+    }
+
+    @Test func residualCNNFollowsLiteRTsInt8Constraints() throws {
+        let file = try convert("small_resnet_k2.h5")
+        let graph = file.subgraphs[0]
+        let tensors = graph.tensors
+        var seen = Set<String>()
+        for op in graph.operators {
+            seen.insert(op.name)
+            let output = tensors[op.outputs[0]]
+            switch op.name {
+            case "MAX_POOL_2D", "PAD", "RESHAPE", "AVERAGE_POOL_2D":
+                #expect(parameters(output)! == parameters(tensors[op.inputs[0]])!, "\(op.name) rescales")
+            case "SOFTMAX":
+                #expect(parameters(output)! == (1.0 / 256, -128))
+            case "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED":
+                let input = tensors[op.inputs[0]], weights = tensors[op.inputs[1]], bias = tensors[op.inputs[2]]
+                #expect(weights.type == "int8" && bias.type == "int32")
+                let weightScales = weights.quantization!.scales
+                #expect(weights.quantization!.zeroPoints.allSatisfy { $0 == 0 })
+                let channels = op.name == "DEPTHWISE_CONV_2D" ? weights.shape[3] : weights.shape[0]
+                #expect(weightScales.count == channels, "per-channel weights")
+                let inputScale = parameters(input)!.0
+                for (biasScale, weightScale) in zip(bias.quantization!.scales, weightScales) {
+                    #expect(abs(biasScale - inputScale * weightScale) <= 1e-6 * biasScale)
+                }
+                #expect(op.version == (op.name == "FULLY_CONNECTED" ? 4 : 3))
+            default: break
+            }
+            if op.name != "DEQUANTIZE" { #expect(output.type == "int8", "\(op.name) output \(output.type)") }
+        }
+        #expect(seen.isSuperset(of: ["QUANTIZE", "CONV_2D", "ADD", "MAX_POOL_2D", "SOFTMAX", "DEQUANTIZE"]), "\(seen)")
+        #expect(tensors[graph.inputs[0]].type == "float32" && tensors[graph.outputs[0]].type == "float32")
+        #expect(!tensors.contains { $0.type == "float32" && $0.isConstant }, "a float weight was left behind")
+    }
+
+    @Test func concatenationInputsShareTheOutputParameters() throws {
+        let file = try convert("multi_io_k2.h5")
+        let graph = file.subgraphs[0]
+        let concatenations = graph.operators.filter { $0.name == "CONCATENATION" }
+        #expect(!concatenations.isEmpty)
+        for op in concatenations {
+            let output = parameters(graph.tensors[op.outputs[0]])!
+            for input in op.inputs { #expect(parameters(graph.tensors[input])! == output) }
+        }
+        #expect(graph.inputs.count == 2 && graph.outputs.count == 2)
+    }
+
+    @Test(arguments: [QuantizedIOType.int8, .uint8])
+    func integerInputsAndOutputs(io: QuantizedIOType) throws {
+        let file = try convert("digits_cnn_k2.h5", io: io)
+        let graph = file.subgraphs[0]
+        let input = graph.tensors[graph.inputs[0]], output = graph.tensors[graph.outputs[0]]
+        #expect(input.type == io.rawValue && output.type == io.rawValue)
+        #expect(output.quantization!.scales == [1.0 / 256])
+        #expect(output.quantization!.zeroPoints == [io == .uint8 ? 0 : -128])
+        let quantizeOps = graph.operators.filter { $0.name == "QUANTIZE" }.count
+        #expect(quantizeOps == (io == .uint8 ? 2 : 0))
+        #expect(!graph.operators.contains { $0.name == "DEQUANTIZE" })
+        if io == .uint8 {
+            // The first op shifts uint8 to int8: same scale, zero point − 128.
+            let first = graph.operators[0]
+            let shifted = graph.tensors[first.outputs[0]]
+            #expect(shifted.quantization!.scales == input.quantization!.scales)
+            #expect(shifted.quantization!.zeroPoints[0] == input.quantization!.zeroPoints[0] - 128)
+        }
+    }
+
+    @Test func minmaxRangesAreTheValuesTheInterpreterProduces() throws {
+        let keras = try KerasFile.load(path: Fixtures.sample("digits_mlp_k2.h5"))
+        let samples = try CalibrationSamples.load(path: Fixtures.sample("digits_mlp_k2.inputs.npy"), inputs: keras.graph.inputs)
+        let ranges = try Calibrator(batchSize: 3).ranges(for: keras.graph, samples: samples)
+        let interpreter = try Interpreter(graph: keras.graph)
+        var observed: [ObjectIdentifier: ValueRange] = [:]
+        _ = try interpreter.run(samples.inputs) { tensor, value in
+            observed[ObjectIdentifier(tensor)] = ValueRange(min: value.values.min()!, max: value.values.max()!)
+        }
+        // Batches of 3 and 1 against one batch of 4: equal up to sgemm's rounding for other shapes.
+        #expect(!observed.isEmpty && Set(ranges.keys) == Set(observed.keys))
+        for (key, range) in observed {
+            let tolerance = 1e-5 * max(1, abs(range.min), abs(range.max))
+            #expect(abs(ranges[key]!.min - range.min) <= tolerance && abs(ranges[key]!.max - range.max) <= tolerance)
+        }
+    }
+
+    @Test func calibrationDataMustFitTheInputs() throws {
+        let keras = try KerasFile.load(path: Fixtures.sample("digits_cnn_k2.h5"))
+        #expect(throws: CalibrationError.self) {
+            _ = try CalibrationSamples.load(path: Fixtures.sample("digits_mlp_k2.inputs.npy"), inputs: keras.graph.inputs)
+        }
+        let multi = try KerasFile.load(path: Fixtures.sample("multi_io_k2.h5"))
+        do {
+            _ = try CalibrationSamples.load(path: Fixtures.sample("digits_cnn_k2.inputs.npy"), inputs: multi.graph.inputs)
+            Issue.record("a .npy was accepted for a two-input model")
+        } catch let error as CalibrationError {
+            #expect(error.description.contains("2 inputs"))
+        }
+        let samples = try CalibrationSamples.load(path: Fixtures.sample("multi_io_k2.inputs.npz"), inputs: multi.graph.inputs)
+        #expect(samples.count == 4 && Set(samples.inputs.keys) == ["a", "b"])
+    }
+}
