@@ -6,7 +6,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "keraslite", targets: ["keraslite"]),
-        .library(name: "KerasLite", targets: ["HDF5", "FlatBuffers", "GraphIR", "Passes", "Keras", "TFLite", "Reports", "Interpreter", "Calibration"]),
+        .library(name: "KerasLite", targets: ["HDF5", "FlatBuffers", "GraphIR", "Passes", "Keras", "TFLite", "Reports", "Interpreter", "Calibration",
+                                              "TFLiteInterpreter"]),
         // The .tflite reader and its reports alone, for Tests/Fuzz (a separate package).
         .library(name: "KerasLiteTFLiteReader", targets: ["FlatBuffers", "TFLite", "Reports"]),
     ],
@@ -46,11 +47,13 @@ let package = Package(
         ]),
         // Calibration for full-integer quantization: samples → interpreter → per-tensor ranges.
         .target(name: "Calibration", dependencies: ["GraphIR", "Interpreter"]),
+        // Reference executor for any .tflite file (float, float16, hybrid, simulated full-integer).
+        .target(name: "TFLiteInterpreter", dependencies: ["TFLite", "FlatBuffers", "Interpreter", "COpenBLAS"]),
         // Reports over the IR: inspect, sparsity.
         .target(name: "Reports", dependencies: ["Keras", "GraphIR", "TFLite", "CKerasliteZlib"]),
         // The thin command-line front.
         .executableTarget(name: "keraslite", dependencies: [
-            "Keras", "Reports", "GraphIR", "TFLite", "Interpreter", "Passes", "Calibration",
+            "Keras", "Reports", "GraphIR", "TFLite", "Interpreter", "TFLiteInterpreter", "Passes", "Calibration",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -67,6 +70,9 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Keras", "TFLite", "GraphIR", "TestSupport"]),
         .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "GraphIR", "Passes", "Keras", "TestSupport"]),
         .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "Interpreter", "GraphIR", "TFLite", "Keras", "TestSupport"]),
+        .testTarget(name: "TFLiteInterpreterTests", dependencies: [
+            "TFLiteInterpreter", "TFLite", "Interpreter", "GraphIR", "Keras", "Passes", "TestSupport",
+        ]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )

@@ -1,0 +1,221 @@
+import Foundation
+import Interpreter
+import TFLite
+
+// Elementwise builtins: binary operators with numpy broadcasting (ADD, SUB, MUL, DIV with their
+// fused activation; MAXIMUM, MINIMUM, POW, SQUARED_DIFFERENCE, FLOOR_DIV, FLOOR_MOD, PRELU,
+// comparisons, logical AND/OR), SELECT/SELECT_V2, and unary functions. Integer tensors compute in
+// float and are truncated back by the executor (DIV then divides like C++ integers).
+
+/// numpy broadcasting of two shapes, or nil when they do not broadcast.
+func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
+    let rank = max(a.count, b.count)
+    let left = Array(repeating: 1, count: rank - a.count) + a, right = Array(repeating: 1, count: rank - b.count) + b
+    var shape: [Int] = []
+    for (x, y) in zip(left, right) {
+        if x == y || y == 1 { shape.append(x) } else if x == 1 { shape.append(y) } else { return nil }
+    }
+    return shape
+}
+
+/// Strides of `source` read as `rank` dimensions broadcast to a larger shape: 0 along axes
+/// where `source` has size 1 (or is missing).
+func broadcastStrides(_ source: [Int], rank: Int) -> [Int] {
+    let aligned = Array(repeating: 1, count: rank - source.count) + source
+    var strides = [Int](repeating: 0, count: rank)
+    var step = 1
+    for axis in stride(from: rank - 1, through: 0, by: -1) {
+        strides[axis] = aligned[axis] == 1 ? 0 : step
+        step *= aligned[axis]
+    }
+    return strides
+}
+
+/// Maps a flat index of `shape` to the flat index of the element of `source` (broadcast to
+/// `shape`) it reads.
+func broadcastIndex(_ source: [Int], to shape: [Int]) -> (Int) -> Int {
+    let strides = broadcastStrides(source, rank: shape.count)
+    return { flat in
+        var remaining = flat, offset = 0
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] > 0 {
+            offset += (remaining % shape[axis]) * strides[axis]
+            remaining /= shape[axis]
+        }
+        return offset
+    }
+}
+
+/// Applies `body(outputRow, [offset of each operand's row], innerStrides)` over the rows (last
+/// axis) of the broadcast output shape.
+func forEachBroadcastRow(_ shape: [Int], operands: [[Int]], _ body: (_ start: Int, _ offsets: [Int], _ steps: [Int]) -> Void) {
+    let rank = shape.count
+    let count = shape.reduce(1, *)
+    guard count > 0 else { return }
+    let strides = operands.map { broadcastStrides($0, rank: rank) }
+    let inner = rank == 0 ? 1 : shape[rank - 1]
+    let steps = strides.map { rank == 0 ? 0 : $0[rank - 1] }
+    var index = [Int](repeating: 0, count: max(rank - 1, 0))
+    for row in 0..<(count / inner) {
+        var offsets = [Int](repeating: 0, count: operands.count)
+        for axis in 0..<index.count {
+            for k in operands.indices { offsets[k] += index[axis] * strides[k][axis] }
+        }
+        body(row * inner, offsets, steps)
+        var axis = index.count - 1
+        while axis >= 0 {
+            index[axis] += 1
+            if index[axis] < shape[axis] { break }
+            index[axis] = 0
+            axis -= 1
+        }
+    }
+}
+
+/// f(a, b) with numpy broadcasting.
+func broadcastBinary(_ a: TensorValue, _ b: TensorValue, _ context: OperatorContext,
+                     _ function: (Float, Float) -> Float) throws -> TensorValue {
+    guard let shape = broadcastShape(a.shape, b.shape) else {
+        throw context.invalid("the shapes \(shapeText(a.shape)) and \(shapeText(b.shape)) do not broadcast")
+    }
+    let count = try context.count(shape)
+    let output: [Float] = a.values.withUnsafeBufferPointer { x in
+        b.values.withUnsafeBufferPointer { y in
+            makeValues(count) { out in
+                if a.shape == b.shape {
+                    for i in 0..<count { out[i] = function(x[i], y[i]) }
+                } else if b.count == 1 {
+                    let scalar = y[0]
+                    for i in 0..<count { out[i] = function(x[i], scalar) }
+                } else if a.count == 1 {
+                    let scalar = x[0]
+                    for i in 0..<count { out[i] = function(scalar, y[i]) }
+                } else {
+                    forEachBroadcastRow(shape, operands: [a.shape, b.shape]) { start, offsets, steps in
+                        let inner = shape.last ?? 1
+                        for j in 0..<inner { out[start + j] = function(x[offsets[0] + j * steps[0]], y[offsets[1] + j * steps[1]]) }
+                    }
+                }
+            }
+        }
+    }
+    return try context.tensor(shape, output)
+}
+
+/// A binary builtin computing `function` with broadcasting; `activation` names the options
+/// table and field of a fused activation (ADD, SUB, MUL, DIV).
+func binaryKernel(_ context: OperatorContext, types: Set<String> = ["float", "quantized", "integer"],
+                  outputTypes: Set<String>? = nil, activation: (options: String, field: Int)? = nil,
+                  _ function: @escaping @Sendable (Float, Float) -> Float) throws -> Kernel {
+    try context.expect(inputs: 2...2)
+    try context.expectTypes(types, outputs: outputTypes == nil)
+    if let outputTypes { try context.expectTypes(outputTypes, inputs: []) }
+    let fused = try activation.map { try context.options($0.options).activation($0.field) } ?? FusedActivation.none
+    return Kernel { inputs, _ in
+        var result = try broadcastBinary(value(inputs, 0), value(inputs, 1), context, function)
+        if case .none = fused { return [result] }
+        var values = result.values
+        fused.apply(&values)
+        result = try context.tensor(result.shape, values)
+        return [result]
+    }
+}
+
+/// C++'s std::fmod result moved to the divisor's sign (TensorFlow's FloorMod).
+@inline(__always) func floorModulo(_ x: Float, _ y: Float) -> Float {
+    let remainder = fmodf(x, y)
+    return remainder != 0 && ((y < 0) != (remainder < 0)) ? remainder + y : remainder
+}
+
+func addKernel(_ c: OperatorContext) throws -> Kernel {
+    try binaryKernel(c, activation: ("AddOptions", Field.AddOptions.fused_activation_function)) { $0 + $1 }
+}
+func subtractKernel(_ c: OperatorContext) throws -> Kernel {
+    try binaryKernel(c, activation: ("SubOptions", Field.SubOptions.fused_activation_function)) { $0 - $1 }
+}
+func multiplyKernel(_ c: OperatorContext) throws -> Kernel {
+    try binaryKernel(c, activation: ("MulOptions", Field.MulOptions.fused_activation_function)) { $0 * $1 }
+}
+func divideKernel(_ c: OperatorContext) throws -> Kernel {
+    try binaryKernel(c, activation: ("DivOptions", Field.DivOptions.fused_activation_function)) { $0 / $1 }
+}
+
+/// Comparisons and logical operators: bool outputs.
+func comparisonKernel(_ context: OperatorContext, _ function: @escaping @Sendable (Float, Float) -> Bool) throws -> Kernel {
+    try binaryKernel(context, types: ["float", "quantized", "integer", "bool"], outputTypes: ["bool"]) { function($0, $1) ? 1 : 0 }
+}
+
+// MARK: - SELECT / SELECT_V2
+
+/// SELECT_V2: condition ? x : y with the three shapes broadcast together. SELECT (v1) also takes a
+/// rank-1 condition selecting whole rows of x and y.
+func selectKernel(_ context: OperatorContext, broadcasting: Bool) throws -> Kernel {
+    try context.expect(inputs: 3...3)
+    try context.expectTypes(["bool", "integer"], inputs: [0], outputs: false)
+    try context.expectTypes(["float", "quantized", "integer", "bool"], inputs: [1, 2])
+    return Kernel { inputs, _ in
+        var condition = value(inputs, 0)
+        let x = value(inputs, 1), y = value(inputs, 2)
+        if !broadcasting, condition.rank == 1, x.rank > 1, x.shape == y.shape, condition.shape[0] == x.shape[0] {
+            condition = try context.tensor([condition.count] + Array(repeating: 1, count: x.rank - 1), condition.values)
+        }
+        guard let partial = broadcastShape(condition.shape, x.shape), let shape = broadcastShape(partial, y.shape) else {
+            throw context.invalid("the shapes \(shapeText(condition.shape)), \(shapeText(x.shape)) and \(shapeText(y.shape)) do not broadcast")
+        }
+        let count = try context.count(shape)
+        let output: [Float] = condition.values.withUnsafeBufferPointer { c in
+            x.values.withUnsafeBufferPointer { a in
+                y.values.withUnsafeBufferPointer { b in
+                    makeValues(count) { out in
+                        forEachBroadcastRow(shape, operands: [condition.shape, x.shape, y.shape]) { start, offsets, steps in
+                            for j in 0..<(shape.last ?? 1) {
+                                out[start + j] = c[offsets[0] + j * steps[0]] != 0 ? a[offsets[1] + j * steps[1]] : b[offsets[2] + j * steps[2]]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return [try context.tensor(shape, output)]
+    }
+}
+
+// MARK: - unary
+
+/// A unary builtin: `function` on every element.
+func unaryKernel(_ context: OperatorContext, types: Set<String> = ["float", "quantized"],
+                 _ function: @escaping @Sendable (Float) -> Float) throws -> Kernel {
+    try context.expect(inputs: 1...1)
+    try context.expectTypes(types)
+    return Kernel { inputs, _ in
+        let x = value(inputs, 0)
+        return [try context.tensor(x.shape, x.values.map(function))]
+    }
+}
+
+@inline(__always) func logistic(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
+
+/// Round half to even, as TFLite's ROUND (`RoundToNearest`).
+@inline(__always) func roundHalfToEven(_ x: Float) -> Float { x.rounded(.toNearestOrEven) }
+
+func geluKernel(_ context: OperatorContext) throws -> Kernel {
+    let approximate = try context.options("GeluOptions").bool(Field.GeluOptions.approximate)
+    if approximate {
+        let factor = Float(sqrt(2 / Double.pi))
+        return try unaryKernel(context) { x in 0.5 * x * (1 + tanhf(factor * (x + 0.044715 * x * x * x))) }
+    }
+    return try unaryKernel(context) { x in 0.5 * x * (1 + erff(x * Float(1 / 2.0.squareRoot()))) }
+}
+
+func leakyReluKernel(_ context: OperatorContext) throws -> Kernel {
+    let alpha = try context.options("LeakyReluOptions").float(Field.LeakyReluOptions.alpha)
+    return try unaryKernel(context) { x in x > 0 ? x : x * alpha }
+}
+
+/// QUANTIZE, DEQUANTIZE and CAST: the value stays the same real number; the executor snaps it
+/// onto the output's type (quantize: round/clamp onto the grid; cast to an integer: truncate).
+func conversionKernel(_ context: OperatorContext, inputs inputTypes: Set<String>, outputs outputTypes: Set<String>) throws -> Kernel {
+    try context.expect(inputs: 1...1)
+    try context.expectTypes(inputTypes, outputs: false)
+    try context.expectTypes(outputTypes, inputs: [])
+    return Kernel { inputs, _ in [value(inputs, 0)] }
+}

@@ -1,0 +1,414 @@
+import Foundation
+import Interpreter
+import TFLite
+
+/// The reference executor for `.tflite` files: runs the main subgraph (subgraph 0) of any
+/// `TFLiteFile` operator by operator on NHWC float32 values, as LiteRT's reference kernels compute.
+///
+/// `init` prepares the file once: it decodes every constant the operators read (float32,
+/// float16, int8/uint8/int16/int32/int64 with per-tensor or per-channel scales, sparse constants
+/// densified), builds one kernel per operator (options read and checked, filters repacked) and
+/// evaluates operators whose inputs are all constants (the DEQUANTIZE of float16 weights) right
+/// away. An unsupported builtin, option or tensor type fails there, naming the operator index and
+/// builtin — before any input is read.
+///
+/// Numerics:
+/// - float32 models compute in float32 like LiteRT's float kernels (convolutions and dense layers
+///   as im2col + OpenBLAS sgemm, so sums are ordered differently: expect agreement to ~1e-6
+///   relative, not bit identity).
+/// - float16 weights are widened exactly; DEQUANTIZE is then an identity.
+/// - Dynamic-range (hybrid) CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED — float input, int8
+///   filter — run as LiteRT's hybrid kernels do: each input row (one image for convolutions, one
+///   row for dense layers) is quantized to int8 first, symmetrically or asymmetrically as LiteRT
+///   chooses, so results match LiteRT rather than the float model (`Options.emulateHybridKernels`;
+///   off: dequantized weights times float inputs). Other ops with int8 weights dequantize them.
+/// - Full-integer models are simulated: every quantized tensor holds real values on its grid.
+///   Inputs are dequantized (scale · (q − zero point)), each operator computes in float, and each
+///   quantized output is quantized with its own scale and zero point (round half away from zero,
+///   clamp to the type; a fused RELU/RELU6 clamps as LiteRT's quantized activation range does)
+///   and kept dequantized. LiteRT's integer kernels use fixed-point multipliers and lookup
+///   tables, so an output may differ from LiteRT's by a quantization step where a value falls
+///   near a rounding boundary.
+///
+/// Values of integer tensors without quantization (shapes, indices) are whole numbers held as
+/// floats: exact up to 2^24.
+///
+/// Memory: every shape computed while running (TILE multiples, PAD amounts, RESIZE sizes, …) is
+/// checked against `Options.maximumTensorElements` before anything is allocated, and constants
+/// may decode to at most 16 values per byte of the file, so a hostile file is an error, not an
+/// unbounded allocation. A value is released after its last reader.
+///
+/// `run` may be called from several threads at once (each call has its own scratch memory).
+public final class TFLiteExecutor: @unchecked Sendable {
+    /// Sees a tensor and its value: `(tensor index, tensor name, value)`. Called for every model
+    /// input (after it is brought onto its type) and then for every output of every operator, in
+    /// operator order — operators folded while preparing report their precomputed value. Values
+    /// are real numbers: a quantized tensor's value is dequantized (on its grid), so a float model
+    /// and its quantized conversion can be compared tensor by tensor by name.
+    public typealias Observer = (_ tensorIndex: Int, _ name: String, _ value: TensorValue) -> Void
+
+    public struct Options: Sendable {
+        /// Most elements any one tensor may have (constants and values computed while running).
+        public var maximumTensorElements: Int
+        /// Hybrid CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED quantize their float input the way
+        /// LiteRT's hybrid kernels do (true), or multiply dequantized weights in float (false).
+        public var emulateHybridKernels: Bool
+
+        public init(maximumTensorElements: Int = 1 << 28, emulateHybridKernels: Bool = true) {
+            self.maximumTensorElements = maximumTensorElements
+            self.emulateHybridKernels = emulateHybridKernels
+        }
+    }
+
+    /// A model input or output.
+    public struct Port: Sendable {
+        /// The signature's name for it (`serving_default`, else the first signature of the main
+        /// subgraph), else the tensor name.
+        public let name: String
+        public let tensorIndex: Int
+        public let tensorName: String
+        /// The stored type as the schema spells it, lower case (`float32`, `int8`).
+        public let type: String
+        /// The shape in the file; `shapeSignature` marks dynamic dimensions with -1.
+        public let shape: [Int]
+        public let shapeSignature: [Int]?
+        /// Per-tensor scale and zero point of a quantized input or output.
+        public let scale: Float?
+        public let zeroPoint: Int64?
+        let storage: TensorStorage
+
+        /// True for integer types with quantization parameters (int8/uint8/int16 model I/O).
+        public var isQuantized: Bool { storage.isQuantized }
+
+        /// True when the file leaves the first dimension dynamic (-1 in the shape signature).
+        public var hasDynamicBatch: Bool { shapeSignature?.first == -1 }
+
+        /// The `.npy` element type of the stored values (float16 widens to float32).
+        public var storedElementType: NPYElementType {
+            switch type {
+            case "int8": return .int8
+            case "uint8": return .uint8
+            case "int16": return .int16
+            case "int32", "uint16": return .int32
+            case "int64", "uint32": return .int64
+            case "bool": return .bool
+            default: return .float32
+            }
+        }
+
+        /// Real values from stored ones: q → scale · (q − zero point) for a quantized port;
+        /// others are returned as they are. Throws when a value is not an integer of the type.
+        public func dequantize(_ stored: TensorValue) throws -> TensorValue {
+            guard case .quantized(let grid) = storage else { return stored }
+            var values = stored.values
+            let (inner, channels) = grid.channelLayout(stored.shape)
+            for index in values.indices {
+                let q = values[index]
+                guard q == q.rounded(), Double(q) >= grid.minimum, Double(q) <= grid.maximum else {
+                    throw TFLiteExecutorError.invalidInput(
+                        "input '\(name)' is \(type): the value \(q) is not a whole number in \(Int(grid.minimum))…\(Int(grid.maximum)) "
+                        + "(pass real numbers as float32 to have them quantized)")
+                }
+                let channel = min((index / inner) % channels, grid.scales.count - 1)
+                values[index] = grid.dequantize(Double(q), channel: channel)
+            }
+            return try TensorValue(shape: stored.shape, values: values)
+        }
+
+        /// Stored values from real ones: q = round(x / scale) + zero point, clamped, for a
+        /// quantized port; others are returned as they are.
+        public func quantize(_ real: TensorValue) throws -> TensorValue {
+            guard case .quantized(let grid) = storage else { return real }
+            var values = real.values
+            let (inner, channels) = grid.channelLayout(real.shape)
+            for index in values.indices {
+                let channel = min((index / inner) % channels, grid.scales.count - 1)
+                values[index] = Float(grid.quantize(values[index], channel: channel))
+            }
+            return try TensorValue(shape: real.shape, values: values)
+        }
+    }
+
+    private struct Step {
+        let index: Int
+        let builtin: String
+        let kernel: Kernel
+        let inputs: [Int]
+        let outputs: [Int]
+        /// Computed values whose last reader this step is.
+        let releases: [Int]
+        /// Evaluated while preparing: its outputs are among the initial values.
+        let folded: Bool
+    }
+
+    public let file: TFLiteFile
+    public let options: Options
+    public let inputs: [Port]
+    public let outputs: [Port]
+    private let tensors: [TFLiteFile.TensorInfo]
+    private let storages: [TensorStorage]
+    private let initialValues: [TensorValue?]
+    private let steps: [Step]
+
+    /// Reads and prepares the file at `path`.
+    public convenience init(path: String, options: Options = Options()) throws {
+        try self.init(file: try TFLiteFile(path: path), options: options)
+    }
+
+    /// Prepares the main subgraph of `file`; throws `TFLiteExecutorError` for anything it cannot run.
+    public init(file: TFLiteFile, options: Options = Options()) throws {
+        self.file = file
+        self.options = options
+        guard let subgraph = file.subgraphs.first else { throw TFLiteExecutorError.invalidModel("the file has no subgraph") }
+        let tensors = subgraph.tensors
+        self.tensors = tensors
+        let storageResults = tensors.map(TensorStorage.of)
+        // Unsupported types only matter for tensors the model uses; those fail where they are used.
+        storages = storageResults.map { (try? $0.get()) ?? .float32 }
+        func storage(_ index: Int) throws(TensorStorageProblem) -> TensorStorage {
+            switch storageResults[index] {
+            case .success(let storage): return storage
+            case .failure(let problem): throw problem
+            }
+        }
+
+        var values = [TensorValue?](repeating: nil, count: tensors.count)
+        var available = [Bool](repeating: false, count: tensors.count)
+        var decoder = ConstantDecoder(file: file, elementLimit: options.maximumTensorElements)
+
+        // The signature names of the main subgraph's inputs and outputs, when they are consistent.
+        let signature = file.signatures.first { $0.subgraph == 0 && $0.key == "serving_default" }
+            ?? file.signatures.first { $0.subgraph == 0 }
+        func names(_ entries: [(name: String, tensor: Int)]?, for indices: [Int]) -> [Int: String] {
+            guard let entries, Set(entries.map(\.tensor)) == Set(indices), entries.count == indices.count else { return [:] }
+            return Dictionary(entries.map { ($0.tensor, $0.name) }, uniquingKeysWith: { first, _ in first })
+        }
+        func port(_ index: Int, _ what: String, names: [Int: String]) throws -> Port {
+            guard tensors.indices.contains(index) else { throw TFLiteExecutorError.invalidModel("the subgraph's \(what) is missing (-1)") }
+            let tensor = tensors[index]
+            let stored: TensorStorage
+            do { stored = try storage(index) } catch { throw TFLiteExecutorError.invalidModel("\(what) \(error.description)") }
+            return Port(name: names[index] ?? tensor.name, tensorIndex: index, tensorName: tensor.name, type: tensor.type,
+                        shape: tensor.shape, shapeSignature: tensor.shapeSignature,
+                        scale: tensor.quantization?.scales.first, zeroPoint: tensor.quantization?.zeroPoints.first, storage: stored)
+        }
+        let inputNames = names(signature?.inputs, for: subgraph.inputs)
+        inputs = try subgraph.inputs.map { try port($0, "input", names: inputNames) }
+        for input in inputs {
+            guard let count = elementCount(input.shape), count <= options.maximumTensorElements else {
+                throw TFLiteExecutorError.invalidModel("input '\(input.name)' has the shape \(shapeText(input.shape)), "
+                                                       + "more than \(options.maximumTensorElements) elements")
+            }
+            guard !available[input.tensorIndex] else {
+                throw TFLiteExecutorError.invalidModel("tensor \(input.tensorIndex) is listed twice as an input")
+            }
+            available[input.tensorIndex] = true
+        }
+
+        var prepared: [(step: Step, readers: [Int])] = []
+        for op in subgraph.operators {
+            func unsupported(_ detail: String) -> TFLiteExecutorError { .unsupported(operator: op.index, builtin: op.name, detail: detail) }
+            func invalid(_ detail: String) -> TFLiteExecutorError { .invalidOperator(operator: op.index, builtin: op.name, detail: detail) }
+            if op.isCustom { throw unsupported("custom operators are not supported") }
+            guard let builder = OperatorTable.builders[op.name] else { throw unsupported("no kernel for this builtin") }
+            for index in op.inputs where index >= 0 {
+                let tensor = tensors[index]
+                do { _ = try storage(index) } catch { throw unsupported(error.description) }
+                if available[index] { continue }
+                if tensor.isVariable { throw unsupported("tensor \(index) ('\(tensor.name)') is a variable") }
+                if tensor.isConstant || tensor.elementCount == 0 {
+                    do {
+                        let decoded = tensor.isConstant ? try decoder.decode(tensor, storage: storages[index]) : []
+                        values[index] = try TensorValue(shape: tensor.shape, values: decoded)
+                    } catch {
+                        throw invalid("cannot decode its input tensor \(index) ('\(tensor.name)'): \(error)")
+                    }
+                    available[index] = true
+                    continue
+                }
+                throw TFLiteExecutorError.invalidModel(
+                    "operator \(op.index) (\(op.name)) reads tensor \(index) ('\(tensor.name)'), which no earlier operator writes")
+            }
+            for index in op.outputs {
+                guard index >= 0 else { throw invalid("an output is missing (-1)") }
+                if available[index] { throw invalid("writes tensor \(index) ('\(tensors[index].name)'), which already has a value") }
+                let stored: TensorStorage
+                do { stored = try storage(index) } catch { throw unsupported(error.description) }
+                if case .quantized(let grid) = stored {
+                    guard grid.scales.allSatisfy({ $0 > 0 }), grid.zeroPoints.allSatisfy({ $0 >= grid.minimum && $0 <= grid.maximum }) else {
+                        throw invalid("output tensor \(index) ('\(tensors[index].name)') has a zero scale or a zero point outside its type")
+                    }
+                }
+            }
+            guard Set(op.outputs).count == op.outputs.count else { throw invalid("lists an output twice") }
+
+            var known: [Int: TensorValue] = [:]
+            for index in op.inputs where index >= 0 { known[index] = values[index] }
+            let context = OperatorContext(info: op, tensors: tensors, storages: storages, constants: known, options: options)
+            let kernel = try builder(context)
+            let present = op.inputs.filter { $0 >= 0 }
+            var folded = false
+            if present.allSatisfy({ values[$0] != nil }) && !OperatorTable.neverFolded.contains(op.name) {
+                // All inputs are constants: compute the outputs once, now.
+                let results = try Self.execute(kernel, inputs: op.inputs.map { $0 >= 0 ? values[$0] : nil }, outputs: op.outputs,
+                                               storages: storages, workspace: Workspace(), context: context)
+                for (index, value) in zip(op.outputs, results) { values[index] = value }
+                folded = true
+            }
+            for index in op.outputs { available[index] = true }
+            prepared.append((Step(index: op.index, builtin: op.name, kernel: kernel, inputs: op.inputs, outputs: op.outputs,
+                                  releases: [], folded: folded), present))
+        }
+
+        let outputNames = names(signature?.outputs, for: subgraph.outputs)
+        outputs = try subgraph.outputs.map { try port($0, "output", names: outputNames) }
+        for output in outputs where !available[output.tensorIndex] {
+            throw TFLiteExecutorError.invalidModel("output tensor \(output.tensorIndex) ('\(output.tensorName)') is never written")
+        }
+
+        // Release each computed value after its last reader, unless it is a model output.
+        var lastReader: [Int: Int] = [:]
+        for (position, entry) in prepared.enumerated() where !entry.step.folded {
+            for index in entry.readers where values[index] == nil { lastReader[index] = position }
+        }
+        let kept = Set(outputs.map(\.tensorIndex))
+        var releases = [[Int]](repeating: [], count: prepared.count)
+        for (index, reader) in lastReader where !kept.contains(index) { releases[reader].append(index) }
+        steps = prepared.enumerated().map { position, entry in
+            Step(index: entry.step.index, builtin: entry.step.builtin, kernel: entry.step.kernel, inputs: entry.step.inputs,
+                 outputs: entry.step.outputs, releases: releases[position].sorted(), folded: entry.step.folded)
+        }
+        initialValues = values
+    }
+
+    /// Runs a kernel and brings its outputs onto their stored types.
+    private static func execute(_ kernel: Kernel, inputs: [TensorValue?], outputs: [Int], storages: [TensorStorage],
+                                workspace: Workspace, context: @autoclosure () -> OperatorContext) throws -> [TensorValue] {
+        var results: [TensorValue]
+        do {
+            results = try kernel.run(inputs, workspace)
+        } catch let error as TFLiteExecutorError {
+            throw error
+        } catch {
+            throw context().invalid("\(error)")
+        }
+        guard results.count == outputs.count else {
+            throw context().invalid("computed \(results.count) outputs for \(outputs.count) output tensors")
+        }
+        for (k, index) in outputs.enumerated() {
+            switch storages[index] {
+            case .float32: continue
+            default:
+                var values = results[k].values
+                storages[index].snap(&values, shape: results[k].shape)
+                results[k] = try TensorValue(shape: results[k].shape, values: values)
+            }
+        }
+        return results
+    }
+
+    /// The number of operators in the main subgraph, and how many were evaluated while preparing.
+    public var operatorCount: Int { steps.count }
+    public var foldedOperatorCount: Int { steps.filter(\.folded).count }
+
+    /// Runs the model once on one value per input, in `inputs` order, as real numbers (a
+    /// quantized input is quantized onto its grid here; use `Port.dequantize` for stored integers).
+    /// Each value's shape must equal the input's, except dimensions the file leaves dynamic (-1 in
+    /// the shape signature). Returns one value per output, in `outputs` order, as real numbers.
+    public func run(_ values: [TensorValue], observe: Observer? = nil) throws -> [TensorValue] {
+        guard values.count == inputs.count else {
+            throw TFLiteExecutorError.invalidInput("the model takes \(inputs.count) inputs, got \(values.count)")
+        }
+        var environment = initialValues
+        for (input, value) in zip(inputs, values) {
+            let signature = input.shapeSignature ?? input.shape
+            let fits = value.shape.count == input.shape.count && value.shape.indices.allSatisfy { axis in
+                value.shape[axis] == input.shape[axis] || (signature.indices.contains(axis) && signature[axis] == -1)
+            }
+            guard fits else {
+                throw TFLiteExecutorError.invalidInput("input '\(input.name)' has the shape \(shapeText(value.shape)); the model expects "
+                                                       + shapeText(signature) + (signature.contains(-1) ? " (-1: any size)" : ""))
+            }
+            guard value.count <= options.maximumTensorElements else {
+                throw TFLiteExecutorError.invalidInput("input '\(input.name)' has more than \(options.maximumTensorElements) elements")
+            }
+            var snapped = value
+            if case .float32 = input.storage {} else {
+                var stored = value.values
+                input.storage.snap(&stored, shape: value.shape)
+                snapped = try TensorValue(shape: value.shape, values: stored)
+            }
+            environment[input.tensorIndex] = snapped
+            observe?(input.tensorIndex, input.tensorName, snapped)
+        }
+        let workspace = Workspace()
+        for step in steps {
+            if step.folded {
+                if let observe { for index in step.outputs { observe(index, tensors[index].name, environment[index]!) } }
+                continue
+            }
+            let arguments = step.inputs.map { $0 >= 0 ? environment[$0] : nil }
+            for index in step.releases { environment[index] = nil }
+            let results = try Self.execute(step.kernel, inputs: arguments, outputs: step.outputs, storages: storages,
+                                           workspace: workspace, context: self.context(for: step))
+            for (index, value) in zip(step.outputs, results) {
+                environment[index] = value
+                observe?(index, tensors[index].name, value)
+            }
+        }
+        return outputs.map { environment[$0.tensorIndex]! }
+    }
+
+    private func context(for step: Step) -> OperatorContext {
+        OperatorContext(info: file.subgraphs[0].operators[step.index], tensors: tensors, storages: storages, constants: [:],
+                        options: options)
+    }
+
+    /// Runs `values` (each with the samples along the first dimension) in chunks and stacks the
+    /// outputs along the first dimension. A file whose inputs have a dynamic batch (-1 in the
+    /// shape signature) runs `batchSize` samples at a time; a file with a fixed batch B (keraslite
+    /// and TensorFlow write B = 1 by default) runs B samples at a time, the last chunk padded with
+    /// zeros whose outputs are dropped. `observe` sees each chunk separately.
+    public func run(_ values: [TensorValue], batchSize: Int, observe: Observer? = nil) throws -> [TensorValue] {
+        guard batchSize >= 1 else { throw TFLiteExecutorError.invalidInput("batch size \(batchSize) must be ≥ 1") }
+        guard values.count == inputs.count, !inputs.isEmpty else { return try run(values, observe: observe) }
+        let rows = Set(values.map { $0.shape.first ?? -1 })
+        guard rows.count == 1, let total = rows.first, total >= 0 else {
+            throw TFLiteExecutorError.invalidInput("the inputs have different numbers of samples: \(values.map { $0.shape.first ?? 0 })")
+        }
+        let dynamic = inputs.allSatisfy(\.hasDynamicBatch)
+        let declared = Set(inputs.map { $0.shape.first ?? 1 })
+        guard dynamic || declared.count == 1, let fixed = declared.first else {
+            throw TFLiteExecutorError.invalidInput("the model's inputs have different batch sizes \(inputs.map { $0.shape.first ?? 1 })")
+        }
+        let chunk = dynamic ? batchSize : fixed
+        if (dynamic && total <= chunk) || (!dynamic && total == chunk) { return try run(values, observe: observe) }
+        guard chunk >= 1 else { throw TFLiteExecutorError.invalidInput("the model's inputs have batch size 0") }
+        var parts = [[TensorValue]](repeating: [], count: outputs.count)
+        for start in stride(from: 0, to: total, by: chunk) {
+            let range = start..<min(start + chunk, total)
+            var batch = try values.map { try $0.rows(range) }
+            if !dynamic && range.count < chunk {
+                batch = try batch.map { part in
+                    let padding = try TensorValue(shape: [chunk - range.count] + part.shape.dropFirst(), repeating: 0)
+                    return try TensorValue.concatenatingRows([part, padding])
+                }
+            }
+            for (k, result) in try run(batch, observe: observe).enumerated() {
+                guard result.shape.first == batch[0].shape[0] else {
+                    throw TFLiteExecutorError.invalidInput(
+                        "output '\(outputs[k].name)' of shape \(shapeText(result.shape)) has no batch dimension to stack chunks along; "
+                        + "pass \(chunk) sample\(chunk == 1 ? "" : "s") at a time")
+                }
+                parts[k].append(range.count < result.shape[0] ? try result.rows(0..<range.count) : result)
+            }
+        }
+        return try parts.map(TensorValue.concatenatingRows)
+    }
+}
+
+/// Why a tensor's type cannot be held (the executor adds the operator or port).
+struct TensorStorageProblem: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,311 @@
+import Foundation
+import GraphIR
+import Interpreter
+import Keras
+import Passes
+import TestSupport
+import Testing
+import TFLite
+@testable import TFLiteInterpreter
+
+/// The committed inputs of a sample (one array per model input, in model input order).
+private func sampleInputs(_ stem: String, names: [String]) throws -> [TensorValue] {
+    let npy = Fixtures.sample(stem + ".inputs.npy")
+    if FileManager.default.fileExists(atPath: npy) { return [try NPY.read(path: npy).tensor] }
+    let arrays = Dictionary(uniqueKeysWithValues: try NPZ.read(path: Fixtures.sample(stem + ".inputs.npz")).map { ($0.name, $0.array.tensor) })
+    return names.map { arrays[$0]! }
+}
+
+/// max |a − b| / max(1, max |b|).
+private func relativeError(_ a: TensorValue, _ b: TensorValue) -> Float {
+    guard a.shape == b.shape else { return .infinity }
+    let scale = max(1, b.values.map(abs).max() ?? 0)
+    return zip(a.values, b.values).map { abs($0 - $1) }.max().map { $0 / scale } ?? 0
+}
+
+/// A sample converted by keraslite, as a prepared executor.
+private func converted(_ sample: String, batch: Int? = 1, quantization: QuantizationOptions = QuantizationOptions(),
+                       options: TFLiteExecutor.Options = .init()) throws -> TFLiteExecutor {
+    let keras = try KerasFile.load(path: Fixtures.sample(sample))
+    let result = try TFLiteConverter.convert(keras.graph, options: .init(batch: batch, quantization: quantization))
+    return try TFLiteExecutor(file: try TFLiteFile(data: Data(result.bytes), path: sample), options: options)
+}
+
+/// The graph interpreter's outputs for a sample's committed inputs (after the standard passes).
+private func interpreted(_ sample: String) throws -> (inputs: [TensorValue], outputs: [TensorValue]) {
+    let keras = try KerasFile.load(path: Fixtures.sample(sample))
+    try PassRegistry.run(PassRegistry.standardPipeline, on: keras.graph)
+    let interpreter = try Interpreter(graph: keras.graph)
+    let inputs = try sampleInputs(String(sample.split(separator: ".")[0]), names: interpreter.inputNames)
+    return (inputs, try interpreter.run(inputs))
+}
+
+/// The TFLite executor's tests, grouped so `swift test --filter TFLiteInterpreterTests` selects them.
+@Suite struct TFLiteInterpreterTests {}
+
+extension TFLiteInterpreterTests {
+    @Suite struct ConvertedSampleTests {
+        /// keraslite's float32 conversion of each sample runs on the executor as the graph
+        /// interpreter runs the Keras file: conv, depthwise (MobileNetV2), residual adds, pools, dense,
+        /// several inputs and outputs.
+        @Test(arguments: ["digits_cnn_k3.keras", "seed_mobilenetv2_k3.keras", "small_resnet_k2.h5", "small_vgg_k3.h5",
+                          "multi_io_k3.h5", "digits_mlp_k2.h5"])
+        func floatConversionMatchesTheGraphInterpreter(_ sample: String) throws {
+            let (inputs, expected) = try interpreted(sample)
+            let executor = try converted(sample)
+            let outputs = try executor.run(inputs, batchSize: 8)
+            #expect(outputs.count == expected.count)
+            for (ours, theirs) in zip(outputs, expected) {
+                #expect(relativeError(ours, theirs) <= 1e-5, "\(sample): \(relativeError(ours, theirs))")
+            }
+        }
+
+        @Test func fixedBatchRunsSampleBySampleAndDynamicBatchAllAtOnce() throws {
+            let (inputs, expected) = try interpreted("digits_cnn_k3.keras")
+            let fixed = try converted("digits_cnn_k3.keras")
+            #expect(!fixed.inputs[0].hasDynamicBatch && fixed.inputs[0].shape == [1, 8, 8, 1])
+            // Four samples through a batch-1 file: one run per sample, outputs stacked.
+            #expect(relativeError(try fixed.run(inputs, batchSize: 3)[0], expected[0]) <= 1e-5)
+            #expect(throws: TFLiteExecutorError.self) { try fixed.run(inputs) }
+
+            let dynamic = try converted("digits_cnn_k3.keras", batch: nil)
+            #expect(dynamic.inputs[0].hasDynamicBatch)
+            #expect(relativeError(try dynamic.run(inputs)[0], expected[0]) <= 1e-5)
+            #expect(relativeError(try dynamic.run(inputs, batchSize: 3)[0], expected[0]) <= 1e-5)
+        }
+
+        @Test func float16AndDynamicRangeWeightsStayCloseToFloat() throws {
+            let (inputs, expected) = try interpreted("digits_cnn_k3.keras")
+            let half = try converted("digits_cnn_k3.keras", quantization: QuantizationOptions(mode: .float16))
+            // The float16 weights are widened once, while preparing: every DEQUANTIZE is folded.
+            #expect(half.foldedOperatorCount > 0)
+            #expect(relativeError(try half.run(inputs, batchSize: 8)[0], expected[0]) <= 1e-2)
+
+            let hybrid = try converted("digits_cnn_k3.keras", quantization: QuantizationOptions(mode: .dynamic))
+            let plain = try converted("digits_cnn_k3.keras", quantization: QuantizationOptions(mode: .dynamic),
+                                      options: .init(emulateHybridKernels: false))
+            let emulated = try hybrid.run(inputs, batchSize: 8)[0], dequantized = try plain.run(inputs, batchSize: 8)[0]
+            #expect(relativeError(emulated, expected[0]) <= 5e-2)
+            #expect(relativeError(dequantized, expected[0]) <= 5e-2)
+            // Quantizing the activations as LiteRT's hybrid kernels do changes the numbers.
+            #expect(emulated != dequantized)
+            for row in 0..<4 {
+                let slice = (row * 10)..<(row * 10 + 10)
+                #expect(emulated.values[slice].firstIndex(of: emulated.values[slice].max()!)
+                        == expected[0].values[slice].firstIndex(of: expected[0].values[slice].max()!))
+            }
+        }
+
+        @Test func observeSeesTheInputAndEveryOperatorOutputByName() throws {
+            let executor = try converted("digits_cnn_k3.keras")
+            let file = executor.file.subgraphs[0]
+            var seen: [(Int, String, [Int])] = []
+            _ = try executor.run([try TensorValue(shape: [1, 8, 8, 1], repeating: 0.5)]) { index, name, value in
+                seen.append((index, name, value.shape))
+            }
+            let expected = [file.inputs[0]] + file.operators.flatMap(\.outputs)
+            #expect(seen.map(\.0) == expected)
+            for (index, name, shape) in seen {
+                #expect(name == file.tensors[index].name)
+                #expect(shape == file.tensors[index].shape)
+            }
+        }
+    }
+}
+
+extension TFLiteInterpreterTests {
+    @Suite struct HandBuiltModelTests {
+        private func run(_ model: TinyModel, _ inputs: [TensorValue]) throws -> [TensorValue] {
+            try TFLiteExecutor(file: try model.file()).run(inputs)
+        }
+
+        @Test func stridedSliceFollowsTensorFlowsMasks() throws {
+            var model = TinyModel()
+            let x = model.tensor("x", [2, 3, 4])
+            let begin = model.ints("begin", [3], [0, -1, 3]), end = model.ints("end", [3], [0, 0, 0]), strides = model.ints("strides", [3], [1, 1, -2])
+            let y = model.tensor("y", [2, 2])
+            // begin_mask and end_mask on axis 0 (all of it); shrink axis 1 at index -1; axis 2 backwards by 2 from 3.
+            model.op(.STRIDED_SLICE, [x, begin, end, strides], [y], .StridedSliceOptions) { b in
+                try b.add(Field.StridedSliceOptions.begin_mask, Int32(1), default: 0)
+                try b.add(Field.StridedSliceOptions.end_mask, Int32(1), default: 0)
+                try b.add(Field.StridedSliceOptions.shrink_axis_mask, Int32(2), default: 0)
+            }
+            model.inputs = [x]
+            model.outputs = [y]
+            let input = try TensorValue(shape: [2, 3, 4], values: (0..<24).map(Float.init))
+            let output = try run(model, [input])[0]
+            // x[:, -1, 3:0:-2] = [[11, 9], [23, 21]]
+            #expect(output.shape == [2, 2] && output.values == [11, 9, 23, 21])
+        }
+
+        @Test func gatherPackUnpackTransposeAndMirrorPad() throws {
+            var model = TinyModel()
+            let x = model.tensor("x", [2, 3])
+            let indices = model.ints("indices", [2], [2, 0])
+            let gathered = model.tensor("gathered", [2, 2])
+            model.op(.GATHER, [x, indices], [gathered], .GatherOptions) { try $0.add(0, Int32(1), default: 0) }
+            let packed = model.tensor("packed", [2, 2, 2])
+            model.op(.PACK, [gathered, gathered], [packed], .PackOptions) { b in
+                try b.add(0, Int32(2), default: 0)
+                try b.add(1, Int32(1), default: 0)
+            }
+            let perm = model.ints("perm", [3], [2, 0, 1])
+            let transposed = model.tensor("transposed", [2, 2, 2])
+            model.op(.TRANSPOSE, [packed, perm], [transposed], .TransposeOptions)
+            let first = model.tensor("first", [2, 2]), second = model.tensor("second", [2, 2])
+            model.op(.UNPACK, [transposed], [first, second], .UnpackOptions) { b in
+                try b.add(0, Int32(2), default: 0)
+                try b.add(1, Int32(0), default: 0)
+            }
+            let paddings = model.ints("paddings", [2, 2], [0, 0, 1, 1])
+            let padded = model.tensor("padded", [2, 4])
+            model.op(.MIRROR_PAD, [first, paddings], [padded], .MirrorPadOptions)  // REFLECT
+            model.inputs = [x]
+            model.outputs = [gathered, padded]
+            let outputs = try run(model, [try TensorValue(shape: [2, 3], values: [1, 2, 3, 4, 5, 6])])
+            #expect(outputs[0].values == [3, 1, 6, 4])
+            // packed[i, k, j] = gathered[i, j]; transposed[j, i, k]; first = transposed[0] = [[3, 3], [6, 6]].
+            #expect(outputs[1].shape == [2, 4] && outputs[1].values == [3, 3, 3, 3, 6, 6, 6, 6])
+        }
+
+        @Test func resizeNearestAndBilinearFollowLiteRT() throws {
+            var model = TinyModel()
+            let x = model.tensor("x", [1, 2, 2, 1])
+            let size = model.ints("size", [2], [3, 3])
+            let nearest = model.tensor("nearest", [1, 3, 3, 1]), bilinear = model.tensor("bilinear", [1, 3, 3, 1])
+            model.op(.RESIZE_NEAREST_NEIGHBOR, [x, size], [nearest], .ResizeNearestNeighborOptions) {
+                try $0.add(Field.ResizeNearestNeighborOptions.align_corners, true, default: false)
+            }
+            model.op(.RESIZE_BILINEAR, [x, size], [bilinear], .ResizeBilinearOptions) {
+                try $0.add(Field.ResizeBilinearOptions.align_corners, true, default: false)
+            }
+            model.inputs = [x]
+            model.outputs = [nearest, bilinear]
+            let outputs = try run(model, [try TensorValue(shape: [1, 2, 2, 1], values: [0, 1, 2, 3])])
+            // align_corners: scale 1/2; nearest rounds 0.5 away from zero.
+            #expect(outputs[0].values == [0, 1, 1, 2, 3, 3, 2, 3, 3])
+            #expect(outputs[1].values == [0, 0.5, 1, 1, 1.5, 2, 2, 2.5, 3])
+        }
+
+        @Test func quantizedTensorsHoldValuesOnTheirGrid() throws {
+            var model = TinyModel()
+            let x = model.tensor("x", [1, 6])
+            let q = model.tensor("q", [1, 6], .INT8, scales: [0.5], zeroPoints: [-1])
+            model.op(.QUANTIZE, [x], [q], .QuantizeOptions)
+            let bias = model.tensor("bias", [1], .INT8, data: [UInt8(bitPattern: 3)], scales: [0.5], zeroPoints: [-1])
+            let sum = model.tensor("sum", [1, 6], .INT8, scales: [0.25], zeroPoints: [0])
+            model.op(.ADD, [q, bias], [sum], .AddOptions) { try $0.add(Field.AddOptions.fused_activation_function, Int8(1), default: 0) }
+            let y = model.tensor("y", [1, 6])
+            model.op(.DEQUANTIZE, [sum], [y], .DequantizeOptions)
+            model.inputs = [x]
+            model.outputs = [q, y]
+            let executor = try TFLiteExecutor(file: try model.file())
+            let input = try TensorValue(shape: [1, 6], values: [0.25, -0.25, 0.74, 100, -100, -2.6])
+            let outputs = try executor.run([input])
+            // round(x / 0.5) half away from zero, + zero point −1, clamped to int8.
+            let stored = try executor.outputs[0].quantize(outputs[0])
+            #expect(stored.values == [0, -2, 0, 127, -128, -6])
+            #expect(outputs[0].values == [0.5, -0.5, 0.5, 64, -63.5, -2.5])
+            // + 2 (the bias: 0.5 · (3 + 1)), RELU, onto the 0.25 grid (int8 tops out at 31.75).
+            #expect(outputs[1].values == [2.5, 1.5, 2.5, 31.75, 0, 0])
+            // Stored integers of an int8 input go through Port.dequantize.
+            let port = executor.outputs[0]
+            #expect(try port.dequantize(try TensorValue(shape: [1, 2], values: [-1, 3])).values == [0, 2])
+            #expect(throws: TFLiteExecutorError.self) { try port.dequantize(try TensorValue(shape: [1], values: [200])) }
+        }
+
+        @Test func unsupportedOperatorsFailWhilePreparingNamingTheOperator() throws {
+            var model = TinyModel()
+            let x = model.tensor("x", [1, 4]), y = model.tensor("y", [1, 4]), z = model.tensor("z", [1, 4])
+            model.op(.RELU, [x], [y])
+            model.op(.SVDF, [y], [z])
+            model.inputs = [x]
+            model.outputs = [z]
+            #expect(throws: TFLiteExecutorError.unsupported(operator: 1, builtin: "SVDF", detail: "no kernel for this builtin")) {
+                try TFLiteExecutor(file: try model.file())
+            }
+            // A custom operator.
+            var custom = TinyModel()
+            let a = custom.tensor("a", [1]), b = custom.tensor("b", [1])
+            custom.operators.append(.init(code: .CUSTOM, inputs: [a], outputs: [b], customCode: "MyOp"))
+            custom.inputs = [a]
+            custom.outputs = [b]
+            do {
+                _ = try TFLiteExecutor(file: try custom.file())
+                Issue.record("expected an error")
+            } catch {
+                #expect("\(error)" == "the executor cannot run operator 0 (CUSTOM:MyOp): custom operators are not supported")
+            }
+            // A string tensor, and a tensor read before any operator writes it.
+            var strings = TinyModel()
+            let s = strings.tensor("s", [1], .STRING), t = strings.tensor("t", [1], .STRING)
+            strings.op(.RESHAPE, [s], [t])
+            strings.inputs = [s]
+            strings.outputs = [t]
+            #expect(throws: TFLiteExecutorError.self) { try TFLiteExecutor(file: try strings.file()) }
+            var unwritten = TinyModel()
+            let u = unwritten.tensor("u", [2]), v = unwritten.tensor("v", [2]), w = unwritten.tensor("w", [2])
+            unwritten.op(.ADD, [u, v], [w], .AddOptions)
+            unwritten.inputs = [u]
+            unwritten.outputs = [w]
+            do {
+                _ = try TFLiteExecutor(file: try unwritten.file())
+                Issue.record("expected an error")
+            } catch {
+                #expect("\(error)".contains("operator 0 (ADD) reads tensor 1 ('v'), which no earlier operator writes"))
+            }
+        }
+
+        @Test func inputsAreCheckedAndComputedShapesBounded() throws {
+            var model = TinyModel()
+            let x = model.tensor("x", [1, 2], signature: [-1, 2])
+            let multiples = model.ints("multiples", [2], [1 << 20, 1 << 20])
+            let y = model.tensor("y", [1, 2])
+            model.op(.TILE, [x, multiples], [y], .TileOptions)
+            model.inputs = [x]
+            model.outputs = [y]
+            let executor = try TFLiteExecutor(file: try model.file(), options: .init(maximumTensorElements: 1 << 20))
+            // A dynamic batch takes any number of rows; other dimensions must match.
+            #expect(throws: TFLiteExecutorError.self) { try executor.run([try TensorValue(shape: [1, 3], repeating: 0)]) }
+            do {
+                _ = try executor.run([try TensorValue(shape: [2, 2], repeating: 0)])
+                Issue.record("expected an error")
+            } catch {
+                #expect("\(error)".hasPrefix("operator 0 (TILE): the output shape [2097152,2097152] has"))
+            }
+        }
+    }
+}
+
+extension TFLiteInterpreterTests {
+    /// The hostile-input corpus (Tests/TFLiteTests/Corpus) through the executor: each file is
+    /// rejected with one clear line, or prepared and run on zeros — never a trap or an unbounded
+    /// allocation.
+    @Suite struct ExecutorCorpusTests {
+        static let corpus = Fixtures.root.appendingPathComponent("Tests/TFLiteTests/Corpus")
+
+        static var files: [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: corpus.path)) ?? []).filter { $0.hasSuffix(".tflite") }.sorted()
+        }
+
+        @Test func corpusIsThere() { #expect(Self.files.count >= 30) }
+
+        @Test(arguments: files) func hostileFileRunsOrFailsWithOneLine(_ name: String) throws {
+            let data = try Data(contentsOf: Self.corpus.appendingPathComponent(name))
+            let message: String
+            do {
+                let file = try TFLiteFile(data: data, path: name)
+                let executor = try TFLiteExecutor(file: file, options: .init(maximumTensorElements: 1 << 22))
+                let inputs = try executor.inputs.map { port in
+                    try TensorValue(shape: port.shape.map { max($0, 0) }, repeating: 0)
+                }
+                _ = try executor.run(inputs, batchSize: 2)
+                return
+            } catch {
+                message = "\(error)"
+            }
+            #expect(!message.isEmpty && message.count < 600, "\(name): \(message)")
+            #expect(!message.unicodeScalars.contains { $0.properties.generalCategory == .control }, "\(name): \(message.debugDescription)")
+        }
+    }
+}
