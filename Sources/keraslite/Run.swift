@@ -5,15 +5,24 @@ import Interpreter
 import Keras
 import Passes
 import TFLite
+import TFLiteInterpreter
 
-/// `keraslite run MODEL --input x.npy -o y.npy`: the reference interpreter on a model file.
+/// `keraslite run MODEL --input x.npy -o y.npy`: the reference interpreters on a model file.
 ///
-/// The graph goes through the standard pass pipeline first (remove-identity, fold-pad,
-/// fold-batchnorm, fuse-activation), so the interpreter runs what `convert` lowers; `--no-passes`
-/// runs the graph exactly as the Keras frontend built it.
+/// A Keras file runs on the graph-IR interpreter after the standard pass pipeline (remove-identity,
+/// fold-pad, fold-batchnorm, fuse-activation), so it runs what `convert` lowers; `--no-passes`
+/// runs the graph exactly as the Keras frontend built it. A `.tflite` file runs on the TFLite
+/// executor (`TFLiteExecutor`): float, float16, dynamic-range and full-integer models.
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a model on keraslite's float32 reference interpreter and write its outputs as .npy/.npz.")
+        abstract: "Run a model (.h5, .keras or .tflite) on keraslite's reference interpreters and write its outputs as .npy/.npz.",
+        discussion: """
+            A .tflite input of type int8/uint8/int16 takes either its stored integers (an integer .npy: int8 data \
+            for an int8 input) or real numbers (a float .npy), which are quantized with the input's scale and zero \
+            point. Quantized .tflite outputs are written in their stored type (int8 stays int8) unless \
+            --dequantize-outputs. A .tflite with a fixed batch (keraslite's and TensorFlow's default: 1) runs \
+            that many samples at a time; --batch-size applies to Keras files and .tflite files with a dynamic batch.
+            """)
 
     @OptionGroup var model: ModelOptions
 
@@ -30,8 +39,11 @@ struct Run: ParsableCommand {
     @Option(help: "Samples per interpreter run: bounds memory; outputs agree across sizes up to float rounding.")
     var batchSize: Int = 8
 
-    @Flag(help: "Run the graph as the Keras frontend built it, without the standard passes.")
+    @Flag(help: "Run the graph as the Keras frontend built it, without the standard passes (Keras files).")
     var noPasses = false
+
+    @Flag(help: "Write a quantized .tflite's outputs as float32 real values instead of their stored integers.")
+    var dequantizeOutputs = false
 
     @Flag(help: "Print nothing on success.")
     var quiet = false
@@ -52,110 +64,34 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let start = DispatchTime.now()
-        if TFLiteFile.hasIdentifier(path: model.file) {
-            throw FileFailure(file: model.file, underlying: RunError(
-                "running .tflite files is not supported yet; run the Keras model it came from"))
-        }
-        let keras = try model.load()
-        let interpreter: Interpreter
-        do {
-            if !noPasses { try PassRegistry.run(PassRegistry.standardPipeline, on: keras.graph) }
-            interpreter = try Interpreter(graph: keras.graph)
-        } catch {
-            throw FileFailure(file: model.file, underlying: error)
-        }
-        let outputNames = interpreter.outputNames
+        let reference = try ReferenceModel.load(path: model.file, config: model.config, passes: !noPasses)
+        let outputNames = reference.outputNames
         if let output, output.hasSuffix(".npy"), outputNames.count != 1 {
             throw FileFailure(file: model.file, underlying: RunError(
                 "the model has \(outputNames.count) outputs (\(outputNames.joined(separator: ", "))); write them to an .npz"))
         }
-        let inputs = try loadInputs(for: interpreter)
-        let samples = inputs.values.first?.shape.first ?? 0
+        let inputs = try reference.loadInputs(input)
+        let samples = inputs.first?.shape.first ?? 0
         let loaded = DispatchTime.now()
-        let outputs: [String: TensorValue]
-        do {
-            outputs = try interpreter.run(inputs, batchSize: batchSize)
-        } catch {
-            throw FileFailure(file: model.file, underlying: error)
-        }
+        let outputs = try reference.run(inputs, batchSize: batchSize)
         let ran = DispatchTime.now()
+        let stored = try reference.stored(outputs, dequantize: dequantizeOutputs)
         if let output {
-            let bytes = output.hasSuffix(".npy")
-                ? NPY.encode(outputs[outputNames[0]]!)
-                : try NPZ.encode(outputNames.map { ($0, outputs[$0]!) })
+            let bytes = output.hasSuffix(".npy") ? NPY.encode(stored[0].value, as: stored[0].type) : try NPZ.encode(stored)
             try AtomicFile.write(bytes, to: output)
         }
         guard !quiet else { return }
-        let described = outputNames.map { name in "\(name) [\(outputs[name]!.shape.map(String.init).joined(separator: ","))]" }
-        print("ran \(model.file) on \(samples) sample\(samples == 1 ? "" : "s") (batches of \(min(batchSize, max(samples, 1)))): "
+        var chunk = min(batchSize, max(samples, 1))
+        if case .tflite(let executor) = reference.engine, !executor.inputs.allSatisfy(\.hasDynamicBatch) {
+            chunk = executor.inputs.first?.shape.first ?? 1
+        }
+        let described = stored.map { entry in
+            "\(entry.name) [\(entry.value.shape.map(String.init).joined(separator: ","))]" + (entry.type == .float32 ? "" : " \(entry.type)")
+        }
+        print("ran \(model.file) on \(samples) sample\(samples == 1 ? "" : "s") (batches of \(chunk)): "
               + described.joined(separator: ", ")
               + String(format: "; %.2f s (load %.2f s, run %.2f s, %.1f ms/sample)", seconds(start, ran), seconds(start, loaded),
                        seconds(loaded, ran), samples > 0 ? 1000 * seconds(loaded, ran) / Double(samples) : 0)
               + (output.map { "; wrote \($0)" } ?? ""))
     }
-
-    /// The --input arrays by model input name. A one-input model takes a .npy or a one-array
-    /// .npz under any name; an array lacking the batch axis counts as one sample.
-    private func loadInputs(for interpreter: Interpreter) throws -> [String: TensorValue] {
-        let names = interpreter.inputNames
-        var arrays: [String: NPYArray] = [:]
-        do {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), !isDirectory.boolValue else {
-                throw RunError(isDirectory.boolValue ? "is a directory" : "no such file")
-            }
-            if isZip(input) {
-                let stored = try NPZ.read(path: input)
-                if names.count == 1, stored.count == 1 {
-                    arrays[names[0]] = stored[0].array
-                } else {
-                    let byName = Dictionary(stored.map { ($0.name, $0.array) }, uniquingKeysWith: { first, _ in first })
-                    for name in names {
-                        guard let array = byName[name] else {
-                            throw RunError("no array '\(name)' (the archive holds \(stored.map(\.name).joined(separator: ", ")); "
-                                           + "the model's inputs are \(names.joined(separator: ", ")))")
-                        }
-                        arrays[name] = array
-                    }
-                }
-            } else {
-                guard names.count == 1 else {
-                    throw RunError("the model has \(names.count) inputs (\(names.joined(separator: ", "))); "
-                                   + "pass an .npz with one array per input name")
-                }
-                arrays[names[0]] = try NPY.read(path: input)
-            }
-        } catch {
-            throw FileFailure(file: input, underlying: error)
-        }
-        var values: [String: TensorValue] = [:]
-        for (tensor, name) in zip(interpreter.graph.inputs, names) {
-            var value = arrays[name]!.tensor
-            if value.rank == tensor.shape.count - 1 {
-                value = try value.reshaped([1] + value.shape)
-            }
-            values[name] = value
-        }
-        return values
-    }
-}
-
-/// A `run` problem that is not an interpreter or file-format error.
-struct RunError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-private func isZip(_ path: String) -> Bool {
-    guard let handle = FileHandle(forReadingAtPath: path) else { return path.hasSuffix(".npz") }
-    defer { try? handle.close() }
-    return (try? handle.read(upToCount: 4)) == Data([0x50, 0x4B, 0x03, 0x04])
-}
-
-private func canonicalPath(_ path: String) -> String {
-    URL(fileURLWithPath: path).resolvingSymlinksInPath().standardized.path
-}
-
-private func seconds(_ from: DispatchTime, _ to: DispatchTime) -> Double {
-    Double(to.uptimeNanoseconds - from.uptimeNanoseconds) / 1e9
 }
