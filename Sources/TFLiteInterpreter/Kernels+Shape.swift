@@ -454,7 +454,7 @@ func padKernel(_ context: OperatorContext, withValue: Bool) throws -> Kernel {
 
 func mirrorPadKernel(_ context: OperatorContext) throws -> Kernel {
     try context.expect(inputs: 2...2)
-    let mode = try context.options("MirrorPadOptions").int(ExtraFields.MirrorPadOptions.mode)
+    let mode = try context.options("MirrorPadOptions").byte(ExtraFields.MirrorPadOptions.mode)
     guard mode == 0 || mode == 1 else { throw context.unsupported("mirror pad mode \(mode)") }
     let symmetric = mode == 1
     return Kernel { inputs, _ in

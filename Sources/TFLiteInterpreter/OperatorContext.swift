@@ -217,6 +217,7 @@ enum ExtraFields {
     enum BatchMatMulOptions { static let adj_x = 0, adj_y = 1 }
     enum SplitOptions { static let num_splits = 0 }
     enum ArgMaxOptions { static let output_type = 0 }
+    /// `mode: MirrorPadMode` (a byte): REFLECT = 0, SYMMETRIC = 1.
     enum MirrorPadOptions { static let mode = 0 }
     enum SpaceToDepthOptions { static let block_size = 0 }
     enum DepthToSpaceOptions { static let block_size = 0 }

@@ -366,9 +366,9 @@ public final class TFLiteExecutor: @unchecked Sendable {
 
     /// Runs `values` (each with the samples along the first dimension) in chunks and stacks the
     /// outputs along the first dimension. A file whose inputs have a dynamic batch (-1 in the
-    /// shape signature) runs `batchSize` samples at a time; a file with a fixed batch B (keraslite
-    /// and TensorFlow write B = 1 by default) runs B samples at a time, the last chunk padded with
-    /// zeros whose outputs are dropped. `observe` sees each chunk separately.
+    /// shape signature, as TensorFlow's converter writes) runs `batchSize` samples at a time; a file
+    /// with a fixed batch B (keraslite writes B = 1 by default) runs B samples at a time, the last
+    /// chunk padded with zeros whose outputs are dropped. `observe` sees each chunk separately.
     public func run(_ values: [TensorValue], batchSize: Int, observe: Observer? = nil) throws -> [TensorValue] {
         guard batchSize >= 1 else { throw TFLiteExecutorError.invalidInput("batch size \(batchSize) must be ≥ 1") }
         guard values.count == inputs.count, !inputs.isEmpty else { return try run(values, observe: observe) }

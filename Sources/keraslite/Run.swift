@@ -20,8 +20,9 @@ struct Run: ParsableCommand {
             A .tflite input of type int8/uint8/int16 takes either its stored integers (an integer .npy: int8 data \
             for an int8 input) or real numbers (a float .npy), which are quantized with the input's scale and zero \
             point. Quantized .tflite outputs are written in their stored type (int8 stays int8) unless \
-            --dequantize-outputs. A .tflite with a fixed batch (keraslite's and TensorFlow's default: 1) runs \
-            that many samples at a time; --batch-size applies to Keras files and .tflite files with a dynamic batch.
+            --dequantize-outputs. A .tflite with a fixed batch (keraslite's default: 1) runs that many samples at \
+            a time; --batch-size applies to Keras files and to .tflite files with a dynamic batch (-1 in the shape \
+            signature, as TensorFlow's converter writes).
             """)
 
     @OptionGroup var model: ModelOptions

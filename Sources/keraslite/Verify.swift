@@ -9,10 +9,10 @@ struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run two model files (.h5, .keras, .tflite in any pairing) on the same inputs and compare their outputs.",
         discussion: """
-            Both files run on keraslite's reference interpreters (Keras files on the graph-IR interpreter after the \\
-            standard passes, .tflite files on the TFLite executor); outputs are compared as real numbers (quantized \\
-            outputs dequantized), paired by name, or by position when the names differ. Per output: max and mean \\
-            absolute error and, when the last axis has more than one element (class scores), the top-1 agreement. \\
+            Both files run on keraslite's reference interpreters (Keras files on the graph-IR interpreter after the \
+            standard passes, .tflite files on the TFLite executor); outputs are compared as real numbers (quantized \
+            outputs dequantized), paired by name, or by position when the names differ. Per output: max and mean \
+            absolute error and, when the last axis has more than one element (class scores), the top-1 agreement. \
             Exit status 0, or 1 when --tolerance is given and some max absolute error exceeds it; 2 on error.
             """)
 
