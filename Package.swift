@@ -45,10 +45,11 @@ let package = Package(
         .target(name: "Interpreter", dependencies: [
             "GraphIR", "COpenBLAS", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
-        // Calibration for full-integer quantization: samples → interpreter → per-tensor ranges.
-        .target(name: "Calibration", dependencies: ["GraphIR", "Interpreter"]),
         // Reference executor for any .tflite file (float, float16, hybrid, simulated full-integer).
         .target(name: "TFLiteInterpreter", dependencies: ["TFLite", "FlatBuffers", "Interpreter", "COpenBLAS"]),
+        // Full-integer quantization support: calibration samples → the float .tflite on the
+        // reference executor → per-tensor ranges; the per-layer quantization error report.
+        .target(name: "Calibration", dependencies: ["GraphIR", "Interpreter", "TFLite", "TFLiteInterpreter"]),
         // Reports over the IR: inspect, sparsity.
         .target(name: "Reports", dependencies: ["Keras", "GraphIR", "TFLite", "CKerasliteZlib"]),
         // The thin command-line front.
@@ -69,7 +70,9 @@ let package = Package(
                     exclude: ["Golden"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Keras", "TFLite", "GraphIR", "TestSupport"]),
         .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "GraphIR", "Passes", "Keras", "TestSupport"]),
-        .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "Interpreter", "GraphIR", "TFLite", "Keras", "TestSupport"]),
+        .testTarget(name: "CalibrationTests", dependencies: [
+            "Calibration", "Interpreter", "TFLiteInterpreter", "GraphIR", "TFLite", "Keras", "TestSupport",
+        ]),
         .testTarget(name: "TFLiteInterpreterTests", dependencies: [
             "TFLiteInterpreter", "TFLite", "Interpreter", "GraphIR", "Keras", "Passes", "TestSupport",
         ]),

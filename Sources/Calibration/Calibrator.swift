@@ -1,5 +1,8 @@
+import Foundation
 import GraphIR
 import Interpreter
+import TFLite
+import TFLiteInterpreter
 
 /// How a tensor's int8 range is chosen from the values calibration saw.
 public enum CalibrationMethod: String, Sendable, CaseIterable {
@@ -11,8 +14,9 @@ public enum CalibrationMethod: String, Sendable, CaseIterable {
     case mse
 }
 
-/// Runs calibration samples through a graph on the reference interpreter and estimates the range
-/// of every activation tensor (graph inputs and op outputs).
+/// Runs calibration samples through a float32 `.tflite` on keraslite's reference executor and
+/// estimates the range of every tensor it computes (model inputs and every operator output,
+/// intermediates of multi-builtin lowerings included), by tensor index.
 ///
 /// `minmax` needs one pass. `percentile` and `mse` need a second: it fills a 2048-bin histogram
 /// per tensor over the range the first pass found, and the range is then chosen on the histogram.
@@ -34,51 +38,56 @@ public struct Calibrator: Sendable {
     /// Passes over the samples the chosen method needs (the progress total is passes × samples).
     public var passes: Int { method == .minmax ? 1 : 2 }
 
-    /// The range of every tensor the interpreter produced, by tensor identity. `progress` is
-    /// called after each batch with (samples done, samples × passes).
-    public func ranges(for graph: Graph, samples: CalibrationSamples,
-                       progress: ((Int, Int) -> Void)? = nil) throws -> [ObjectIdentifier: ValueRange] {
-        let interpreter = try Interpreter(graph: graph)
+    /// The range of every tensor the executor produced for `model` (the bytes of a float32
+    /// .tflite whose inputs are named like the samples'), by tensor index. `progress` is called
+    /// after each batch with (samples done, samples × passes).
+    public func ranges(forModel model: [UInt8], samples: CalibrationSamples,
+                       progress: ((Int, Int) -> Void)? = nil) throws -> [Int: ValueRange] {
+        let executor = try TFLiteExecutor(file: try TFLiteFile(data: Data(model), path: "float model"))
+        let inputs = try executor.inputs.map { port -> TensorValue in
+            guard let value = samples.inputs[port.name] ?? (samples.inputs.count == 1 ? samples.inputs.values.first : nil) else {
+                throw CalibrationError(file: "calibration", problem: "no samples for the model input '\(port.name)'")
+            }
+            return value
+        }
         let total = samples.count * passes
-        var extremes: [ObjectIdentifier: ValueRange] = [:]
-        try forEachBatch(interpreter, samples, done: 0, total: total, progress: progress) { tensor, value in
+        var extremes: [Int: ValueRange] = [:]
+        try forEachBatch(executor, inputs, count: samples.count, done: 0, total: total, progress: progress) { index, value in
             let (low, high) = Self.extremes(value.values)
-            let key = ObjectIdentifier(tensor)
-            if let range = extremes[key] {
-                extremes[key] = ValueRange(min: min(range.min, low), max: max(range.max, high))
+            if let range = extremes[index] {
+                extremes[index] = ValueRange(min: min(range.min, low), max: max(range.max, high))
             } else {
-                extremes[key] = ValueRange(min: low, max: high)
+                extremes[index] = ValueRange(min: low, max: high)
             }
         }
         guard method != .minmax else { return extremes }
 
-        var histograms: [ObjectIdentifier: [Double]] = [:]
-        try forEachBatch(interpreter, samples, done: samples.count, total: total, progress: progress) { tensor, value in
-            let key = ObjectIdentifier(tensor)
-            guard let range = extremes[key], range.max > range.min else { return }
-            var histogram = histograms[key] ?? [Double](repeating: 0, count: Self.bins)
+        var histograms: [Int: [Double]] = [:]
+        try forEachBatch(executor, inputs, count: samples.count, done: samples.count, total: total, progress: progress) { index, value in
+            guard let range = extremes[index], range.max > range.min else { return }
+            var histogram = histograms[index] ?? [Double](repeating: 0, count: Self.bins)
             let width = (range.max - range.min) / Float(Self.bins)
             for x in value.values where x.isFinite {
                 histogram[min(Self.bins - 1, max(0, Int((x - range.min) / width)))] += 1
             }
-            histograms[key] = histogram
+            histograms[index] = histogram
         }
         var chosen = extremes
-        for (key, histogram) in histograms {
-            let range = extremes[key]!
-            chosen[key] = method == .percentile
+        for (index, histogram) in histograms {
+            let range = extremes[index]!
+            chosen[index] = method == .percentile
                 ? Self.percentileRange(histogram, range, percentile: percentile)
                 : Self.mseRange(histogram, range)
         }
         return chosen
     }
 
-    private func forEachBatch(_ interpreter: Interpreter, _ samples: CalibrationSamples, done: Int, total: Int,
-                              progress: ((Int, Int) -> Void)?, observe: @escaping (Tensor, TensorValue) -> Void) throws {
-        for start in stride(from: 0, to: samples.count, by: batchSize) {
-            let rows = start..<min(start + batchSize, samples.count)
-            let batch = try samples.inputs.mapValues { try $0.rows(rows) }
-            _ = try interpreter.run(batch, observe: observe)
+    private func forEachBatch(_ executor: TFLiteExecutor, _ inputs: [TensorValue], count: Int, done: Int, total: Int,
+                              progress: ((Int, Int) -> Void)?, observe: @escaping (Int, TensorValue) -> Void) throws {
+        for start in stride(from: 0, to: count, by: batchSize) {
+            let rows = start..<min(start + batchSize, count)
+            let batch = try inputs.map { try $0.rows(rows) }
+            _ = try executor.run(batch, batchSize: batchSize) { index, _, value in observe(index, value) }
             progress?(done + rows.upperBound, total)
         }
     }

@@ -44,6 +44,8 @@ enum Int8OpTable {
         .LEAKY_RELU: .init(version: 2, output: .calibrated),
         .HARD_SWISH: .init(version: 1, output: .calibrated),
         .PRELU: .init(version: 1, output: .calibrated),
+        .GELU: .init(version: 2, output: .calibrated),
+        .ELU: .init(version: 1, output: .calibrated),
         .CONCATENATION: .init(version: 2, output: .calibrated, inputsShareOutput: true),
         .MAXIMUM: .init(version: 2, output: .calibrated, inputsShareOutput: true),
         .MINIMUM: .init(version: 2, output: .calibrated, inputsShareOutput: true),
@@ -62,9 +64,6 @@ enum Int8OpTable {
         .TANH: .init(version: 2, output: .fixed(scale: 1.0 / 128, zeroPoint: 0)),
         .LOG_SOFTMAX: .init(version: 2, output: .fixed(scale: 16.0 / 256, zeroPoint: 127)),
     ]
-
-    /// Ops through which a value passes unchanged, so a range known on one side holds on the other.
-    static let rangePreserving: Set<BuiltinOperator> = [.RESHAPE, .TRANSPOSE, .SQUEEZE, .EXPAND_DIMS]
 }
 
 /// The model inputs' and outputs' type after full-integer quantization (`--io`).
@@ -87,11 +86,11 @@ struct Int8Quantizer {
 
     private typealias Parameters = (scale: Float, zeroPoint: Int64)
     private static let keptFloatReason = "--keep-float"
+    private static let onlyFloatReadersReason = "only float32 ops read its output"
 
     /// Returns one warning per reason ops stayed float (empty when every op is int8).
     func apply(to model: TFLiteModel) throws -> [String] {
         let original = model.operators
-        let ranges = Self.propagated(ranges, through: model)
         var rewritten: [TFLiteModel.OperatorEntry] = []
         /// Tensor index → its int8 version (itself once rewritten, or a QUANTIZE copy) and parameters.
         var int8Version: [Int32: (tensor: Int32, parameters: Parameters)] = [:]
@@ -165,11 +164,32 @@ struct Int8Quantizer {
             }
         }
 
-        for var op in original {
+        // An op whose every reader stays float32 stays float32 too (walking back from the ops
+        // without int8 kernels): quantizing a value only float ops read adds a rounding and a
+        // DEQUANTIZE for nothing — e.g. the variance feeding a layer norm's RSQRT keeps full precision.
+        var readers: [Int32: [Int]] = [:]
+        for (position, op) in original.enumerated() {
+            for input in Set(op.inputs) where input >= 0 { readers[input, default: []].append(position) }
+        }
+        var staysFloat = [Bool](repeating: false, count: original.count)
+        let modelOutputs = Set(model.outputs)
+        for position in original.indices.reversed() {
+            let op = original[position]
+            let code = model.operatorCodes[Int(op.opcodeIndex)].code
+            if whyFloat(op, code: code, model: model, activations: activations, ranges: ranges, int8Version: [:]) != nil {
+                staysFloat[position] = true
+            } else if let output = op.outputs.first, !modelOutputs.contains(output), let users = readers[output], !users.isEmpty,
+                      users.allSatisfy({ staysFloat[$0] }) {
+                staysFloat[position] = true
+            }
+        }
+
+        for (position, var op) in original.enumerated() {
             let (code, version) = model.operatorCodes[Int(op.opcodeIndex)]
             let reason = whyFloat(op, code: code, model: model, activations: activations, ranges: ranges, int8Version: int8Version)
+                ?? (staysFloat[position] ? Self.onlyFloatReadersReason : nil)
             guard reason == nil, let rule = Int8OpTable.rules[code] else {
-                if let reason, reason != Self.keptFloatReason { fallbacks["\(code)\t\(reason)", default: []].append(name(op.outputs[0])) }
+                if let reason, reason != Self.keptFloatReason, reason != Self.onlyFloatReadersReason { fallbacks["\(code)\t\(reason)", default: []].append(name(op.outputs[0])) }
                 op.inputs = op.inputs.map { $0 >= 0 ? float($0) : $0 }
                 rewritten.append(op)
                 continue
@@ -257,7 +277,7 @@ struct Int8Quantizer {
         return fallbacks.sorted { $0.key < $1.key }.map { key, tensors in
             let parts = key.split(separator: "\t", maxSplits: 1)
             let listed = tensors.prefix(3).map { "'\($0)'" }.joined(separator: ", ") + (tensors.count > 3 ? ", …" : "")
-            return "\(tensors.count) \(parts[0]) op\(tensors.count == 1 ? "" : "s") stay float32 (\(parts[1])): \(listed)"
+            return "\(tensors.count) \(parts[0]) op\(tensors.count == 1 ? " stays" : "s stay") float32 (\(parts[1])): \(listed)"
         }
     }
 
@@ -333,45 +353,6 @@ struct Int8Quantizer {
         entry.quantization = parameters
         model.tensors.append(entry)
         return Int32(model.tensors.count - 1)
-    }
-
-    /// Ranges for tensors calibration did not see (intermediates of multi-builtin lowerings):
-    /// carried through ops that pass values unchanged (the RESHAPEs around a conv1d's CONV_2D),
-    /// forwards and backwards, and bounded by interval arithmetic through MUL/ADD/SUB by a
-    /// constant (an unfolded batch norm's MUL) — wider than the true range, never narrower.
-    static func propagated(_ ranges: [Int32: ValueRange], through model: TFLiteModel) -> [Int32: ValueRange] {
-        var ranges = ranges
-        var constantRanges: [Int32: ValueRange] = [:]
-        func constantRange(_ tensor: Int32) -> ValueRange? {
-            if let known = constantRanges[tensor] { return known }
-            let entry = model.tensors[Int(tensor)]
-            guard entry.type == .FLOAT32, entry.buffer != 0, model.buffers[Int(entry.buffer)].byteCount > 0,
-                  model.buffers[Int(entry.buffer)].byteCount <= 1 << 20,
-                  let values = try? model.buffers[Int(entry.buffer)].contents().floatValues(),
-                  let low = values.min(), let high = values.max() else { return nil }
-            constantRanges[tensor] = ValueRange(min: low, max: high)
-            return constantRanges[tensor]
-        }
-        for _ in 0..<2 {
-            for op in model.operators + model.operators.reversed() {
-                let code = model.operatorCodes[Int(op.opcodeIndex)].code
-                guard let input = op.inputs.first, input >= 0, let output = op.outputs.first else { continue }
-                if Int8OpTable.rangePreserving.contains(code) {
-                    if ranges[output] == nil, let range = ranges[input] { ranges[output] = range }
-                    if ranges[input] == nil, let range = ranges[output] { ranges[input] = range }
-                } else if [.MUL, .ADD, .SUB].contains(code), ranges[output] == nil, op.inputs.count == 2,
-                          let x = ranges[input], let c = constantRange(op.inputs[1]) {
-                    switch code {
-                    case .MUL:
-                        let products = [x.min * c.min, x.min * c.max, x.max * c.min, x.max * c.max]
-                        ranges[output] = ValueRange(min: products.min()!, max: products.max()!)
-                    case .ADD: ranges[output] = ValueRange(min: x.min + c.min, max: x.max + c.max)
-                    default: ranges[output] = ValueRange(min: x.min - c.max, max: x.max - c.min)
-                    }
-                }
-            }
-        }
-        return ranges
     }
 }
 

@@ -13,9 +13,6 @@ final class LoweringContext {
     private var permutedIndex: [PermutedKey: Int32] = [:]
     private struct PermutedKey: Hashable { var tensor: ObjectIdentifier; var shape, permutation: [Int]; var outputShape: [Int]? }
     private(set) var opsUsed: [BuiltinOperator] = []
-    /// TFLite activation tensor → the IR tensor it holds (graph inputs and op outputs; not the
-    /// intermediates of multi-builtin lowerings), for calibrated ranges.
-    private(set) var activations: [Int32: Tensor] = [:]
 
     init(graph: Graph) {
         self.graph = graph
@@ -84,7 +81,6 @@ final class LoweringContext {
             index = constantFloats(ir.name, shape: shape) { try data.valuesWithoutCaching() }
         } else {
             index = tensor(ir.name, shape: ir.shape)
-            activations[index] = ir
         }
         tensorIndex[ObjectIdentifier(ir)] = index
         return index

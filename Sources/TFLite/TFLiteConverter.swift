@@ -29,19 +29,14 @@ public enum TFLiteConverter {
         public var minRuntimeVersion: String
         /// Things the user should know (int8 ops that stayed float32 and why).
         public var warnings: [String] = []
+        /// int8: the float32 model that was calibrated (the reference of a quantization report).
+        public var floatModel: [UInt8] = []
     }
 
     /// Converts `graph` (modified in place by the passes).
     public static func convert(_ graph: Graph, options: Options = Options()) throws -> Result {
         try graph.setBatch(options.batch)
         try PassRegistry.run(options.pipeline, on: graph)
-        var calibrated: [ObjectIdentifier: ValueRange] = [:]
-        if options.quantization.mode == .int8 {
-            guard let calibrate = options.quantization.calibrate else {
-                throw ConversionError.unsupported(op: "model", detail: "--quantize int8 needs calibration data (--calibration)")
-            }
-            calibrated = try calibrate(graph)
-        }
         let context = LoweringContext(graph: graph)
         let model = context.model
         model.inputs = graph.inputs.map(context.tensor(for:))
@@ -53,9 +48,14 @@ public enum TFLiteConverter {
         let weights = WeightQuantizer(options: options.quantization)
         try weights.apply(to: model)
         var warnings: [String] = []
+        var floatModel: [UInt8] = []
         if options.quantization.mode == .int8 {
+            guard let calibrate = options.quantization.calibrate else {
+                throw ConversionError.unsupported(op: "model", detail: "--quantize int8 needs calibration data (--calibration)")
+            }
+            floatModel = try model.serialize()
             var ranges: [Int32: ValueRange] = [:]
-            for (index, tensor) in context.activations { ranges[index] = calibrated[ObjectIdentifier(tensor)] }
+            for (index, range) in try calibrate(floatModel) { ranges[Int32(index)] = range }
             let quantizer = Int8Quantizer(ranges: ranges, io: options.quantization.io) { op in
                 weights.keptFloat(model, outputs: op.outputs, weight: op.inputs.count > 1 ? op.inputs[1] : op.outputs[0])
             }
@@ -66,7 +66,7 @@ public enum TFLiteConverter {
         var counts: [String: Int] = [:]
         for op in model.operators { counts["\(model.operatorCodes[Int(op.opcodeIndex)].code)", default: 0] += 1 }
         return Result(bytes: bytes, operatorCounts: counts, operatorCount: model.operators.count,
-                      tensorCount: model.tensors.count, minRuntimeVersion: model.minRuntimeVersion, warnings: warnings)
+                      tensorCount: model.tensors.count, minRuntimeVersion: model.minRuntimeVersion, warnings: warnings, floatModel: floatModel)
     }
 }
 
@@ -92,6 +92,7 @@ enum RuntimeVersions {
         "RESIZE_BILINEAR/2": "1.14.0", "RESIZE_BILINEAR/3": "2.2.0", "RESIZE_NEAREST_NEIGHBOR/2": "1.14.0",
         "RESIZE_NEAREST_NEIGHBOR/3": "2.3.0", "SOFTMAX/2": "1.14.0", "LOGISTIC/2": "1.14.0", "TANH/2": "1.14.0",
         "LOG_SOFTMAX/2": "1.14.0", "QUANTIZE/2": "1.15.0", "DEQUANTIZE/2": "1.14.0",
+        "GELU/2": "2.9.0",
     ]
 
     static func minimum(for operators: [(code: BuiltinOperator, version: Int32)]) -> String {

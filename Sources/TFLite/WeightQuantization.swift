@@ -28,12 +28,14 @@ public struct QuantizationOptions: Sendable {
 
     /// int8: the model inputs' and outputs' type.
     public var io: QuantizedIOType
-    /// int8: runs calibration data through the graph the converter lowers (after the passes) and
-    /// returns the range of every activation tensor it saw.
-    public var calibrate: (@Sendable (Graph) throws -> [ObjectIdentifier: ValueRange])?
+    /// int8: runs calibration data through the float32 model the converter lowered (the bytes of
+    /// its .tflite) and returns the range of every tensor it saw, by tensor index — so the
+    /// intermediates of multi-builtin lowerings (layer norm, Keras 2 hard_sigmoid, an unfolded
+    /// batch norm's MUL) get ranges too, as TensorFlow calibrates its float model.
+    public var calibrate: (@Sendable (_ floatModel: [UInt8]) throws -> [Int: ValueRange])?
 
     public init(mode: QuantizationMode = .none, minElements: Int = 1024, keepFloat: Set<String> = [],
-                io: QuantizedIOType = .float32, calibrate: (@Sendable (Graph) throws -> [ObjectIdentifier: ValueRange])? = nil) {
+                io: QuantizedIOType = .float32, calibrate: (@Sendable (_ floatModel: [UInt8]) throws -> [Int: ValueRange])? = nil) {
         self.mode = mode
         self.minElements = minElements
         self.keepFloat = keepFloat

@@ -75,10 +75,10 @@ struct Convert: ParsableCommand {
             let calibrator = Calibrator(method: calibrationMethod, percentile: percentile)
             let progress = ProgressBar("calibrating", unit: "samples", enabled: !quiet && isatty(STDERR_FILENO) == 1)
             let timing = CalibrationTiming()
-            quantization.calibrate = { graph in
+            quantization.calibrate = { floatModel in
                 let start = DispatchTime.now()
                 defer { progress.finish() }
-                let ranges = try calibrator.ranges(for: graph, samples: samples, progress: progress.update)
+                let ranges = try calibrator.ranges(forModel: floatModel, samples: samples, progress: progress.update)
                 timing.seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
                 return ranges
             }
