@@ -48,10 +48,10 @@ let package = Package(
         // Reference executor for any .tflite file (float, float16, hybrid, simulated full-integer).
         .target(name: "TFLiteInterpreter", dependencies: ["TFLite", "FlatBuffers", "Interpreter", "COpenBLAS"]),
         // Full-integer quantization support: calibration samples → the float .tflite on the
-        // reference executor → per-tensor ranges; the per-layer quantization error report.
+        // reference executor → per-tensor ranges.
         .target(name: "Calibration", dependencies: ["GraphIR", "Interpreter", "TFLite", "TFLiteInterpreter"]),
         // Reports over the IR: inspect, sparsity.
-        .target(name: "Reports", dependencies: ["Keras", "GraphIR", "TFLite", "CKerasliteZlib"]),
+        .target(name: "Reports", dependencies: ["Keras", "GraphIR", "TFLite", "CKerasliteZlib", "Calibration", "TFLiteInterpreter", "Interpreter"]),
         // The thin command-line front.
         .executableTarget(name: "keraslite", dependencies: [
             "Keras", "Reports", "GraphIR", "TFLite", "Interpreter", "TFLiteInterpreter", "Passes", "Calibration",

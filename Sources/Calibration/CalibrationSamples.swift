@@ -1,6 +1,7 @@
 import Foundation
 import GraphIR
 import Interpreter
+import TFLiteInterpreter
 
 /// Why calibration data cannot be used: one line naming the file and the problem.
 public struct CalibrationError: Error, CustomStringConvertible, Sendable {
@@ -46,6 +47,18 @@ public struct CalibrationSamples: Sendable {
         }
         guard count > 0 else { throw CalibrationError(file: path, problem: "holds no samples") }
         return CalibrationSamples(inputs: stacked, count: count)
+    }
+
+    /// Rows `rows` of the samples in the order of `executor`'s inputs (matched by name; a
+    /// one-input model takes its one array under any name).
+    public func values(for executor: TFLiteExecutor, rows: Range<Int>) throws -> [TensorValue] {
+        try executor.inputs.map { port in
+            guard let value = inputs[port.name] ?? (inputs.count == 1 ? inputs.values.first : nil) else {
+                throw CalibrationError(file: "calibration samples", problem: "no samples for the model input '\(port.name)' "
+                                       + "(the samples hold \(inputs.keys.sorted().joined(separator: ", ")))")
+            }
+            return try value.rows(rows)
+        }
     }
 
     private static func loadFile(_ file: String, inputs: [Tensor]) throws -> [String: TensorValue] {

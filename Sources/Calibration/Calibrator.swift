@@ -44,15 +44,9 @@ public struct Calibrator: Sendable {
     public func ranges(forModel model: [UInt8], samples: CalibrationSamples,
                        progress: ((Int, Int) -> Void)? = nil) throws -> [Int: ValueRange] {
         let executor = try TFLiteExecutor(file: try TFLiteFile(data: Data(model), path: "float model"))
-        let inputs = try executor.inputs.map { port -> TensorValue in
-            guard let value = samples.inputs[port.name] ?? (samples.inputs.count == 1 ? samples.inputs.values.first : nil) else {
-                throw CalibrationError(file: "calibration", problem: "no samples for the model input '\(port.name)'")
-            }
-            return value
-        }
         let total = samples.count * passes
         var extremes: [Int: ValueRange] = [:]
-        try forEachBatch(executor, inputs, count: samples.count, done: 0, total: total, progress: progress) { index, value in
+        try forEachBatch(executor, samples, done: 0, total: total, progress: progress) { index, value in
             let (low, high) = Self.extremes(value.values)
             if let range = extremes[index] {
                 extremes[index] = ValueRange(min: min(range.min, low), max: max(range.max, high))
@@ -63,7 +57,7 @@ public struct Calibrator: Sendable {
         guard method != .minmax else { return extremes }
 
         var histograms: [Int: [Double]] = [:]
-        try forEachBatch(executor, inputs, count: samples.count, done: samples.count, total: total, progress: progress) { index, value in
+        try forEachBatch(executor, samples, done: samples.count, total: total, progress: progress) { index, value in
             guard let range = extremes[index], range.max > range.min else { return }
             var histogram = histograms[index] ?? [Double](repeating: 0, count: Self.bins)
             let width = (range.max - range.min) / Float(Self.bins)
@@ -82,11 +76,11 @@ public struct Calibrator: Sendable {
         return chosen
     }
 
-    private func forEachBatch(_ executor: TFLiteExecutor, _ inputs: [TensorValue], count: Int, done: Int, total: Int,
+    private func forEachBatch(_ executor: TFLiteExecutor, _ samples: CalibrationSamples, done: Int, total: Int,
                               progress: ((Int, Int) -> Void)?, observe: @escaping (Int, TensorValue) -> Void) throws {
-        for start in stride(from: 0, to: count, by: batchSize) {
-            let rows = start..<min(start + batchSize, count)
-            let batch = try inputs.map { try $0.rows(rows) }
+        for start in stride(from: 0, to: samples.count, by: batchSize) {
+            let rows = start..<min(start + batchSize, samples.count)
+            let batch = try samples.values(for: executor, rows: rows)
             _ = try executor.run(batch, batchSize: batchSize) { index, _, value in observe(index, value) }
             progress?(done + rows.upperBound, total)
         }

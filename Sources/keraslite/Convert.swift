@@ -3,6 +3,7 @@ import Calibration
 import Foundation
 import GraphIR
 import Keras
+import Reports
 import TFLite
 
 extension QuantizationMode: ExpressibleByArgument {}
@@ -46,7 +47,19 @@ struct Convert: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Keras layers whose weights stay float32 in any --quantize mode.")
     var keepFloat: [String] = []
 
-    @Flag(help: "Print nothing on success.")
+    @Flag(help: "int8: after converting, run the float32 and the int8 model on the calibration samples and print, per tensor, the error int8 adds (SQNR, max/mean |Δ|, cosine), worst first, with the layers worth --keep-float.")
+    var report = false
+
+    @Option(help: "int8 --report: calibration samples the report runs (the first N).")
+    var reportSamples = 32
+
+    @Option(help: "int8 --report: rows printed (all rows in --json).")
+    var reportRows = 20
+
+    @Flag(help: "With --report: print the report as one JSON object (keys in docs/json.md) instead of text.")
+    var json = false
+
+    @Flag(help: "Print nothing on success (warnings still go to stderr; --report still prints).")
     var quiet = false
 
     func validate() throws {
@@ -60,6 +73,9 @@ struct Convert: ParsableCommand {
             if calibration != nil { throw ValidationError("--calibration is only used by --quantize int8") }
             if io != .float32 { throw ValidationError("--io \(io.rawValue) needs --quantize int8") }
         }
+        if report, quantize != .int8 { throw ValidationError("--report needs --quantize int8") }
+        if json, !report { throw ValidationError("--json is the format of --report") }
+        guard reportSamples >= 1, reportRows >= 1 else { throw ValidationError("--report-samples and --report-rows must be ≥ 1") }
         guard percentile > 50, percentile <= 100 else { throw ValidationError("--percentile must be in (50, 100], got \(percentile)") }
         let input = URL(fileURLWithPath: model.file).resolvingSymlinksInPath().standardized.path
         let target = URL(fileURLWithPath: output).resolvingSymlinksInPath().standardized.path
@@ -85,6 +101,18 @@ struct Convert: ParsableCommand {
             let result = try convert(keras, quantization)
             try finish(result, start: start, summary: "; calibrated on \(samples.count) sample\(samples.count == 1 ? "" : "s") "
                        + String(format: "(%@, %.2f s)", calibrationMethod.rawValue, timing.seconds))
+            guard report else { return }
+            let comparing = ProgressBar("comparing", unit: "samples", enabled: isatty(STDERR_FILENO) == 1)
+            defer { comparing.finish() }
+            let quantizationReport: QuantizationReport
+            do {
+                quantizationReport = try QuantizationReport.compare(floatModel: result.floatModel, quantizedModel: result.bytes,
+                                                                    samples: samples, limit: reportSamples, progress: comparing.update)
+            } catch {
+                throw FileFailure(file: output, underlying: error)
+            }
+            comparing.finish()
+            print(json ? quantizationReport.json.serialized() : quantizationReport.text(limit: reportRows))
         } else {
             try finish(try convert(keras, quantization), start: start, summary: "")
         }
@@ -103,7 +131,7 @@ struct Convert: ParsableCommand {
         for warning in result.warnings {
             FileHandle.standardError.write(Data("keraslite: warning: \(model.file): \(warning)\n".utf8))
         }
-        guard !quiet else { return }
+        guard !quiet, !json else { return }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         let ops = result.operatorCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             .map { "\($0.key) \($0.value)" }.joined(separator: ", ")

@@ -296,3 +296,43 @@ def test_zoo_case_int8_runs_in_litert(zoo, zoo_case, tmp_path):  # noqa: F811 (f
             want = want[i:i + 1]
             magnitude = float(np.abs(want).max() + want.max() - want.min()) + 1e-3
             assert float(np.abs(got - want).max()) <= limit * magnitude, (float(np.abs(got - want).max()), magnitude)
+
+
+def sqnr(reference, quantized):
+    noise = float(np.sum((reference.astype(np.float64) - quantized) ** 2))
+    return np.inf if noise == 0 else 10 * np.log10(float(np.sum(reference.astype(np.float64) ** 2)) / noise)
+
+
+def test_quantization_report_matches_litert(calibration, tmp_path):
+    """`convert --report --json`: one row per int8 tensor, worst SQNR first; the model output's
+    SQNR equals the one computed from LiteRT's own float and int8 outputs on the same samples,
+    and keeping the suggested layers float does not make the output worse."""
+    sample, samples = "digits_cnn_k2.h5", 32
+    path = tmp_path / "int8.tflite"
+    result = keraslite("convert", SAMPLES / sample, "-o", path, "--quantize", "int8", "--calibration", calibration[sample],
+                       "--report", "--report-samples", samples, "--json")
+    report = json.loads(result.stdout)
+    assert report["samples"] == samples
+    rows = report["rows"]
+    int8_activations = [t for t in json.loads(keraslite("inspect", path, "--json").stdout)["tensors"]
+                        if t["dtype"] == "int8" and t["bytes"] == 0]
+    assert len(rows) == len(int8_activations)
+    finite = [r["sqnr_db"] for r in rows if r["sqnr_db"] is not None]
+    assert finite == sorted(finite)
+    x = np.load(calibration[sample])[:samples]
+    float_file = tmp_path / "float.tflite"
+    keraslite("convert", SAMPLES / sample, "-o", float_file, "--batch", "0", "--quiet")
+    reference = cs.run_litert(float_file, [x])[0]
+    litert = run_per_sample(path, x)
+    output_row = next(r for r in rows if r["tensor"] == "dense_1")
+    assert abs(output_row["sqnr_db"] - sqnr(reference, litert)) <= 1.0, (output_row, sqnr(reference, litert))
+    assert output_row["max_abs_error"] == pytest.approx(float(np.abs(reference - litert).max()), abs=2 / 256)
+    suggestion = report["suggested_keep_float"]
+    assert suggestion and all(isinstance(layer, str) for layer in suggestion)
+    kept = tmp_path / "kept.tflite"
+    keraslite("convert", SAMPLES / sample, "-o", kept, "--quantize", "int8", "--calibration", calibration[sample],
+              "--keep-float", *suggestion, "--quiet")
+    assert sqnr(reference, run_per_sample(kept, x)) >= sqnr(reference, litert) - 0.5
+    text = keraslite("convert", SAMPLES / sample, "-o", tmp_path / "t.tflite", "--quantize", "int8", "--calibration",
+                     calibration[sample], "--report").stdout
+    assert "worst SQNR first" in text and f"--keep-float {' '.join(suggestion)}" in text
