@@ -307,7 +307,7 @@ func broadcastToKernel(_ context: OperatorContext) throws -> Kernel {
 
 /// Concatenates tensors that agree on every axis but `axis`.
 func concatenate(_ parts: [TensorValue], axis: Int, _ context: OperatorContext) throws -> TensorValue {
-    guard let first = parts.first else { throw context.invalid("has no inputs") }
+    guard let first = parts.first, first.rank > axis else { throw context.invalid("has no inputs of rank above \(axis)") }
     for part in parts where part.rank != first.rank || (0..<first.rank).contains(where: { $0 != axis && part.shape[$0] != first.shape[$0] }) {
         throw context.invalid("cannot concatenate \(shapeText(first.shape)) and \(shapeText(part.shape)) along axis \(axis)")
     }
@@ -334,7 +334,8 @@ func concatenationKernel(_ context: OperatorContext) throws -> Kernel {
     let activation = try options.activation(Field.ConcatenationOptions.fused_activation_function)
     return Kernel { inputs, _ in
         let parts = inputs.compactMap { $0 }
-        var result = try concatenate(parts, axis: try context.axis(axis, rank: parts[0].rank), context)
+        guard let first = parts.first else { throw context.invalid("has no inputs") }
+        var result = try concatenate(parts, axis: try context.axis(axis, rank: first.rank), context)
         if case .none = activation { return [result] }
         var values = result.values
         activation.apply(&values)
@@ -352,7 +353,7 @@ func packKernel(_ context: OperatorContext) throws -> Kernel {
     guard count == context.info.inputs.count else { throw context.invalid("values_count \(count) but \(context.info.inputs.count) inputs") }
     return Kernel { inputs, _ in
         let parts = inputs.compactMap { $0 }
-        let rank = parts[0].rank
+        guard let rank = parts.first?.rank else { throw context.invalid("has no inputs") }
         let normalized = try context.axis(axis, rank: rank + 1)
         let expanded = try parts.map { part -> TensorValue in
             guard part.shape == parts[0].shape else { throw context.invalid("cannot pack \(shapeText(parts[0].shape)) and \(shapeText(part.shape))") }

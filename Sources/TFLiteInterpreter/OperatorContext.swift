@@ -151,7 +151,7 @@ struct OperatorContext {
     /// A possibly negative axis of a rank-`rank` tensor, made non-negative.
     func axis(_ axis: Int, rank: Int, _ what: String = "axis") throws -> Int {
         let normalized = axis < 0 ? axis + rank : axis
-        guard (0..<max(rank, 1)).contains(normalized) else { throw invalid("\(what) \(axis) is outside a rank-\(rank) tensor") }
+        guard (0..<rank).contains(normalized) else { throw invalid("\(what) \(axis) is outside a rank-\(rank) tensor") }
         return normalized
     }
 

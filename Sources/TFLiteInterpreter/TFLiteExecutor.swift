@@ -263,7 +263,16 @@ public final class TFLiteExecutor: @unchecked Sendable {
         let outputNames = names(signature?.outputs, for: subgraph.outputs)
         outputs = try subgraph.outputs.map { try port($0, "output", names: outputNames) }
         for output in outputs where !available[output.tensorIndex] {
-            throw TFLiteExecutorError.invalidModel("output tensor \(output.tensorIndex) ('\(output.tensorName)') is never written")
+            let tensor = tensors[output.tensorIndex]
+            guard tensor.isConstant && !tensor.isVariable else {
+                throw TFLiteExecutorError.invalidModel("output tensor \(output.tensorIndex) ('\(output.tensorName)') is never written")
+            }
+            do {
+                values[output.tensorIndex] = try TensorValue(shape: tensor.shape, values: try decoder.decode(tensor, storage: output.storage))
+            } catch {
+                throw TFLiteExecutorError.invalidModel("cannot decode the constant output tensor \(output.tensorIndex): \(error)")
+            }
+            available[output.tensorIndex] = true
         }
 
         // Release each computed value after its last reader, unless it is a model output.
@@ -371,7 +380,9 @@ public final class TFLiteExecutor: @unchecked Sendable {
     /// chunk padded with zeros whose outputs are dropped. `observe` sees each chunk separately.
     public func run(_ values: [TensorValue], batchSize: Int, observe: Observer? = nil) throws -> [TensorValue] {
         guard batchSize >= 1 else { throw TFLiteExecutorError.invalidInput("batch size \(batchSize) must be ≥ 1") }
-        guard values.count == inputs.count, !inputs.isEmpty else { return try run(values, observe: observe) }
+        guard values.count == inputs.count, !inputs.isEmpty, values.allSatisfy({ $0.rank > 0 }) else {
+            return try run(values, observe: observe)
+        }
         let rows = Set(values.map { $0.shape.first ?? -1 })
         guard rows.count == 1, let total = rows.first, total >= 0 else {
             throw TFLiteExecutorError.invalidInput("the inputs have different numbers of samples: \(values.map { $0.shape.first ?? 0 })")

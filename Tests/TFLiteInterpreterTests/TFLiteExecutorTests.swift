@@ -1,3 +1,4 @@
+import FlatBuffers
 import Foundation
 import GraphIR
 import Interpreter
@@ -254,6 +255,34 @@ extension TFLiteInterpreterTests {
             } catch {
                 #expect("\(error)".contains("operator 0 (ADD) reads tensor 1 ('v'), which no earlier operator writes"))
             }
+        }
+
+        /// Axes of rank-0 tensors, empty tensors, out-of-range indices: errors naming the operator, never traps.
+        @Test func degenerateShapesAreErrors() throws {
+            func outcome(_ code: BuiltinOperator, _ optionsType: BuiltinOptions = .NONE, shape: [Int], constants: [(shape: [Int], values: [Int32])],
+                         options: ((inout FlatBufferBuilder) throws -> Void)? = nil) throws -> String {
+                var model = TinyModel()
+                let x = model.tensor("x", shape)
+                let extra = constants.enumerated().map { model.ints("c\($0.offset)", $0.element.shape, $0.element.values) }
+                let y = model.tensor("y", [1])
+                model.op(code, [x] + extra, [y], optionsType, options: options)
+                model.inputs = [x]
+                model.outputs = [y]
+                do {
+                    _ = try TFLiteExecutor(file: try model.file()).run([try TensorValue(shape: shape, repeating: 1)])
+                    return "ran"
+                } catch {
+                    return "\(error)"
+                }
+            }
+            #expect(try outcome(.ARG_MAX, .ArgMaxOptions, shape: [], constants: [([], [0])]).contains("operator 0 (ARG_MAX)"))
+            #expect(try outcome(.CONCATENATION, .ConcatenationOptions, shape: [], constants: []).contains("operator 0 (CONCATENATION)"))
+            #expect(try outcome(.GATHER, .GatherOptions, shape: [3], constants: [([1], [7])]).contains("index 7 is outside"))
+            #expect(try outcome(.CUMSUM, .CumsumOptions, shape: [], constants: [([], [0])]).contains("operator 0 (CUMSUM)"))
+            #expect(try outcome(.SPLIT, .SplitOptions, shape: [0], constants: []).contains("operator 0 (SPLIT)"))
+            #expect(try outcome(.RESHAPE, shape: [0, 3], constants: [([2], [-1, 0])]).contains("operator 0 (RESHAPE)"))
+            #expect(try outcome(.MEAN, .ReducerOptions, shape: [0, 2], constants: [([1], [0])]) == "ran")
+            #expect(try outcome(.SUM, .ReducerOptions, shape: [2, 2], constants: [([1], [5])]).contains("axis 5"))
         }
 
         @Test func inputsAreCheckedAndComputedShapesBounded() throws {
