@@ -198,4 +198,21 @@ import Testing
         try corrupt.write(to: corruptPath)
         try Self.expectOneLineError(["inspect", corruptPath.path], mentioning: [corruptPath.path])
     }
+
+    /// `run` on a .tflite (a fixed batch of 1: one sample at a time) and `verify` of a Keras file
+    /// against its conversion; bad input is one line and exit 2.
+    @Test func runTFLiteAndVerify() throws {
+        let directory = try Self.temporaryDirectory()
+        let keras = Fixtures.sample("digits_cnn_k3.keras"), inputs = Fixtures.sample("digits_cnn_k3.inputs.npy")
+        let tflite = directory.appendingPathComponent("digits.tflite").path
+        #expect(try Self.run(["convert", keras, "-o", tflite, "--quiet"]).status == 0)
+        let ran = try Self.run(["run", tflite, "--input", inputs, "-o", directory.appendingPathComponent("y.npy").path])
+        #expect(ran.status == 0 && ran.stdout.contains("on 4 samples (batches of 1): dense_1 [4,10]"), "\(ran.stdout)\(ran.stderr)")
+        let verified = try Self.run(["verify", keras, tflite, "--input", inputs, "--tolerance", "1e-5"])
+        #expect(verified.status == 0 && verified.stdout.contains("100.00% (4/4)") && verified.stdout.contains("ok: max |A-B|"),
+                "\(verified.stdout)\(verified.stderr)")
+        try Self.expectOneLineError(["verify", keras, tflite, "--input", "/nonexistent/x.npy"], mentioning: ["/nonexistent/x.npy"])
+        try Self.expectOneLineError(["run", tflite, "--input", Fixtures.sample("multi_io_k3.inputs.npz")],
+                                    mentioning: ["multi_io_k3.inputs.npz"])
+    }
 }
