@@ -164,9 +164,10 @@ struct Int8Quantizer {
             }
         }
 
-        // An op whose every reader stays float32 stays float32 too (walking back from the ops
-        // without int8 kernels): quantizing a value only float ops read adds a rounding and a
-        // DEQUANTIZE for nothing — e.g. the variance feeding a layer norm's RSQRT keeps full precision.
+        // A light op (not a convolution or dense layer) whose every reader has no int8 kernel, or
+        // is such a light op itself, stays float32: quantizing a value only float ops read adds a
+        // rounding and a DEQUANTIZE for nothing — e.g. the variance feeding a layer norm's RSQRT
+        // keeps full precision. Ops kept float by --keep-float or a missing range do not spread.
         var readers: [Int32: [Int]] = [:]
         for (position, op) in original.enumerated() {
             for input in Set(op.inputs) where input >= 0 { readers[input, default: []].append(position) }
@@ -176,10 +177,10 @@ struct Int8Quantizer {
         for position in original.indices.reversed() {
             let op = original[position]
             let code = model.operatorCodes[Int(op.opcodeIndex)].code
-            if whyFloat(op, code: code, model: model, activations: activations, ranges: ranges, int8Version: [:]) != nil {
+            if Int8OpTable.rules[code] == nil {
                 staysFloat[position] = true
-            } else if let output = op.outputs.first, !modelOutputs.contains(output), let users = readers[output], !users.isEmpty,
-                      users.allSatisfy({ staysFloat[$0] }) {
+            } else if Int8OpTable.rules[code]?.weight == nil, let output = op.outputs.first, !modelOutputs.contains(output),
+                      let users = readers[output], !users.isEmpty, users.allSatisfy({ staysFloat[$0] }) {
                 staysFloat[position] = true
             }
         }

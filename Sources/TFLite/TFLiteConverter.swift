@@ -57,7 +57,10 @@ public enum TFLiteConverter {
             var ranges: [Int32: ValueRange] = [:]
             for (index, range) in try calibrate(floatModel) { ranges[Int32(index)] = range }
             let quantizer = Int8Quantizer(ranges: ranges, io: options.quantization.io) { op in
-                weights.keptFloat(model, outputs: op.outputs, weight: op.inputs.count > 1 ? op.inputs[1] : op.outputs[0])
+                // An op belongs to a kept layer by its output's name or its weights' (never by an
+                // activation it reads: the op after a kept layer is not kept).
+                let weight = op.inputs.first { $0 >= 0 && model.tensors[Int($0)].buffer != 0 } ?? op.outputs[0]
+                return weights.keptFloat(model, outputs: op.outputs, weight: weight)
             }
             warnings = try quantizer.apply(to: model)
         }

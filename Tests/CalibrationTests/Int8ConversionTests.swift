@@ -11,12 +11,12 @@ import TFLite
 /// verifying reader) against the constraints LiteRT's int8 kernels check in Prepare.
 @Suite struct Int8ConversionTests {
     /// Converts a sample to int8, calibrated on its committed inputs.
-    private func convert(_ sample: String, io: QuantizedIOType = .float32) throws -> TFLiteFile {
+    private func convert(_ sample: String, io: QuantizedIOType = .float32, keepFloat: Set<String> = []) throws -> TFLiteFile {
         let keras = try KerasFile.load(path: Fixtures.sample(sample))
         let stem = String(sample.split(separator: ".")[0])
         let inputs = Fixtures.sample(stem + (sample.hasPrefix("multi_io") ? ".inputs.npz" : ".inputs.npy"))
         let samples = try CalibrationSamples.load(path: inputs, inputs: keras.graph.inputs)
-        let options = QuantizationOptions(mode: .int8, io: io) { floatModel in
+        let options = QuantizationOptions(mode: .int8, keepFloat: keepFloat, io: io) { floatModel in
             try Calibrator().ranges(forModel: floatModel, samples: samples)
         }
         let result = try TFLiteConverter.convert(keras.graph, options: .init(quantization: options))
@@ -61,6 +61,19 @@ import TFLite
         #expect(seen.isSuperset(of: ["QUANTIZE", "CONV_2D", "ADD", "MAX_POOL_2D", "SOFTMAX", "DEQUANTIZE"]), "\(seen)")
         #expect(tensors[graph.inputs[0]].type == "float32" && tensors[graph.outputs[0]].type == "float32")
         #expect(!tensors.contains { $0.type == "float32" && $0.isConstant }, "a float weight was left behind")
+    }
+
+    @Test func keepFloatKeepsOnlyTheNamedLayer() throws {
+        // block1_conv2 (its output is named after the folded block1_bn2) stays float; the conv
+        // before it and the ADD after it stay int8, with DEQUANTIZE/QUANTIZE in between.
+        let graph = try convert("small_resnet_k2.h5", keepFloat: ["block1_conv2"]).subgraphs[0]
+        let outputs = Dictionary(uniqueKeysWithValues: graph.operators.map { (graph.tensors[$0.outputs[0]].name, $0) })
+        #expect(graph.tensors[outputs["block1_bn2"]!.outputs[0]].type == "float32")
+        #expect(graph.tensors[outputs["block1_relu1"]!.outputs[0]].type == "int8")
+        #expect(graph.tensors[outputs["block1_out"]!.outputs[0]].type == "int8")
+        #expect(outputs["block1_relu1/dequantize"]?.name == "DEQUANTIZE" && outputs["block1_bn2/quantize"]?.name == "QUANTIZE")
+        let kernel = graph.tensors[outputs["block1_bn2"]!.inputs[1]]
+        #expect(kernel.type == "float32" && kernel.isConstant)
     }
 
     @Test func concatenationInputsShareTheOutputParameters() throws {
