@@ -51,7 +51,9 @@ let package = Package(
         // reference executor → per-tensor ranges.
         .target(name: "Calibration", dependencies: ["GraphIR", "Interpreter", "TFLite", "TFLiteInterpreter"]),
         // Reports over the IR: inspect, sparsity.
-        .target(name: "Reports", dependencies: ["Keras", "GraphIR", "TFLite", "CKerasliteZlib", "Calibration", "TFLiteInterpreter", "Interpreter"]),
+        .target(name: "Reports", dependencies: [
+            "Keras", "GraphIR", "Passes", "TFLite", "CKerasliteZlib", "Calibration", "TFLiteInterpreter", "Interpreter",
+        ]),
         // The thin command-line front.
         .executableTarget(name: "keraslite", dependencies: [
             "Keras", "Reports", "GraphIR", "TFLite", "Interpreter", "TFLiteInterpreter", "Passes", "Calibration",

@@ -13,7 +13,7 @@ public protocol GraphPass: Sendable {
 /// Pass ids → implementations. A pipeline is just an ordered list of ids.
 public enum PassRegistry {
     public static let passes: [String: any GraphPass.Type] = Dictionary(uniqueKeysWithValues: [
-        RemoveIdentity.self, FoldPad.self, FoldBatchNorm.self, FuseActivation.self,
+        RemoveIdentity.self, FoldPad.self, FoldBatchNorm.self, FuseActivation.self, PruneMagnitude.self,
     ].map { ($0.id, $0 as any GraphPass.Type) })
 
     /// The standard lowering pipeline before a backend. Order matters: identities go first so that

@@ -3,12 +3,15 @@ import Calibration
 import Foundation
 import GraphIR
 import Keras
+import Passes
 import Reports
 import TFLite
 
 extension QuantizationMode: ExpressibleByArgument {}
 extension QuantizedIOType: ExpressibleByArgument {}
 extension CalibrationMethod: ExpressibleByArgument {}
+extension PruningOptions.Scope: ExpressibleByArgument {}
+extension PruningOptions.Pattern: ExpressibleByArgument {}
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,6 +21,15 @@ struct Convert: ParsableCommand {
 
     @Option(name: .shortAndLong, help: "The .tflite file to write (atomically; never the input).")
     var output: String
+
+    @Option(help: "Prune first: zero this fraction of every conv/depthwise/dense kernel of ≥ 1024 weights (as `keraslite prune --sparsity`), then convert.")
+    var prune: Double?
+
+    @Option(help: ArgumentHelp("With --prune: per-layer or global (see `keraslite prune --help`).", valueName: "per-layer|global"))
+    var pruneScope: PruningOptions.Scope = .perLayer
+
+    @Option(help: ArgumentHelp("With --prune: unstructured or 2:4.", valueName: "unstructured|2:4"))
+    var prunePattern: PruningOptions.Pattern = .unstructured
 
     @Option(help: "Batch size written into the model; 0 keeps it dynamic.")
     var batch: Int = 1
@@ -73,6 +85,10 @@ struct Convert: ParsableCommand {
             if calibration != nil { throw ValidationError("--calibration is only used by --quantize int8") }
             if io != .float32 { throw ValidationError("--io \(io.rawValue) needs --quantize int8") }
         }
+        if let prune, !(prune >= 0 && prune < 1) { throw ValidationError("--prune must be in [0, 1), got \(prune)") }
+        if prune == nil, pruneScope != .perLayer || prunePattern != .unstructured {
+            throw ValidationError("--prune-scope and --prune-pattern go with --prune")
+        }
         if report, quantize != .int8 { throw ValidationError("--report needs --quantize int8") }
         if json, !report { throw ValidationError("--json is the format of --report") }
         guard reportSamples >= 1, reportRows >= 1 else { throw ValidationError("--report-samples and --report-rows must be ≥ 1") }
@@ -85,6 +101,10 @@ struct Convert: ParsableCommand {
     func run() throws {
         let start = DispatchTime.now()
         let keras = try model.load()
+        if let prune {
+            let options = PruningOptions(target: .sparsity(prunePattern == .twoFour ? 0.5 : prune), scope: pruneScope, pattern: prunePattern)
+            do { _ = try PruneMagnitude(options: options).prune(keras.graph) } catch { throw FileFailure(file: model.file, underlying: error) }
+        }
         var quantization = QuantizationOptions(mode: quantize, minElements: minElements, keepFloat: Set(keepFloat), io: io)
         if let calibration {
             let samples = try CalibrationSamples.load(path: calibration, inputs: keras.graph.inputs)
