@@ -10,6 +10,8 @@ static inline hid_t keraslite_H5T_NATIVE_DOUBLE(void) { return H5T_NATIVE_DOUBLE
 static inline hid_t keraslite_H5T_NATIVE_INT64(void) { return H5T_NATIVE_INT64; }
 static inline hid_t keraslite_H5T_C_S1(void) { return H5T_C_S1; }
 static inline unsigned keraslite_H5F_ACC_RDONLY(void) { return H5F_ACC_RDONLY; }
+static inline unsigned keraslite_H5F_ACC_RDWR(void) { return H5F_ACC_RDWR; }
+static inline unsigned keraslite_H5F_ACC_EXCL(void) { return H5F_ACC_EXCL; }
 static inline hid_t keraslite_H5P_DEFAULT(void) { return H5P_DEFAULT; }
 static inline hid_t keraslite_H5S_ALL(void) { return H5S_ALL; }
 static inline hid_t keraslite_H5E_DEFAULT(void) { return H5E_DEFAULT; }

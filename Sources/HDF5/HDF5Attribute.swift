@@ -61,6 +61,36 @@ public final class HDF5Attribute: @unchecked Sendable {
         }
     }
 
+    /// Copies the attribute to `name` on `destination` (an object in a file open read-write): the
+    /// same datatype (fixed- and variable-length strings included), dataspace, creation properties
+    /// and value. Object references are refused: they would point into the source file.
+    public func copy(to destination: some HDF5Object, as name: String) throws {
+        let target = "\(destination.location)@\(name)"
+        let type = try checked("H5Aget_type", location) { H5Aget_type(id) }
+        defer { H5Tclose(type) }
+        let space = try checked("H5Aget_space", location) { H5Aget_space(id) }
+        defer { H5Sclose(space) }
+        let creation = try checked("H5Aget_create_plist", location) { H5Aget_create_plist(id) }
+        defer { H5Pclose(creation) }
+        guard try checked("H5Tdetect_class", location, { H5Tdetect_class(type, H5T_REFERENCE) }) == 0 else {
+            throw HDF5Error(call: "copy attribute", path: location, detail: "holds references into its own file")
+        }
+        let elementSize = H5Tget_size(type)
+        guard elementSize > 0 else { throw HDF5Error(call: "H5Tget_size", path: location, detail: HDF5Library.lastErrorMessage()) }
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(1, elementSize * (try elementCount())), alignment: 16)
+        defer { buffer.deallocate() }
+        try checked("H5Aread", location) { H5Aread(id, type, buffer) }
+        // Variable-length values (strings included) were read as pointers libhdf5 allocated.
+        let holdsVariableLength = H5Tis_variable_str(type) > 0 || H5Tdetect_class(type, H5T_VLEN) > 0
+            || H5Tdetect_class(type, H5T_STRING) > 0
+        defer { if holdsVariableLength { H5Dvlen_reclaim(type, space, keraslite_H5P_DEFAULT(), buffer) } }
+        let copy = try checked("H5Acreate2", target) {
+            name.withCString { H5Acreate2(destination.objectID, $0, type, space, creation, keraslite_H5P_DEFAULT()) }
+        }
+        defer { H5Aclose(copy) }
+        try checked("H5Awrite", target) { H5Awrite(copy, type, buffer) }
+    }
+
     /// Reads a single string attribute (the first element of a string array).
     public func readString() throws -> String {
         guard let first = try readStrings().first else {

@@ -1,7 +1,8 @@
 import CHDF5
 
 /// An open HDF5 dataset. Opening reads only its header (shape, type, storage layout);
-/// the data is read by `readFloats()`. Closed in `deinit`.
+/// the data is read by `readFloats()` and, in a file opened read-write, replaced by `write(_:)`.
+/// Closed in `deinit`.
 public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     let id: hid_t
     public let file: HDF5File
@@ -75,6 +76,26 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         }
         try checked("H5Dread", location) {
             H5Dread(id, keraslite_H5T_NATIVE_FLOAT(), keraslite_H5S_ALL(), keraslite_H5S_ALL(), keraslite_H5P_DEFAULT(), buffer.baseAddress)
+        }
+    }
+
+    /// Overwrites the whole dataset with `values` in C (row-major) order; libhdf5 converts them to
+    /// the stored float type (float16 rounds to nearest, float64 widens exactly) and keeps the
+    /// dataset's type, shape, layout, filters and attributes. The file must be open read-write;
+    /// throws unless the dataset stores floats and `values` holds exactly `elementCount()` values.
+    public func write(_ values: [Float]) throws {
+        let count = try elementCount()
+        guard values.count == count else {
+            throw HDF5Error(call: "H5Dwrite", path: location, detail: "\(values.count) values for a dataset of \(count)")
+        }
+        guard case .float = try elementType() else {
+            throw HDF5Error(call: "H5Dwrite", path: location, detail: "\(try elementType()) is not a float dataset")
+        }
+        if count == 0 { return }
+        _ = try values.withUnsafeBufferPointer { buffer in
+            try checked("H5Dwrite", location) {
+                H5Dwrite(id, keraslite_H5T_NATIVE_FLOAT(), keraslite_H5S_ALL(), keraslite_H5S_ALL(), keraslite_H5P_DEFAULT(), buffer.baseAddress)
+            }
         }
     }
 }

@@ -1,7 +1,8 @@
 import CHDF5
 import Foundation
 
-/// An HDF5 file opened read-only. Closed when the last reference goes away.
+/// An open HDF5 file, read-only unless opened with `.readWrite` or made by `create`. Closed when
+/// the last reference to it and to its groups, datasets and attributes goes away.
 ///
 /// Opening reads only the superblock; groups, attributes and datasets are read on demand.
 public final class HDF5File: @unchecked Sendable {
@@ -9,18 +10,55 @@ public final class HDF5File: @unchecked Sendable {
     /// The path the file was opened from, used in error messages.
     public let path: String
 
+    /// How a file is opened.
+    public enum Access: Sendable { case readOnly, readWrite }
+
     /// The eight-byte signature every HDF5 file carries at offset 0 (or 512, 1024, … for user blocks).
     static let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
 
     /// Opens `path` read-only; throws when it is missing, not HDF5 or damaged.
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: path, access: .readOnly)
+    }
+
+    /// Opens the existing file `path`; `.readWrite` lets datasets be written (`HDF5Dataset.write`)
+    /// and objects be copied into it.
+    public init(path: String, access: Access) throws {
         self.path = path
+        let flags = access == .readOnly ? keraslite_H5F_ACC_RDONLY() : keraslite_H5F_ACC_RDWR()
         id = try checked("H5Fopen", path) {
-            path.withCString { H5Fopen($0, keraslite_H5F_ACC_RDONLY(), keraslite_H5P_DEFAULT()) }
+            path.withCString { H5Fopen($0, flags, keraslite_H5P_DEFAULT()) }
         }
     }
 
+    private init(path: String, id: hid_t) {
+        self.path = path
+        self.id = id
+    }
+
     deinit { H5Fclose(id) }
+
+    /// Creates the new, empty file `path` (which must not exist yet), open read-write. With a
+    /// `template`, the file takes the template's creation properties — superblock and B-tree
+    /// parameters, user-block size, the root group's creation-order tracking — so copies of the
+    /// template's objects land in a file laid out like the template.
+    public static func create(path: String, like template: HDF5File? = nil) throws -> HDF5File {
+        var creation = keraslite_H5P_DEFAULT()
+        if let template {
+            creation = try checked("H5Fget_create_plist", template.path) { H5Fget_create_plist(template.id) }
+        }
+        defer { if template != nil { H5Pclose(creation) } }
+        let id = try checked("H5Fcreate", path) {
+            path.withCString { H5Fcreate($0, keraslite_H5F_ACC_EXCL(), creation, keraslite_H5P_DEFAULT()) }
+        }
+        return HDF5File(path: path, id: id)
+    }
+
+    /// Writes everything libhdf5 still buffers for the file to disk, so write failures surface
+    /// here rather than unreported at close.
+    public func flush() throws {
+        try checked("H5Fflush", path) { H5Fflush(id, H5F_SCOPE_GLOBAL) }
+    }
 
     /// The root group `/`.
     public func root() throws -> HDF5Group { try HDF5Group(file: self, path: "/") }

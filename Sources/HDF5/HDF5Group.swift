@@ -20,12 +20,20 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
     public var objectID: hid_t { id }
 
     /// The names of the group's direct children (groups, datasets, links), in name order.
-    public func childNames() throws -> [String] {
+    public func childNames() throws -> [String] { try childNames(by: H5_INDEX_NAME) }
+
+    /// The names of the group's direct children in the order they were created when the group
+    /// tracks creation order, else in name order — the order in which to recreate them.
+    public func childNamesInCreationOrder() throws -> [String] {
+        try (try? childNames(by: H5_INDEX_CRT_ORDER)) ?? childNames()
+    }
+
+    private func childNames(by index: H5_index_t) throws -> [String] {
         var names: [String] = []
-        var index: hsize_t = 0
+        var position: hsize_t = 0
         _ = try withUnsafeMutablePointer(to: &names) { pointer in
             try checked("H5Literate", location) {
-                H5Literate(id, H5_INDEX_NAME, H5_ITER_INC, &index, { _, name, _, context in
+                H5Literate(id, index, H5_ITER_INC, &position, { _, name, _, context in
                     guard let name, let context else { return -1 }
                     context.assumingMemoryBound(to: [String].self).pointee.append(String(cString: name))
                     return 0
@@ -33,6 +41,19 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
             }
         }
         return names
+    }
+
+    /// Copies the object at the relative `path` to `name` (default: the same last path component)
+    /// in `destination`, which may be in another file open read-write. `H5Ocopy` copies a dataset's
+    /// type, shape, layout, filters, stored bytes and attributes unchanged, and a group with
+    /// everything below it.
+    public func copy(_ path: String, to destination: HDF5Group, as name: String? = nil) throws {
+        let target = name ?? String(path.split(separator: "/").last ?? Substring(path))
+        try checked("H5Ocopy", "\(file.path):\(join(path)) -> \(destination.file.path):\(destination.join(target))") {
+            path.withCString { source in
+                target.withCString { H5Ocopy(id, source, destination.id, $0, keraslite_H5P_DEFAULT(), keraslite_H5P_DEFAULT()) }
+            }
+        }
     }
 
     /// True when a link named by the relative `path` exists (every intermediate group must exist).
@@ -70,7 +91,7 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
         try HDF5Dataset(file: file, path: join(path))
     }
 
-    private func join(_ child: String) -> String {
+    func join(_ child: String) -> String {
         path == "/" ? "/" + child : path + "/" + child
     }
 }

@@ -17,13 +17,25 @@ extension HDF5Object {
         return name.withCString { H5Aexists(objectID, $0) } > 0
     }
 
-    /// The names of all attributes of the object, in creation order where tracked.
-    public func attributeNames() throws -> [String] {
+    /// The names of all attributes of the object, in name order.
+    public func attributeNames() throws -> [String] { try attributeNames(by: H5_INDEX_NAME) }
+
+    /// Copies every attribute of the object to `destination` (an object in a file open read-write),
+    /// each with its datatype, shape and value unchanged, in creation order where the object tracks
+    /// it.
+    public func copyAttributes(to destination: some HDF5Object) throws {
+        let names = try (try? attributeNames(by: H5_INDEX_CRT_ORDER)) ?? attributeNames()
+        for name in names {
+            try attribute(name).copy(to: destination, as: name)
+        }
+    }
+
+    private func attributeNames(by order: H5_index_t) throws -> [String] {
         var names: [String] = []
         var index: hsize_t = 0
         _ = try withUnsafeMutablePointer(to: &names) { pointer in
             try checked("H5Aiterate2", location) {
-                H5Aiterate2(objectID, H5_INDEX_NAME, H5_ITER_INC, &index, { _, name, _, context in
+                H5Aiterate2(objectID, order, H5_ITER_INC, &index, { _, name, _, context in
                     guard let name, let context else { return -1 }
                     context.assumingMemoryBound(to: [String].self).pointee.append(String(cString: name))
                     return 0
