@@ -19,6 +19,10 @@ public struct KerasWeight: Sendable {
     public var storedType: String
     /// The values, read from the file on first use.
     public var data: ConstantData
+    /// The dataset's absolute path in its HDF5 container (`/model_weights/dense/dense/kernel:0`,
+    /// `/layers/dense/vars/0`); for `.keras` archives, the path inside `model.weights.h5`. The key
+    /// `KerasWeightWriter` takes replacements by.
+    public var storagePath: String
 
     public var elementCount: Int { shape.reduce(1, *) }
 }

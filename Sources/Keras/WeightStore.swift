@@ -83,7 +83,8 @@ struct StoredWeight {
         return KerasWeight(name: name, variable: variable ?? expected, shape: shape, storedType: type.description,
                            data: ConstantData(count: count, storedBytes: count * type.byteWidth) {
                                try dataset.readFloats()
-                           })
+                           },
+                           storagePath: dataset.path)
     }
 }
 
