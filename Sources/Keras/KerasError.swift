@@ -1,7 +1,7 @@
 import HDF5
 
-/// Everything that can go wrong reading a Keras model file. Each case names the file, and the
-/// layer where one is involved, so the CLI can print one clear line.
+/// Everything that can go wrong reading a Keras model file or writing one back. Each case names the
+/// file, and the layer or weight where one is involved, so the CLI can print one clear line.
 public enum KerasError: Error, CustomStringConvertible, Sendable {
     /// The file is missing, a directory, or unreadable.
     case unreadable(file: String, reason: String)
@@ -23,6 +23,12 @@ public enum KerasError: Error, CustomStringConvertible, Sendable {
     case hdf5(file: String, underlying: HDF5Error)
     /// The graph built from the model is inconsistent (shapes do not fit).
     case graph(file: String, layer: String, reason: String)
+    /// The output file cannot be written (missing directory, permissions, the input itself, an
+    /// extension Keras would not load the format from, a failed write).
+    case unwritable(file: String, reason: String)
+    /// A replacement for a weight that does not fit the model (no weight stored at that path,
+    /// another element count, not a float weight).
+    case replacement(file: String, weight: String, reason: String)
 
     public var description: String {
         switch self {
@@ -40,6 +46,8 @@ public enum KerasError: Error, CustomStringConvertible, Sendable {
         case .weights(let file, let layer, let reason): return "\(file): weights of layer '\(layer)': \(reason)"
         case .hdf5(let file, let underlying): return "\(file): cannot read HDF5 data: \(underlying.call) failed at \(underlying.path.replacingOccurrences(of: file + ":", with: ""))\(underlying.detail.isEmpty ? "" : " (\(underlying.detail))")"
         case .graph(let file, let layer, let reason): return "\(file): layer '\(layer)': \(reason)"
+        case .unwritable(let file, let reason): return "\(file): cannot write: \(reason)"
+        case .replacement(let file, let weight, let reason): return "\(file): cannot replace weight '\(weight)': \(reason)"
         }
     }
 }
