@@ -75,7 +75,8 @@ struct Inspect: ParsableCommand {
 
 struct Sparsity: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Count zero and near-zero weights, draw their magnitude histogram, estimate what pruning saves.")
+        abstract: "Count zero and near-zero weights, draw their magnitude histogram, estimate what pruning saves; "
+            + "with --sensitivity, measure what pruning each layer costs and plan per-layer sparsities.")
 
     @OptionGroup var model: ModelOptions
 
@@ -85,13 +86,86 @@ struct Sparsity: ParsableCommand {
     @Flag(help: "Print one JSON object (keys in docs/json.md).")
     var json = false
 
+    @Flag(help: ArgumentHelp("Prune each conv/depthwise/transpose/dense layer alone at each of --levels, run the model on --input "
+                             + "and report the output error per layer and level (reference interpreter), with a per-layer plan for --target (Keras files)."))
+    var sensitivity = false
+
+    @Option(help: ArgumentHelp("--sensitivity: samples the model runs on, preprocessed as its input expects: a .npy (N × input shape), "
+                               + "an .npz (one array per input name) or a directory of them.", valueName: "x.npy"))
+    var input: String?
+
+    @Option(help: ArgumentHelp("--sensitivity: the sparsities each layer is pruned to (default 0.25,0.5,0.75,0.9).", valueName: "l1,l2,…"))
+    var levels: String?
+
+    @Option(help: "--sensitivity: the fraction of the selected kernels' weights the plan zeroes, in [0, 1) (default 0.5).")
+    var target: Double?
+
+    @Option(help: ArgumentHelp("--sensitivity: write the plan (layer → sparsity) for `keraslite prune --plan` to this file, atomically.",
+                               valueName: "plan.json"))
+    var planOut: String?
+
+    @Option(help: "--sensitivity: kernels with fewer weights are left alone, as in prune (default 1024).")
+    var minParams: Int?
+
+    @Option(parsing: .upToNextOption, help: "--sensitivity: Keras layers to leave alone.")
+    var exclude: [String] = []
+
+    @Flag(help: "--sensitivity: leave the first convolution alone.")
+    var skipFirstConv = false
+
+    @Flag(help: "--sensitivity: leave the layers that write model outputs alone.")
+    var skipOutputLayer = false
+
+    @Option(help: "--sensitivity: samples per interpreter run (default 32).")
+    var batchSize: Int?
+
     func validate() throws {
         guard threshold >= 0, threshold.isFinite else {
             throw ValidationError("--threshold must be a finite number ≥ 0, got \(threshold)")
         }
+        guard sensitivity else {
+            let given = [("--input", input != nil), ("--levels", levels != nil), ("--target", target != nil), ("--plan-out", planOut != nil),
+                         ("--min-params", minParams != nil), ("--exclude", !exclude.isEmpty), ("--skip-first-conv", skipFirstConv),
+                         ("--skip-output-layer", skipOutputLayer), ("--batch-size", batchSize != nil)]
+            if let option = given.first(where: \.1) { throw ValidationError("\(option.0) goes with --sensitivity") }
+            return
+        }
+        guard input != nil else {
+            throw ValidationError("--sensitivity needs --input samples (a .npy, .npz or directory of them) to run the model on")
+        }
+        if TFLiteFile.hasIdentifier(path: model.file) {
+            throw ValidationError("--sensitivity prunes Keras weights; \(model.file) is a .tflite file (give the .h5/.keras it came from)")
+        }
+        _ = try sensitivityLevels()
+        if let target, !(target >= 0 && target < 1) { throw ValidationError("--target must be in [0, 1), got \(target)") }
+        if let minParams, minParams < 0 { throw ValidationError("--min-params must be ≥ 0, got \(minParams)") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }
+        if let planOut {
+            let canonical = { (path: String) in URL(fileURLWithPath: path).resolvingSymlinksInPath().standardized.path }
+            for (option, path) in [("the model file", model.file), ("--config", model.config), ("--input", input)] {
+                if let path, canonical(path) == canonical(planOut) {
+                    throw ValidationError("--plan-out is \(option) \(path); keraslite never overwrites its input")
+                }
+            }
+        }
+    }
+
+    /// --levels parsed: ascending, distinct, each in [0, 1).
+    func sensitivityLevels() throws -> [Double] {
+        guard let levels else { return [0.25, 0.5, 0.75, 0.9] }
+        var parsed: [Double] = []
+        for item in levels.split(separator: ",", omittingEmptySubsequences: false) {
+            let text = item.trimmingCharacters(in: .whitespaces)
+            guard let level = Double(text), level >= 0, level < 1 else {
+                throw ValidationError("--levels takes comma-separated sparsities in [0, 1), like 0.25,0.5,0.75,0.9; got '\(text)'")
+            }
+            parsed.append(level)
+        }
+        return Array(Set(parsed)).sorted()
     }
 
     func run() throws {
+        if sensitivity { return try runSensitivity() }
         let report: SparsityReport
         if TFLiteFile.hasIdentifier(path: model.file) {
             do { report = try SparsityReport(tflite: try TFLiteFile(path: model.file), threshold: threshold) }
