@@ -30,7 +30,15 @@ extension Sparsity {
             print(report.json.serialized())
         } else {
             print(report.text(), terminator: "")
-            if let planOut { print("wrote \(planOut) (keraslite prune \(model.file) -o OUT --plan \(planOut))") }
+            if let planOut {
+                // prune must select the same kernels the plan was measured on.
+                var command = ["keraslite prune", model.file, "-o OUT --plan", planOut]
+                if let minParams, minParams != 1024 { command.append("--min-params \(minParams)") }
+                if !exclude.isEmpty { command.append("--exclude " + exclude.joined(separator: " ")) }
+                if skipFirstConv { command.append("--skip-first-conv") }
+                if skipOutputLayer { command.append("--skip-output-layer") }
+                print("wrote \(planOut); apply it with: \(command.joined(separator: " "))")
+            }
         }
     }
 }
