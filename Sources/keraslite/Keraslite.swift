@@ -10,7 +10,7 @@ struct Keraslite: ParsableCommand {
         commandName: "keraslite",
         abstract: "Make Keras models ready for small devices, without TensorFlow.",
         version: "0.1.0",
-        subcommands: [Inspect.self, Sparsity.self, Convert.self, Diff.self, GraphCommand.self, Run.self, Verify.self])
+        subcommands: [Inspect.self, Sparsity.self, Convert.self, Prune.self, Diff.self, GraphCommand.self, Run.self, Verify.self])
 }
 
 /// Options every command that reads a Keras file shares.

@@ -1,0 +1,158 @@
+import ArgumentParser
+import Foundation
+import GraphIR
+import Keras
+import Passes
+import Reports
+import TFLite
+
+/// `keraslite prune IN -o OUT`: magnitude pruning of the convolution and dense kernels, written
+/// back as the same kind of Keras file (only the pruned datasets change) or straight to .tflite.
+struct Prune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Zero the smallest weights of conv/depthwise/transpose/dense kernels; write a Keras file Keras loads and fine-tunes, or a .tflite.")
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .shortAndLong, help: ArgumentHelp(
+        "The file to write (atomically): .h5 for an .h5 input, .keras for a .keras input, or .tflite (float32; use convert --prune to quantize too).",
+        valueName: "out"))
+    var output: String
+
+    @Option(help: "Fraction of each selected kernel's weights to zero (per-layer) or of all of them (global), in [0, 1).")
+    var sparsity: Double?
+
+    @Option(help: "Zero every selected weight with |w| < T instead of a target sparsity.")
+    var threshold: Float?
+
+    @Option(help: ArgumentHelp("per-layer: every kernel reaches --sparsity exactly; global: one ranking of all kernels' magnitudes, each divided by its kernel's RMS.",
+                               valueName: "per-layer|global"))
+    var scope: PruningOptions.Scope = .perLayer
+
+    @Option(help: ArgumentHelp("unstructured, or 2:4 (2 of every 4 consecutive weights along the input-channel axis; depthwise kernels are skipped).",
+                               valueName: "unstructured|2:4"))
+    var pattern: PruningOptions.Pattern = .unstructured
+
+    @Option(parsing: .upToNextOption, help: "Keras layers to leave alone.")
+    var exclude: [String] = []
+
+    @Option(help: "Kernels with fewer weights are left alone.")
+    var minParams = 1024
+
+    @Flag(help: "Leave the first convolution alone.")
+    var skipFirstConv = false
+
+    @Flag(help: "Leave the layers that write model outputs alone.")
+    var skipOutputLayer = false
+
+    @Option(help: ArgumentHelp("Per-layer sparsities from `keraslite sparsity --sensitivity --plan-out` ({\"layers\": {name: sparsity}}).", valueName: "plan.json"))
+    var plan: String?
+
+    @Flag(help: "Print the report as one JSON object (keys in docs/json.md).")
+    var json = false
+
+    @Flag(help: "Print nothing on success.")
+    var quiet = false
+
+    func validate() throws {
+        if sparsity != nil, threshold != nil { throw ValidationError("give --sparsity or --threshold, not both") }
+        if let sparsity, !(sparsity >= 0 && sparsity < 1) { throw ValidationError("--sparsity must be in [0, 1), got \(sparsity)") }
+        if let threshold, !(threshold >= 0 && threshold.isFinite) { throw ValidationError("--threshold must be a finite number ≥ 0") }
+        if pattern == .twoFour, sparsity.map({ $0 != 0.5 }) ?? false || threshold != nil {
+            throw ValidationError("--pattern 2:4 always zeroes 50%; drop --sparsity/--threshold")
+        }
+        if sparsity == nil, threshold == nil, plan == nil, pattern == .unstructured {
+            throw ValidationError("say how much to prune: --sparsity S, --threshold T, --pattern 2:4 or --plan plan.json")
+        }
+        guard minParams >= 0 else { throw ValidationError("--min-params must be ≥ 0") }
+        let lower = output.lowercased()
+        guard lower.hasSuffix(".h5") || lower.hasSuffix(".keras") || lower.hasSuffix(".tflite") else {
+            throw ValidationError("--output must end in .h5, .keras or .tflite, got \(output)")
+        }
+        let target = canonical(output)
+        for (option, path) in [("the model file", model.file), ("--config", model.config), ("--plan", plan)] {
+            if let path, canonical(path) == target { throw ValidationError("--output is \(option) \(path); keraslite never overwrites its input") }
+        }
+    }
+
+    func run() throws {
+        let keras = try model.load()
+        let lower = output.lowercased()
+        if !lower.hasSuffix(".tflite") {
+            let wanted = keras.format == .kerasZip ? ".keras" : ".h5"
+            guard lower.hasSuffix(wanted) else {
+                throw FileFailure(file: model.file, underlying: RunError(
+                    "a \(keras.format == .kerasZip ? ".keras" : ".h5") model is written back as \(wanted) (or .tflite), not \(output)"))
+            }
+        }
+        var options = PruningOptions(scope: scope, pattern: pattern, exclude: Set(exclude), minParams: minParams,
+                                     skipFirstConv: skipFirstConv, skipOutputLayers: skipOutputLayer)
+        options.target = threshold.map(PruningOptions.Target.threshold) ?? .sparsity(sparsity ?? (pattern == .twoFour ? 0.5 : 0))
+        if let plan { options.perLayer = try Self.readPlan(plan) }
+        let layers = Set(keras.graph.ops.compactMap(\.origin?.layer))
+        if let unknown = (exclude + options.perLayer.keys).sorted().first(where: { !layers.contains($0) }) {
+            throw FileFailure(file: model.file, underlying: RunError("no layer '\(unknown)' in this model (--exclude / --plan)"))
+        }
+        let pruned: [PrunedWeight]
+        do {
+            pruned = try PruneMagnitude(options: options).prune(keras.graph)
+        } catch {
+            throw FileFailure(file: model.file, underlying: error)
+        }
+        var notes: [String] = []
+        if lower.hasSuffix(".tflite") {
+            do {
+                try AtomicFile.write(try TFLiteConverter.convert(keras.graph).bytes, to: output)
+            } catch let error as AtomicFile.WriteError {
+                throw error
+            } catch {
+                throw FileFailure(file: model.file, underlying: error)
+            }
+        } else {
+            var byData: [ObjectIdentifier: KerasWeight] = [:]
+            for weight in keras.weights { byData[ObjectIdentifier(weight.data)] = weight }
+            var replacements: [String: [Float]] = [:]
+            for weight in pruned where weight.zerosAfter != weight.zerosBefore {
+                guard let source = byData[ObjectIdentifier(weight.original)] else {
+                    throw FileFailure(file: model.file, underlying: RunError("cannot find the stored weight of '\(weight.tensor)'"))
+                }
+                replacements[source.storagePath] = weight.values
+            }
+            notes = try KerasWeightWriter.write(keras, to: output, replacing: replacements).notes
+        }
+        guard !quiet else { return }
+        let report = try PruneReport(model: keras, pruned: pruned)
+        if json {
+            print(report.json.serialized())
+        } else {
+            print(report.text())
+            for note in notes { print("note: \(note)") }
+            print("wrote \(output)")
+        }
+    }
+
+    /// {"layers": {"conv2d": 0.5, …}} (other keys, like the sensitivity table, are ignored).
+    static func readPlan(_ path: String) throws -> [String: Double] {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw FileFailure(file: path, underlying: RunError("cannot read the plan: \(error.localizedDescription)"))
+        }
+        let json: JSON
+        do { json = try JSON.parse(text) } catch { throw FileFailure(file: path, underlying: error) }
+        guard case .object(let root) = json, case .object(let layers)? = root["layers"] else {
+            throw FileFailure(file: path, underlying: RunError("a plan is an object with a \"layers\" object of layer → sparsity"))
+        }
+        var plan: [String: Double] = [:]
+        for (layer, value) in layers {
+            guard case .number(let sparsity) = value, sparsity >= 0, sparsity < 1 else {
+                throw FileFailure(file: path, underlying: RunError("layer '\(layer)': the sparsity must be a number in [0, 1)"))
+            }
+            plan[layer] = sparsity
+        }
+        return plan
+    }
+}
+
+private func canonical(_ path: String) -> String {
+    URL(fileURLWithPath: path).resolvingSymlinksInPath().standardized.path
+}
