@@ -18,7 +18,7 @@ enum MinimumFunction: BinaryFunction { @inline(__always) static func apply(_ a: 
 enum PReLUFunction: BinaryFunction { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a > 0 ? a : b * a } }
 
 /// numpy broadcasting of two static shapes, or nil when they do not broadcast.
-func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
+public func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
     let rank = max(a.count, b.count)
     let left = Array(repeating: 1, count: rank - a.count) + a, right = Array(repeating: 1, count: rank - b.count) + b
     var shape: [Int] = []

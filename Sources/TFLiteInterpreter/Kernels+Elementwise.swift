@@ -7,16 +7,7 @@ import TFLite
 // comparisons, logical AND/OR), SELECT/SELECT_V2, and unary functions. Integer tensors compute in
 // float and are truncated back by the executor (DIV then divides like C++ integers).
 
-/// numpy broadcasting of two shapes, or nil when they do not broadcast.
-func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
-    let rank = max(a.count, b.count)
-    let left = Array(repeating: 1, count: rank - a.count) + a, right = Array(repeating: 1, count: rank - b.count) + b
-    var shape: [Int] = []
-    for (x, y) in zip(left, right) {
-        if x == y || y == 1 { shape.append(x) } else if x == 1 { shape.append(y) } else { return nil }
-    }
-    return shape
-}
+// numpy broadcasting of shapes: `broadcastShape` from the Interpreter module.
 
 /// Strides of `source` read as `rank` dimensions broadcast to a larger shape: 0 along axes
 /// where `source` has size 1 (or is missing).

@@ -24,6 +24,7 @@ import convert_support as cs
 from conftest import SAMPLES, keraslite
 from test_convert_layers import CASES as ZOO_CASES
 from test_convert_layers import case_id, zoo  # noqa: F401 (fixture)
+from test_quantize import sample_io
 
 TRAINED = ["digits_cnn_k2.h5", "digits_mlp_k2.h5"]
 RANDOM = ["small_resnet_k2.h5", "seed_mobilenetv2_k2.h5", "multi_io_k2.h5"]
@@ -136,14 +137,6 @@ def test_trained_int8_keeps_accuracy(sample, calibration, tf_int8, tmp_path):
     kernels = [t for t in report["tensors"] if t["bytes"] > 0 and len(t["shape"]) >= 2]
     assert kernels and all(t["dtype"] == "int8" for t in kernels), kernels
     assert int8_file.stat().st_size <= tf_file.stat().st_size
-
-
-def sample_io(sample):
-    stem = sample.rsplit(".", 1)[0]
-    if (SAMPLES / f"{stem}.inputs.npz").exists():
-        inputs, outputs = np.load(SAMPLES / f"{stem}.inputs.npz"), np.load(SAMPLES / f"{stem}.outputs.npz")
-        return {k: inputs[k] for k in inputs.files}, [outputs[k] for k in outputs.files], list(outputs.files)
-    return [np.load(SAMPLES / f"{stem}.inputs.npy")], [np.load(SAMPLES / f"{stem}.outputs.npy")], None
 
 
 def output_steps(path):
