@@ -131,8 +131,13 @@ def test_compiled_model_loses_only_its_optimizer_state(output_directory):
     assert out.stat().st_size < path.stat().st_size * 0.6
 
 
+# Keras 3 (3.15) raises on loading these two Keras 2 originals themselves, so there is nothing to
+# compare its view of the pruned file with; tf_keras loads both and is checked.
+KERAS3_CANNOT_LOAD_ORIGINAL = {"multi_io_k2.h5", "seed_mobilenetv2_k2.h5"}
+
+
 def keras_modules(path):
-    modules = ["keras"]
+    modules = [] if path.name in KERAS3_CANNOT_LOAD_ORIGINAL else ["keras"]
     if written_by_keras2(path, None):
         modules.append("tf_keras")
     return modules
