@@ -75,6 +75,13 @@ benchmark-tflite: venv build
 benchmark-interpreter: venv build
 	$(VENV)/bin/python scripts/benchmark_interpreter.py
 
+# keraslite convert --quantize none|float16|dynamic|int8 vs TensorFlow's converter in the same mode: size,
+# conversion time (int8 with calibration), LiteRT latency and accuracy; seed ResNet50/MobileNetV2 heads
+# and the digits samples (docs/benchmarks.md; about 30 minutes on 2 cores, more when they are busy).
+.PHONY: benchmark-quantize
+benchmark-quantize: venv build
+	$(VENV)/bin/python scripts/benchmark_quantization.py
+
 # Regenerates Samples/ with Keras 2 and 3 (commit the result).
 samples: venv
 	$(VENV)/bin/python scripts/make_samples.py
