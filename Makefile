@@ -82,6 +82,17 @@ benchmark-interpreter: venv build
 benchmark-quantize: venv build
 	$(VENV)/bin/python scripts/benchmark_quantization.py
 
+# The seed paper's recipe — prune 50% → fine-tune → int8 .tflite — with keraslite and with TensorFlow
+# (tensorflow-model-optimization + TFLiteConverter), printed as the paper's Table 1: the digits CNN and
+# the seed VGG19/ResNet50 heads (docs/benchmarks.md; about 20 minutes on 2 cores).
+$(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-bench.txt
+	touch $@
+
+.PHONY: reproduce-seed
+reproduce-seed: venv build $(VENV)/.bench-installed
+	$(VENV)/bin/python scripts/reproduce_seed.py
+
 # Regenerates Samples/ with Keras 2 and 3 (commit the result).
 samples: venv
 	$(VENV)/bin/python scripts/make_samples.py
