@@ -147,25 +147,36 @@ func convolutionKernel(_ context: KernelContext, spatialRank: Int) throws -> Ker
     }, appliesFusedActivation: true)
 }
 
-/// Convolution as GEMM: output[pixels, O] = patches[pixels, KH·KW·Cg] · kernel[KH·KW·Cg, O] per
-/// group. Each core takes a contiguous share of the output pixels and builds their patches in its
-/// own tiles (together at most `Workspace.budget` floats), then multiplies them single-threaded.
-public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: UnsafePointer<Float>, groups: Int,
-              outputChannels: Int, output: UnsafeMutablePointer<Float>, workspace: Workspace) throws {
+/// How a convolution's filter is laid out in memory.
+public enum FilterLayout: Sendable {
+    /// KH×KW×Cg×O (Keras, the graph IR): patches · filter.
+    case hwio
+    /// O×KH×KW×Cg (TFLite): patches · filterᵀ.
+    case ohwi
+}
+
+/// Convolution as GEMM: output[pixels, O] = patches[pixels, KH·KW·Cg] · filter per group (the
+/// filter transposed for `.ohwi`). Each core takes a contiguous share of the output pixels and
+/// builds their patches in its own tiles (together at most `Workspace.budget` floats), then
+/// multiplies them single-threaded.
+public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: UnsafePointer<Float>, layout: FilterLayout = .hwio,
+                     groups: Int, outputChannels: Int, output: UnsafeMutablePointer<Float>, workspace: Workspace) throws {
     let pixels = g.outputPixels
-    guard pixels > 0 else { return }
+    guard pixels > 0, outputChannels > 0 else { return }
     let groupChannels = g.channels / groups, groupOutputs = outputChannels / groups
     let depth = g.kernelHeight * g.kernelWidth * groupChannels
+    let transposed = layout == .ohwi
     let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
         && g.padTop == 0 && g.padLeft == 0 && g.outputHeight == g.height && g.outputWidth == g.width
     if pointwise && groups == 1 {
         try GEMM.parallelMultiply(m: pixels, n: outputChannels, k: g.channels, a: x, lda: g.channels,
-                                  b: weights, ldb: outputChannels, c: output, ldc: outputChannels)
+                                  b: weights, ldb: transposed ? g.channels : outputChannels, transposeB: transposed,
+                                  c: output, ldc: outputChannels)
         return
     }
     try GEMM.check(pixels, outputChannels, depth)
     let workers = max(1, min(Parallel.workers, pixels / 16))
-    let tile = max(1, min((pixels + workers - 1) / workers, Workspace.budget / (depth * workers)))
+    let tile = max(1, min((pixels + workers - 1) / workers, Workspace.budget / max(depth * workers, 1)))
     let scratch = workspace.scratch(workers * tile * depth)
     Parallel.forEachChunk(pixels, chunks: workers) { worker, share in
         let patches = scratch + worker * tile * depth
@@ -175,7 +186,8 @@ public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Unsa
                 im2col(x, g, channelOffset: group * groupChannels, groupChannels: groupChannels,
                        firstPixel: start, pixels: rows, into: patches)
                 GEMM.multiply(m: rows, n: groupOutputs, k: depth, a: patches, lda: depth,
-                              b: weights + group * groupOutputs, ldb: outputChannels,
+                              b: weights + group * groupOutputs * (transposed ? depth : 1),
+                              ldb: transposed ? depth : outputChannels, transposeB: transposed,
                               c: output + start * outputChannels + group * groupOutputs, ldc: outputChannels)
             }
         }

@@ -141,48 +141,13 @@ func convolutionKernel(_ context: OperatorContext) throws -> Kernel {
         var output = try input.withUnsafeBufferPointer { input in
             try filter.values.withUnsafeBufferPointer { filter in
                 try makeValues(count) { output in
-                    try convolveOHWI(input.baseAddress!, geometry, filter: filter.baseAddress!, groups: groups,
-                                     outputChannels: outputChannels, output: output, workspace: workspace)
+                    try convolve(input.baseAddress!, geometry, weights: filter.baseAddress!, layout: .ohwi, groups: groups,
+                                 outputChannels: outputChannels, output: output, workspace: workspace)
                 }
             }
         }
         finish(&output, channels: outputChannels, bias: bias, activation: activation)
         return [try context.tensor(shape, output)]
-    }
-}
-
-/// Convolution as GEMM with an O×H×W×I filter: output[pixels, O] = patches[pixels, KH·KW·Cg] ·
-/// filterᵀ per group (the filter's rows are the output channels). Each core builds the patches
-/// of a contiguous share of the output pixels in its own tiles, then multiplies them.
-func convolveOHWI(_ x: UnsafePointer<Float>, _ g: ConvGeometry, filter: UnsafePointer<Float>, groups: Int,
-                  outputChannels: Int, output: UnsafeMutablePointer<Float>, workspace: Workspace) throws {
-    let pixels = g.outputPixels
-    guard pixels > 0, outputChannels > 0 else { return }
-    let groupChannels = g.channels / groups, groupOutputs = outputChannels / groups
-    let depth = g.kernelHeight * g.kernelWidth * groupChannels
-    let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
-        && g.padTop == 0 && g.padLeft == 0 && g.outputHeight == g.height && g.outputWidth == g.width
-    if pointwise && groups == 1 {
-        try GEMM.parallelMultiply(m: pixels, n: outputChannels, k: g.channels, a: x, lda: g.channels,
-                                  b: filter, ldb: g.channels, transposeB: true, c: output, ldc: outputChannels)
-        return
-    }
-    try GEMM.check(pixels, outputChannels, depth)
-    let workers = max(1, min(Parallel.workers, pixels / 16))
-    let tile = max(1, min((pixels + workers - 1) / workers, Workspace.budget / max(depth * workers, 1)))
-    let scratch = workspace.scratch(workers * tile * depth)
-    Parallel.forEachChunk(pixels, chunks: workers) { worker, share in
-        let patches = scratch + worker * tile * depth
-        for start in stride(from: share.lowerBound, to: share.upperBound, by: tile) {
-            let rows = min(tile, share.upperBound - start)
-            for group in 0..<groups {
-                im2col(x, g, channelOffset: group * groupChannels, groupChannels: groupChannels,
-                       firstPixel: start, pixels: rows, into: patches)
-                GEMM.multiply(m: rows, n: groupOutputs, k: depth, a: patches, lda: depth,
-                              b: filter + group * groupOutputs * depth, ldb: depth, transposeB: true,
-                              c: output + start * outputChannels + group * groupOutputs, ldc: outputChannels)
-            }
-        }
     }
 }
 
