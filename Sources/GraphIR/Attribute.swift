@@ -25,50 +25,55 @@ func formatFloat(_ value: Float) -> String {
     return "\(value)"
 }
 
-/// An op's attributes by name, with typed accessors that throw `GraphError` naming the op.
+/// An op's attributes. Code reads and writes them through typed keys (`attributes[.strides]`);
+/// names are declared once, in `AttributeKey`. Renderers (the text printer, diff, HTML) list them
+/// by name with `sortedNames` and the read-only name subscript.
 public struct Attributes: Equatable, Sendable {
     public private(set) var values: [String: Attribute]
 
     public init(_ values: [String: Attribute] = [:]) { self.values = values }
 
-    public subscript(name: String) -> Attribute? {
-        get { values[name] }
-        set { values[name] = newValue }
+    /// Builds attributes with typed keys: `Attributes { $0[.strides] = [1, 1]; $0[.padding] = "same" }`.
+    public init(_ build: (inout Attributes) -> Void) {
+        self.init()
+        build(&self)
     }
+
+    /// The value stored under `key`, or nil when absent (or of another type, which `verify()` reports).
+    public subscript<Value>(key: AttributeKey<Value>) -> Value? {
+        get { values[key.name].flatMap(Value.init(attribute:)) }
+        set { values[key.name] = newValue?.attribute }
+    }
+
+    /// The stored value under a name, for renderers.
+    public subscript(name: String) -> Attribute? { values[name] }
 
     /// Names in sorted order, for stable printing.
     public var sortedNames: [String] { values.keys.sorted() }
 
-    func int(_ name: String, op: String) throws -> Int {
-        guard let value = values[name] else { throw GraphError.missingAttribute(op: op, attribute: name) }
-        guard case .int(let int) = value else { throw GraphError.wrongAttributeType(op: op, attribute: name, expected: "int") }
-        return int
-    }
+    public var isEmpty: Bool { values.isEmpty }
+}
 
-    func ints(_ name: String, op: String) throws -> [Int] {
-        guard let value = values[name] else { throw GraphError.missingAttribute(op: op, attribute: name) }
-        guard case .ints(let ints) = value else { throw GraphError.wrongAttributeType(op: op, attribute: name, expected: "ints") }
-        return ints
+extension Attributes: ExpressibleByDictionaryLiteral {
+    /// Raw attributes by name, for tests that build ops by hand (the verifier checks names and types).
+    public init(dictionaryLiteral elements: (String, Attribute)...) {
+        self.init(Dictionary(uniqueKeysWithValues: elements))
     }
+}
 
-    func string(_ name: String, op: String) throws -> String {
-        guard let value = values[name] else { throw GraphError.missingAttribute(op: op, attribute: name) }
-        guard case .string(let string) = value else { throw GraphError.wrongAttributeType(op: op, attribute: name, expected: "string") }
-        return string
-    }
-
-    func bool(_ name: String, op: String) throws -> Bool {
-        guard let value = values[name] else { throw GraphError.missingAttribute(op: op, attribute: name) }
-        guard case .bool(let bool) = value else { throw GraphError.wrongAttributeType(op: op, attribute: name, expected: "bool") }
-        return bool
-    }
-
-    func float(_ name: String, op: String) throws -> Float {
-        guard let value = values[name] else { throw GraphError.missingAttribute(op: op, attribute: name) }
-        switch value {
-        case .float(let float): return float
-        case .int(let int): return Float(int)
-        default: throw GraphError.wrongAttributeType(op: op, attribute: name, expected: "float")
+extension Op {
+    /// The attribute's value, else its default in the op kind's schema; throws `GraphError`
+    /// naming the op when it is absent without a default or of the wrong type.
+    public func attribute<Value>(_ key: AttributeKey<Value>) throws -> Value {
+        if let stored = attributes.values[key.name] {
+            guard let value = Value(attribute: stored) else {
+                throw GraphError.wrongAttributeType(op: name, attribute: key.name, expected: Value.typeName)
+            }
+            return value
         }
+        if let fallback = OpSchema.of(kind).attribute(named: key.name)?.defaultValue, let value = Value(attribute: fallback) {
+            return value
+        }
+        throw GraphError.missingAttribute(op: name, attribute: key.name)
     }
 }

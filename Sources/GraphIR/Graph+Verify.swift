@@ -25,6 +25,11 @@ extension Graph {
                 problems.append("op '\(op.name)' (\(op.kind.rawValue)) has \(op.inputs.count) inputs")
                 continue
             }
+            let attributeProblems = schema.attributeProblems(of: op)
+            if !attributeProblems.isEmpty {
+                problems += attributeProblems
+                continue
+            }
             do {
                 let shapes = try schema.inferShapes(op)
                 if shapes != op.outputs.map(\.shape) {

@@ -31,6 +31,7 @@ public final class Graph: @unchecked Sendable {
                                    expected: "\(schema.inputs.lowerBound)…\(schema.inputs.upperBound)",
                                    actual: op.inputs.count)
         }
+        if let problem = schema.attributeProblems(of: op).first { throw GraphError.invalid(problem) }
         let shapes = try schema.inferShapes(op)
         let base = outputName ?? op.name
         op.outputs = shapes.enumerated().map { index, shape in

@@ -9,12 +9,12 @@ public final class Op: @unchecked Sendable {
     public var origin: Origin?
 
     public init(name: String, kind: OpKind, inputs: [Tensor], outputs: [Tensor] = [],
-                attributes: [String: Attribute] = [:], origin: Origin? = nil) {
+                attributes: Attributes = Attributes(), origin: Origin? = nil) {
         self.name = name
         self.kind = kind
         self.inputs = inputs
         self.outputs = outputs
-        self.attributes = Attributes(attributes)
+        self.attributes = attributes
         self.origin = origin
     }
 

@@ -3,61 +3,92 @@
 public struct OpSchema: Sendable {
     /// Allowed number of inputs (weights included).
     public var inputs: ClosedRange<Int>
+    /// The attributes the kind takes; `verify()` rejects others, missing required ones and wrong types.
+    public var attributes: [AttributeSpec]
     /// Output shapes from the op's inputs and attributes; throws on inconsistent shapes.
     public var inferShapes: @Sendable (Op) throws -> [Shape]
 
+    public init(inputs: ClosedRange<Int>, attributes: [AttributeSpec] = [], inferShapes: @escaping @Sendable (Op) throws -> [Shape]) {
+        self.inputs = inputs
+        self.attributes = attributes
+        self.inferShapes = inferShapes
+    }
+
     public static func of(_ kind: OpKind) -> OpSchema { table[kind]! }
 
+    public func attribute(named name: String) -> AttributeSpec? { attributes.first { $0.name == name } }
+
+    /// Attributes of strided-window ops.
+    private static let window: [AttributeSpec] = [.required(.strides), .required(.dilations), .required(.padding)]
+    /// The ops `fuse-activation` may merge a relu/relu6 into.
+    private static let fusable: [AttributeSpec] = [.optional(.fusedActivation)]
+    private static let pool: [AttributeSpec] = [.required(.poolSize), .required(.strides), .required(.padding)]
+    private static let normalization: [AttributeSpec] = [
+        .required(.epsilon), .optional(.scaled, default: true), .optional(.centered, default: true),
+    ]
+
     static let table: [OpKind: OpSchema] = [
-        .conv1d: OpSchema(inputs: 2...3, inferShapes: inferConv1D),
-        .conv2d: OpSchema(inputs: 2...3, inferShapes: inferConv2D),
-        .depthwiseConv2d: OpSchema(inputs: 2...3, inferShapes: inferDepthwiseConv2D),
-        .transposeConv2d: OpSchema(inputs: 2...3, inferShapes: inferTransposeConv2D),
-        .fullyConnected: OpSchema(inputs: 2...3, inferShapes: inferFullyConnected),
-        .batchNorm: OpSchema(inputs: 3...5, inferShapes: sameAsFirstInput),
-        .layerNorm: OpSchema(inputs: 1...3, inferShapes: sameAsFirstInput),
-        .activation: OpSchema(inputs: 1...1, inferShapes: inferActivation),
-        .relu: OpSchema(inputs: 1...1, inferShapes: sameAsFirstInput),
-        .leakyRelu: OpSchema(inputs: 1...1, inferShapes: sameAsFirstInput),
+        .conv1d: OpSchema(inputs: 2...3, attributes: window + [.optional(.groups, default: 1)], inferShapes: inferConv1D),
+        .conv2d: OpSchema(inputs: 2...3, attributes: window + fusable + [.optional(.groups, default: 1)], inferShapes: inferConv2D),
+        .depthwiseConv2d: OpSchema(inputs: 2...3, attributes: window + fusable, inferShapes: inferDepthwiseConv2D),
+        .transposeConv2d: OpSchema(inputs: 2...3, attributes: window + [.optional(.outputPadding)], inferShapes: inferTransposeConv2D),
+        .fullyConnected: OpSchema(inputs: 2...3, attributes: fusable, inferShapes: inferFullyConnected),
+        .batchNorm: OpSchema(inputs: 3...5, attributes: normalization, inferShapes: sameAsFirstInput),
+        .layerNorm: OpSchema(inputs: 1...3, attributes: normalization + [.required(.axes)], inferShapes: sameAsFirstInput),
+        .activation: OpSchema(inputs: 1...1, attributes: [.required(.function)], inferShapes: sameAsFirstInput),
+        .relu: OpSchema(inputs: 1...1, attributes: [
+            .optional(.negativeSlope, default: 0), .optional(.threshold, default: 0), .optional(.maxValue),
+        ], inferShapes: sameAsFirstInput),
+        .leakyRelu: OpSchema(inputs: 1...1, attributes: [.optional(.alpha, default: 0.3)], inferShapes: sameAsFirstInput),
         .prelu: OpSchema(inputs: 2...2, inferShapes: sameAsFirstInput),
-        .elu: OpSchema(inputs: 1...1, inferShapes: sameAsFirstInput),
-        .softmax: OpSchema(inputs: 1...1, inferShapes: sameAsFirstInput),
-        .maxPool1d: OpSchema(inputs: 1...1, inferShapes: { try inferPool($0, spatialRank: 1) }),
-        .maxPool2d: OpSchema(inputs: 1...1, inferShapes: { try inferPool($0, spatialRank: 2) }),
-        .avgPool1d: OpSchema(inputs: 1...1, inferShapes: { try inferPool($0, spatialRank: 1) }),
-        .avgPool2d: OpSchema(inputs: 1...1, inferShapes: { try inferPool($0, spatialRank: 2) }),
-        .globalAvgPool: OpSchema(inputs: 1...1, inferShapes: inferGlobalPool),
-        .globalMaxPool: OpSchema(inputs: 1...1, inferShapes: inferGlobalPool),
-        .reshape: OpSchema(inputs: 1...1, inferShapes: inferReshape),
-        .transpose: OpSchema(inputs: 1...1, inferShapes: inferTranspose),
-        .repeatVector: OpSchema(inputs: 1...1, inferShapes: inferRepeatVector),
-        .pad: OpSchema(inputs: 1...1, inferShapes: inferPad),
-        .slice: OpSchema(inputs: 1...1, inferShapes: inferSlice),
-        .resize: OpSchema(inputs: 1...1, inferShapes: inferResize),
-        .add: OpSchema(inputs: 2...64, inferShapes: inferBroadcast),
-        .subtract: OpSchema(inputs: 2...2, inferShapes: inferBroadcast),
-        .multiply: OpSchema(inputs: 2...64, inferShapes: inferBroadcast),
+        .elu: OpSchema(inputs: 1...1, attributes: [.optional(.alpha, default: 1)], inferShapes: sameAsFirstInput),
+        .softmax: OpSchema(inputs: 1...1, attributes: [.required(.axis)], inferShapes: sameAsFirstInput),
+        .maxPool1d: OpSchema(inputs: 1...1, attributes: pool, inferShapes: { try inferPool($0, spatialRank: 1) }),
+        .maxPool2d: OpSchema(inputs: 1...1, attributes: pool + fusable, inferShapes: { try inferPool($0, spatialRank: 2) }),
+        .avgPool1d: OpSchema(inputs: 1...1, attributes: pool, inferShapes: { try inferPool($0, spatialRank: 1) }),
+        .avgPool2d: OpSchema(inputs: 1...1, attributes: pool + fusable, inferShapes: { try inferPool($0, spatialRank: 2) }),
+        .globalAvgPool: OpSchema(inputs: 1...1, attributes: [.optional(.keepDims, default: false)], inferShapes: inferGlobalPool),
+        .globalMaxPool: OpSchema(inputs: 1...1, attributes: [.optional(.keepDims, default: false)], inferShapes: inferGlobalPool),
+        .reshape: OpSchema(inputs: 1...1, attributes: [.required(.shape)], inferShapes: inferReshape),
+        .transpose: OpSchema(inputs: 1...1, attributes: [.required(.permutation)], inferShapes: inferTranspose),
+        .repeatVector: OpSchema(inputs: 1...1, attributes: [.required(.repeats)], inferShapes: inferRepeatVector),
+        .pad: OpSchema(inputs: 1...1, attributes: [.required(.paddings)], inferShapes: inferPad),
+        .slice: OpSchema(inputs: 1...1, attributes: [.required(.begin), .required(.size)], inferShapes: inferSlice),
+        .resize: OpSchema(inputs: 1...1, attributes: [.required(.resizeScale), .required(.method)], inferShapes: inferResize),
+        .add: OpSchema(inputs: 2...64, attributes: fusable, inferShapes: inferBroadcast),
+        .subtract: OpSchema(inputs: 2...2, attributes: fusable, inferShapes: inferBroadcast),
+        .multiply: OpSchema(inputs: 2...64, attributes: fusable, inferShapes: inferBroadcast),
         .average: OpSchema(inputs: 2...64, inferShapes: inferBroadcast),
         .maximum: OpSchema(inputs: 2...64, inferShapes: inferBroadcast),
         .minimum: OpSchema(inputs: 2...64, inferShapes: inferBroadcast),
-        .concatenate: OpSchema(inputs: 1...64, inferShapes: inferConcatenate),
+        .concatenate: OpSchema(inputs: 1...64, attributes: [.required(.axis)], inferShapes: inferConcatenate),
         .identity: OpSchema(inputs: 1...1, inferShapes: sameAsFirstInput),
-        .rescale: OpSchema(inputs: 1...1, inferShapes: sameAsFirstInput),
+        .rescale: OpSchema(inputs: 1...1, attributes: [.required(.rescaleScale), .required(.rescaleOffset)], inferShapes: sameAsFirstInput),
         .normalize: OpSchema(inputs: 3...3, inferShapes: sameAsFirstInput),
     ]
+
+    /// Problems with an op's attributes against its schema: undeclared names, wrong types, missing required ones.
+    func attributeProblems(of op: Op) -> [String] {
+        var problems: [String] = []
+        for name in op.attributes.sortedNames {
+            guard let spec = attribute(named: name) else {
+                problems.append("op '\(op.name)' (\(op.kind.rawValue)) has attribute '\(name)', which \(op.kind.rawValue) does not take")
+                continue
+            }
+            if !spec.accepts(op.attributes[name]!) {
+                problems.append("\(GraphError.wrongAttributeType(op: op.name, attribute: name, expected: spec.typeName))")
+            }
+        }
+        for spec in attributes where spec.isRequired && op.attributes[spec.name] == nil {
+            problems.append("\(GraphError.missingAttribute(op: op.name, attribute: spec.name))")
+        }
+        return problems
+    }
 }
 
 // MARK: - Shape functions
 
 private func sameAsFirstInput(_ op: Op) throws -> [Shape] { [op.inputs[0].shape] }
-
-private func inferActivation(_ op: Op) throws -> [Shape] {
-    let name = try op.attributes.string("function", op: op.name)
-    guard ActivationFunction(rawValue: name) != nil else {
-        throw GraphError.shape(op: op.name, message: "unknown activation function '\(name)'")
-    }
-    return [op.inputs[0].shape]
-}
 
 private func requireRank(_ op: Op, _ tensor: Tensor, _ rank: Int, _ role: String) throws {
     guard tensor.shape.count == rank else {
@@ -80,10 +111,10 @@ private func inferConvND(_ op: Op, spatialRank: Int) throws -> [Shape] {
     let x = op.inputs[0], filter = op.inputs[1]
     try requireRank(op, x, spatialRank + 2, "input")
     try requireRank(op, filter, spatialRank + 2, "filter")
-    let strides = try op.attributes.ints("strides", op: op.name)
-    let dilations = try op.attributes.ints("dilations", op: op.name)
-    let padding = try op.attributes.string("padding", op: op.name)
-    let groups = (try? op.attributes.int("groups", op: op.name)) ?? 1
+    let strides = try op.attribute(.strides)
+    let dilations = try op.attribute(.dilations)
+    let padding = try op.attribute(.padding)
+    let groups = try op.attribute(.groups)
     guard strides.count == spatialRank, dilations.count == spatialRank else {
         throw GraphError.shape(op: op.name, message: "strides/dilations need \(spatialRank) values")
     }
@@ -106,9 +137,9 @@ private func inferDepthwiseConv2D(_ op: Op) throws -> [Shape] {
     let x = op.inputs[0], filter = op.inputs[1]
     try requireRank(op, x, 4, "input")
     try requireRank(op, filter, 4, "filter")
-    let strides = try op.attributes.ints("strides", op: op.name)
-    let dilations = try op.attributes.ints("dilations", op: op.name)
-    let padding = try op.attributes.string("padding", op: op.name)
+    let strides = try op.attribute(.strides)
+    let dilations = try op.attribute(.dilations)
+    let padding = try op.attribute(.padding)
     if let channels = x.shape[3], let filterChannels = filter.shape[2], channels != filterChannels {
         throw GraphError.shape(op: op.name, message: "input has \(channels) channels, depthwise filter \(filterChannels)")
     }
@@ -133,10 +164,10 @@ private func inferTransposeConv2D(_ op: Op) throws -> [Shape] {
     let x = op.inputs[0], filter = op.inputs[1]
     try requireRank(op, x, 4, "input")
     try requireRank(op, filter, 4, "filter")
-    let strides = try op.attributes.ints("strides", op: op.name)
-    let dilations = try op.attributes.ints("dilations", op: op.name)
-    let padding = try op.attributes.string("padding", op: op.name)
-    let outputPadding = try? op.attributes.ints("output_padding", op: op.name)
+    let strides = try op.attribute(.strides)
+    let dilations = try op.attribute(.dilations)
+    let padding = try op.attribute(.padding)
+    let outputPadding = op.attributes[.outputPadding]
     if let channels = x.shape[3], let filterChannels = filter.shape[3], channels != filterChannels {
         throw GraphError.shape(op: op.name, message: "input has \(channels) channels, filter expects \(filterChannels)")
     }
@@ -160,9 +191,9 @@ private func inferFullyConnected(_ op: Op) throws -> [Shape] {
 private func inferPool(_ op: Op, spatialRank: Int) throws -> [Shape] {
     let x = op.inputs[0]
     try requireRank(op, x, spatialRank + 2, "input")
-    let size = try op.attributes.ints("pool_size", op: op.name)
-    let strides = try op.attributes.ints("strides", op: op.name)
-    let padding = try op.attributes.string("padding", op: op.name)
+    let size = try op.attribute(.poolSize)
+    let strides = try op.attribute(.strides)
+    let padding = try op.attribute(.padding)
     var output: Shape = [x.shape[0]]
     for axis in 0..<spatialRank {
         output.append(try windowOutputLength(x.shape[axis + 1], window: size[axis], stride: strides[axis], padding: padding))
@@ -174,7 +205,7 @@ private func inferPool(_ op: Op, spatialRank: Int) throws -> [Shape] {
 private func inferGlobalPool(_ op: Op) throws -> [Shape] {
     let x = op.inputs[0]
     guard x.shape.count >= 3 else { throw GraphError.shape(op: op.name, message: "input needs rank ≥ 3") }
-    let keepDims = (try? op.attributes.bool("keepdims", op: op.name)) ?? false
+    let keepDims = try op.attribute(.keepDims)
     if keepDims {
         return [[x.shape[0]] + Array(repeating: 1, count: x.shape.count - 2) + [x.shape.last!]]
     }
@@ -183,7 +214,7 @@ private func inferGlobalPool(_ op: Op) throws -> [Shape] {
 
 private func inferReshape(_ op: Op) throws -> [Shape] {
     let x = op.inputs[0]
-    let target = try op.attributes.ints("shape", op: op.name)
+    let target = try op.attribute(.shape)
     let inner = Array(x.shape.dropFirst()).elementCount
     var output: Shape = target.map { $0 < 0 ? nil : $0 }
     if let unknown = target.firstIndex(of: -1) {
@@ -202,7 +233,7 @@ private func inferReshape(_ op: Op) throws -> [Shape] {
 
 private func inferTranspose(_ op: Op) throws -> [Shape] {
     let x = op.inputs[0]
-    let permutation = try op.attributes.ints("perm", op: op.name)
+    let permutation = try op.attribute(.permutation)
     guard permutation.sorted() == Array(0..<x.shape.count) else {
         throw GraphError.shape(op: op.name, message: "perm \(permutation) does not fit rank \(x.shape.count)")
     }
@@ -212,12 +243,12 @@ private func inferTranspose(_ op: Op) throws -> [Shape] {
 private func inferRepeatVector(_ op: Op) throws -> [Shape] {
     let x = op.inputs[0]
     try requireRank(op, x, 2, "input")
-    return [[x.shape[0], try op.attributes.int("n", op: op.name), x.shape[1]]]
+    return [[x.shape[0], try op.attribute(.repeats), x.shape[1]]]
 }
 
 private func inferPad(_ op: Op) throws -> [Shape] {
     let x = op.inputs[0]
-    let paddings = try op.attributes.ints("paddings", op: op.name)
+    let paddings = try op.attribute(.paddings)
     guard paddings.count == 2 * x.shape.count else {
         throw GraphError.shape(op: op.name, message: "paddings need \(2 * x.shape.count) values")
     }
@@ -226,8 +257,8 @@ private func inferPad(_ op: Op) throws -> [Shape] {
 
 private func inferSlice(_ op: Op) throws -> [Shape] {
     let x = op.inputs[0]
-    let begin = try op.attributes.ints("begin", op: op.name)
-    let size = try op.attributes.ints("size", op: op.name)
+    let begin = try op.attribute(.begin)
+    let size = try op.attribute(.size)
     guard begin.count == x.shape.count, size.count == x.shape.count else {
         throw GraphError.shape(op: op.name, message: "begin/size need \(x.shape.count) values")
     }
@@ -244,9 +275,8 @@ private func inferSlice(_ op: Op) throws -> [Shape] {
 private func inferResize(_ op: Op) throws -> [Shape] {
     let x = op.inputs[0]
     try requireRank(op, x, 4, "input")
-    let scale = try op.attributes.ints("scale", op: op.name)
-    _ = try op.attributes.string("method", op: op.name)
-    return [[x.shape[0], x.shape[1].map { $0 * scale[0] }, x.shape[2].map { $0 * scale[1] }, x.shape[3]]]
+    let scale = try op.attribute(.resizeScale)
+        return [[x.shape[0], x.shape[1].map { $0 * scale[0] }, x.shape[2].map { $0 * scale[1] }, x.shape[3]]]
 }
 
 /// numpy broadcasting; an unknown dimension broadcasts with anything to unknown unless the other is known > 1.
@@ -281,7 +311,7 @@ private func inferBroadcast(_ op: Op) throws -> [Shape] {
 private func inferConcatenate(_ op: Op) throws -> [Shape] {
     let first = op.inputs[0].shape
     let rank = first.count
-    var axis = try op.attributes.int("axis", op: op.name)
+    var axis = try op.attribute(.axis)
     if axis < 0 { axis += rank }
     guard axis >= 0, axis < rank else { throw GraphError.shape(op: op.name, message: "axis out of range") }
     var output = first

@@ -48,7 +48,7 @@ final class LayerContext {
 
     /// Appends an op reading `inputs` and returns its output.
     @discardableResult
-    func emit(_ kind: OpKind, _ inputs: [Tensor], _ attributes: [String: Attribute] = [:]) throws -> Tensor {
+    func emit(_ kind: OpKind, _ inputs: [Tensor], _ attributes: Attributes = Attributes()) throws -> Tensor {
         var name = "\(opName)/\(kind.rawValue)"
         var suffix = 1
         while emitted.contains(where: { $0.name == name }) {
@@ -80,7 +80,7 @@ final class LayerContext {
             throw KerasError.unsupportedOption(file: file, layer: config.layer, className: config.className, option: "activation '\(name)'")
         }
         if function == .linear { return x }
-        return try emit(.activation, [x], ["function": .string(function.rawValue)])
+        return try emit(.activation, [x], Attributes { $0[.function] = function })
     }
 
     /// Renames the op producing `output` after the layer, when this call emitted it.

@@ -56,21 +56,19 @@ enum LayerTable {
                                              try windowAttributes(context.config, rank: 2))
             var inputs = [depthwise, try context.weight("pointwise_kernel")]
             if let bias = context.weights["bias"] { inputs.append(bias) }
-            let pointwise = try context.emit(.conv2d, inputs, [
-                "strides": .ints([1, 1]), "dilations": .ints([1, 1]), "padding": .string("valid"),
-            ])
+            let pointwise = try context.emit(.conv2d, inputs, Attributes {
+                $0[.strides] = [1, 1]
+                $0[.dilations] = [1, 1]
+                $0[.padding] = "valid"
+            })
             return [try context.activate(pointwise)]
         }
         table["Conv2DTranspose"] = LayerSpec(variables: kernelAndBias) { context in
             let config = context.config
             try config.requireChannelsLast()
-            var attributes: [String: Attribute] = [
-                "strides": .ints(try config.ints("strides", count: 2, default: [1, 1])),
-                "dilations": .ints(try config.ints("dilation_rate", count: 2, default: [1, 1])),
-                "padding": .string(try config.padding()),
-            ]
+            var attributes = try windowAttributes(config, rank: 2)
             if config["output_padding"] != nil {
-                attributes["output_padding"] = .ints(try config.ints("output_padding", count: 2))
+                attributes[.outputPadding] = try config.ints("output_padding", count: 2)
             }
             var inputs = [try context.input(), try context.weight("kernel")]
             if let bias = context.weights["bias"] { inputs.append(bias) }
@@ -90,10 +88,7 @@ enum LayerTable {
             if scale { inputs.append(try context.weight("gamma")) }
             if center { inputs.append(try context.weight("beta")) }
             inputs += [try context.weight("moving_mean"), try context.weight("moving_variance")]
-            return [try context.emit(.batchNorm, inputs, [
-                "epsilon": .float(try config.float("epsilon", default: 1e-3)),
-                "scale": .bool(scale), "center": .bool(center),
-            ])]
+            return [try context.emit(.batchNorm, inputs, try normalizationAttributes(config, scale: scale, center: center))]
         }
         table["LayerNormalization"] = LayerSpec(variables: { config in
             var variables: [VariableSpec] = []
@@ -112,10 +107,9 @@ enum LayerTable {
             var inputs = [x]
             if scale { inputs.append(try context.weight("gamma")) }
             if center { inputs.append(try context.weight("beta")) }
-            return [try context.emit(.layerNorm, inputs, [
-                "axes": .ints(axes), "epsilon": .float(try config.float("epsilon", default: 1e-3)),
-                "scale": .bool(scale), "center": .bool(center),
-            ])]
+            var attributes = try normalizationAttributes(config, scale: scale, center: center)
+            attributes[.axes] = axes
+            return [try context.emit(.layerNorm, inputs, attributes)]
         }
         table["Activation"] = LayerSpec { context in
             let x = try context.input()
@@ -129,22 +123,25 @@ enum LayerTable {
             let threshold = try config.float("threshold", default: 0)
             let x = try context.input()
             if slope == 0, threshold == 0, maxValue == nil || maxValue == 6 {
-                return [try context.emit(.activation, [x], ["function": .string(maxValue == nil ? "relu" : "relu6")])]
+                return [try context.emit(.activation, [x], Attributes { $0[.function] = maxValue == nil ? .relu : .relu6 })]
             }
-            var attributes: [String: Attribute] = ["negative_slope": .float(slope), "threshold": .float(threshold)]
-            if let maxValue { attributes["max_value"] = .float(maxValue) }
-            return [try context.emit(.relu, [x], attributes)]
+            return [try context.emit(.relu, [x], Attributes {
+                $0[.negativeSlope] = slope
+                $0[.threshold] = threshold
+                $0[.maxValue] = maxValue
+            })]
         }
         table["LeakyReLU"] = LayerSpec { context in
             let config = context.config
             let alpha = try config.optionalFloat("negative_slope") ?? config.optionalFloat("alpha") ?? 0.3
-            return [try context.emit(.leakyRelu, [try context.input()], ["alpha": .float(alpha)])]
+            return [try context.emit(.leakyRelu, [try context.input()], Attributes { $0[.alpha] = alpha })]
         }
         table["PReLU"] = LayerSpec(variables: { _ in [VariableSpec(name: "alpha")] }) { context in
             [try context.emit(.prelu, [try context.input(), try context.weight("alpha")])]
         }
         table["ELU"] = LayerSpec { context in
-            [try context.emit(.elu, [try context.input()], ["alpha": .float(try context.config.float("alpha", default: 1))])]
+            let alpha = try context.config.float("alpha", default: 1)
+            return [try context.emit(.elu, [try context.input()], Attributes { $0[.alpha] = alpha })]
         }
         table["Softmax"] = LayerSpec { context in
             let x = try context.input()
@@ -152,7 +149,7 @@ enum LayerTable {
             guard axes.count == 1 else {
                 throw KerasError.unsupportedOption(file: context.file, layer: context.config.layer, className: "Softmax", option: "several axes")
             }
-            return [try context.emit(.softmax, [x], ["axis": .int(axes[0])])]
+            return [try context.emit(.softmax, [x], Attributes { $0[.axis] = axes[0] })]
         }
         for (name, kind, rank) in [("MaxPooling1D", OpKind.maxPool1d, 1), ("MaxPool1D", .maxPool1d, 1),
                                    ("MaxPooling2D", .maxPool2d, 2), ("MaxPool2D", .maxPool2d, 2),
@@ -163,9 +160,12 @@ enum LayerTable {
                 try config.requireChannelsLast()
                 let size = try config.ints("pool_size", count: rank, default: Array(repeating: 2, count: rank))
                 let strides = try config.ints("strides", count: rank, default: size)
-                return [try context.emit(kind, [try context.input()], [
-                    "pool_size": .ints(size), "strides": .ints(strides), "padding": .string(try config.padding()),
-                ])]
+                let padding = try config.padding()
+                return [try context.emit(kind, [try context.input()], Attributes {
+                    $0[.poolSize] = size
+                    $0[.strides] = strides
+                    $0[.padding] = padding
+                })]
             }
         }
         for (name, kind) in [("GlobalAveragePooling1D", OpKind.globalAvgPool), ("GlobalAveragePooling2D", .globalAvgPool),
@@ -174,40 +174,42 @@ enum LayerTable {
                              ("GlobalMaxPool1D", .globalMaxPool), ("GlobalMaxPool2D", .globalMaxPool)] {
             table[name] = LayerSpec { context in
                 try context.config.requireChannelsLast()
-                return [try context.emit(kind, [try context.input()], ["keepdims": .bool(try context.config.bool("keepdims", default: false))])]
+                let keepDims = try context.config.bool("keepdims", default: false)
+                return [try context.emit(kind, [try context.input()], Attributes { $0[.keepDims] = keepDims })]
             }
         }
         table["Flatten"] = LayerSpec { context in
             try context.config.requireChannelsLast()
             let x = try context.input()
             let inner = Array(x.shape.dropFirst()).elementCount ?? -1
-            return [try context.emit(.reshape, [x], ["shape": .ints([inner])])]
+            return [try context.emit(.reshape, [x], Attributes { $0[.shape] = [inner] })]
         }
         table["Reshape"] = LayerSpec { context in
             guard let target = context.config["target_shape"]?.array?.map({ $0.int ?? -1 }) else {
                 throw context.config.malformed("target_shape", "a list of integers")
             }
-            return [try context.emit(.reshape, [try context.input()], ["shape": .ints(target)])]
+            return [try context.emit(.reshape, [try context.input()], Attributes { $0[.shape] = target })]
         }
         table["Permute"] = LayerSpec { context in
             guard let dims = context.config["dims"]?.array?.compactMap(\.int) else {
                 throw context.config.malformed("dims", "a list of integers")
             }
-            return [try context.emit(.transpose, [try context.input()], ["perm": .ints([0] + dims)])]
+            return [try context.emit(.transpose, [try context.input()], Attributes { $0[.permutation] = [0] + dims })]
         }
         table["RepeatVector"] = LayerSpec { context in
-            [try context.emit(.repeatVector, [try context.input()], ["n": .int(try context.config.int("n"))])]
+            let repeats = try context.config.int("n")
+            return [try context.emit(.repeatVector, [try context.input()], Attributes { $0[.repeats] = repeats })]
         }
         table["ZeroPadding1D"] = LayerSpec { context in
             let pairs = try context.config.pairs("padding", count: 1)
-            return [try context.emit(.pad, [try context.input()], ["paddings": .ints([0, 0, pairs[0].0, pairs[0].1, 0, 0])])]
+            return [try context.emit(.pad, [try context.input()], Attributes { $0[.paddings] = [0, 0, pairs[0].0, pairs[0].1, 0, 0] })]
         }
         table["ZeroPadding2D"] = LayerSpec { context in
             try context.config.requireChannelsLast()
             let pairs = try context.config.pairs("padding", count: 2)
-            return [try context.emit(.pad, [try context.input()], [
-                "paddings": .ints([0, 0, pairs[0].0, pairs[0].1, pairs[1].0, pairs[1].1, 0, 0]),
-            ])]
+            return [try context.emit(.pad, [try context.input()], Attributes {
+                $0[.paddings] = [0, 0, pairs[0].0, pairs[0].1, pairs[1].0, pairs[1].1, 0, 0]
+            })]
         }
         table["Cropping1D"] = LayerSpec { try cropping($0, rank: 1) }
         table["Cropping2D"] = LayerSpec { try cropping($0, rank: 2) }
@@ -218,16 +220,19 @@ enum LayerTable {
             guard method == "nearest" || method == "bilinear" else {
                 throw KerasError.unsupportedOption(file: context.file, layer: config.layer, className: config.className, option: "interpolation=\(method)")
             }
-            return [try context.emit(.resize, [try context.input()], [
-                "scale": .ints(try config.ints("size", count: 2, default: [2, 2])), "method": .string(method),
-            ])]
+            let scale = try config.ints("size", count: 2, default: [2, 2])
+            return [try context.emit(.resize, [try context.input()], Attributes {
+                $0[.resizeScale] = scale
+                $0[.method] = method
+            })]
         }
         for (name, kind) in [("Add", OpKind.add), ("Subtract", .subtract), ("Multiply", .multiply),
                              ("Average", .average), ("Maximum", .maximum), ("Minimum", .minimum)] {
             table[name] = LayerSpec { context in [try context.emit(kind, context.inputs)] }
         }
         table["Concatenate"] = LayerSpec { context in
-            [try context.emit(.concatenate, context.inputs, ["axis": .int(try context.config.int("axis", default: -1))])]
+            let axis = try context.config.int("axis", default: -1)
+            return [try context.emit(.concatenate, context.inputs, Attributes { $0[.axis] = axis })]
         }
         for name in ["Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
                      "GaussianDropout", "AlphaDropout", "ActivityRegularization"] {
@@ -257,7 +262,10 @@ enum LayerTable {
         table["Rescaling"] = LayerSpec { context in
             let scale = try context.config.floats("scale") ?? [1]
             let offset = try context.config.floats("offset") ?? [0]
-            return [try context.emit(.rescale, [try context.input()], ["scale": .floats(scale), "offset": .floats(offset)])]
+            return [try context.emit(.rescale, [try context.input()], Attributes {
+                $0[.rescaleScale] = scale
+                $0[.rescaleOffset] = offset
+            })]
         }
         table["Normalization"] = LayerSpec(variables: { config in
             config["mean"] == nil ? [VariableSpec(name: "mean"), VariableSpec(name: "variance"), VariableSpec(name: "count")] : []
@@ -305,20 +313,32 @@ private func kernelAndBias(_ config: LayerConfig) throws -> [VariableSpec] {
     [VariableSpec(name: "kernel")] + (try biasIfUsed(config))
 }
 
-private func windowAttributes(_ config: LayerConfig, rank: Int, allowCausal: Bool = false) throws -> [String: Attribute] {
+private func windowAttributes(_ config: LayerConfig, rank: Int, allowCausal: Bool = false) throws -> Attributes {
     let ones = Array(repeating: 1, count: rank)
-    return [
-        "strides": .ints(try config.ints("strides", count: rank, default: ones)),
-        "dilations": .ints(try config.ints("dilation_rate", count: rank, default: ones)),
-        "padding": .string(try config.padding(allowed: allowCausal ? ["same", "valid", "causal"] : ["same", "valid"])),
-    ]
+    let strides = try config.ints("strides", count: rank, default: ones)
+    let dilations = try config.ints("dilation_rate", count: rank, default: ones)
+    let padding = try config.padding(allowed: allowCausal ? ["same", "valid", "causal"] : ["same", "valid"])
+    return Attributes {
+        $0[.strides] = strides
+        $0[.dilations] = dilations
+        $0[.padding] = padding
+    }
+}
+
+private func normalizationAttributes(_ config: LayerConfig, scale: Bool, center: Bool) throws -> Attributes {
+    let epsilon = try config.float("epsilon", default: 1e-3)
+    return Attributes {
+        $0[.epsilon] = epsilon
+        $0[.scaled] = scale
+        $0[.centered] = center
+    }
 }
 
 private func convolution(_ context: LayerContext, kind: OpKind, rank: Int) throws -> [Tensor] {
     try context.config.requireChannelsLast()
     var attributes = try windowAttributes(context.config, rank: rank, allowCausal: rank == 1)
     let groups = try context.config.int("groups", default: 1)
-    if groups != 1 { attributes["groups"] = .int(groups) }
+    if groups != 1 { attributes[.groups] = groups }
     var inputs = [try context.input(), try context.weight("kernel")]
     if let bias = context.weights["bias"] { inputs.append(bias) }
     return [try context.activate(try context.emit(kind, inputs, attributes))]
@@ -337,7 +357,10 @@ private func cropping(_ context: LayerContext, rank: Int) throws -> [Tensor] {
         begin.append(pair.0)
         size.append(length - pair.0 - pair.1)
     }
-    return [try context.emit(.slice, [x], ["begin": .ints(begin + [0]), "size": .ints(size + [-1])])]
+    return [try context.emit(.slice, [x], Attributes {
+        $0[.begin] = begin + [0]
+        $0[.size] = size + [-1]
+    })]
 }
 
 /// A layer's `axis` option (int or list, negative allowed) as sorted non-negative axes.

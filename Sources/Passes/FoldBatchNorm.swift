@@ -23,7 +23,7 @@ public struct FoldBatchNorm: GraphPass {
         for bn in graph.ops where bn.kind == .batchNorm {
             let x = bn.inputs[0]
             guard let producer = graph.producer(of: x), Self.foldable.contains(producer.kind),
-                  producer.attributes["fused_activation"] == nil,
+                  producer.attributes[.fusedActivation] == nil,
                   graph.consumers(of: x).count == 1, !graph.isGraphOutput(x),
                   producer.inputs[1].isConstant, producer.inputs.count < 3 || producer.inputs[2].isConstant
             else { continue }
@@ -69,11 +69,8 @@ public struct FoldBatchNorm: GraphPass {
 
     /// Per-channel (s, beta − mean·s) of an inference batch norm, in Double.
     static func scaleAndShift(_ bn: Op) throws -> (scale: [Double], shift: [Double]) {
-        let hasScale = bn.attributes["scale"] != .bool(false)
-        let hasCenter = bn.attributes["center"] != .bool(false)
-        guard case .float(let epsilon)? = bn.attributes["epsilon"] else {
-            throw GraphError.missingAttribute(op: bn.name, attribute: "epsilon")
-        }
+        let hasScale = try bn.attribute(.scaled), hasCenter = try bn.attribute(.centered)
+        let epsilon = try bn.attribute(.epsilon)
         var next = 1
         func take() throws -> [Float] {
             defer { next += 1 }

@@ -18,14 +18,14 @@ public struct FoldPad: GraphPass {
     public func run(on graph: Graph) throws -> Bool {
         var changed = false
         for pad in graph.ops where pad.kind == .pad {
-            guard case .ints(let paddings)? = pad.attributes["paddings"], paddings.count == 8,
+            guard let paddings = pad.attributes[.paddings], paddings.count == 8,
                   paddings[0] == 0, paddings[1] == 0, paddings[6] == 0, paddings[7] == 0 else { continue }
             let padded = pad.outputs[0], x = pad.inputs[0]
             let consumers = graph.consumers(of: padded)
             guard consumers.count == 1, let conv = consumers.first, !graph.isGraphOutput(padded),
                   conv.kind == .conv2d || conv.kind == .depthwiseConv2d, conv.inputs[0] === padded,
-                  conv.attributes["padding"] == .string("valid"),
-                  case .ints(let strides)? = conv.attributes["strides"], case .ints(let dilations)? = conv.attributes["dilations"]
+                  conv.attributes[.padding] == "valid",
+                  let strides = conv.attributes[.strides], let dilations = conv.attributes[.dilations]
             else { continue }
             var equivalent = true
             for axis in 0..<2 {
@@ -37,7 +37,7 @@ public struct FoldPad: GraphPass {
             }
             guard equivalent else { continue }
             conv.inputs[0] = x
-            conv.attributes["padding"] = .string("same")
+            conv.attributes[.padding] = "same"
             graph.ops.removeAll { $0 === pad }
             changed = true
         }

@@ -17,17 +17,17 @@ public struct FuseActivation: GraphPass {
 
     static let fusable: Set<OpKind> = [.conv2d, .depthwiseConv2d, .fullyConnected, .add, .subtract, .multiply,
                                        .maxPool2d, .avgPool2d]
-    static let functions: Set<String> = ["relu", "relu6"]
+    static let functions: Set<ActivationFunction> = [.relu, .relu6]
 
     public func run(on graph: Graph) throws -> Bool {
         var changed = false
         for activation in graph.ops where activation.kind == .activation {
-            guard case .string(let function)? = activation.attributes["function"], Self.functions.contains(function) else { continue }
+            guard let function = activation.attributes[.function], Self.functions.contains(function) else { continue }
             let x = activation.inputs[0]
             guard let producer = graph.producer(of: x), Self.fusable.contains(producer.kind),
-                  producer.attributes["fused_activation"] == nil,
+                  producer.attributes[.fusedActivation] == nil,
                   graph.consumers(of: x).count == 1, !graph.isGraphOutput(x) else { continue }
-            producer.attributes["fused_activation"] = .string(function)
+            producer.attributes[.fusedActivation] = function
             producer.outputs = [activation.outputs[0]]
             producer.name = activation.name
             graph.ops.removeAll { $0 === activation }

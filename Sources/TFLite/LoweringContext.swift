@@ -118,9 +118,9 @@ enum Options {
     static func padding(_ value: String) -> Padding { value == "same" ? .SAME : .VALID }
 
     static func activation(_ op: Op) -> ActivationFunctionType {
-        switch op.attributes["fused_activation"] {
-        case .string("relu")?: return .RELU
-        case .string("relu6")?: return .RELU6
+        switch op.attributes[.fusedActivation] {
+        case .relu?: return .RELU
+        case .relu6?: return .RELU6
         default: return .NONE
         }
     }

@@ -61,28 +61,6 @@ private func staticShape(_ tensor: Tensor, op: Op) throws -> [Int] {
     return tensor.shape.map { $0! }
 }
 
-private func ints(_ op: Op, _ name: String) throws -> [Int] {
-    guard case .ints(let values)? = op.attributes[name] else {
-        throw ConversionError.unsupported(op: op.name, detail: "missing attribute \(name)")
-    }
-    return values
-}
-
-private func string(_ op: Op, _ name: String) throws -> String {
-    guard case .string(let value)? = op.attributes[name] else {
-        throw ConversionError.unsupported(op: op.name, detail: "missing attribute \(name)")
-    }
-    return value
-}
-
-private func float(_ op: Op, _ name: String, default value: Float) -> Float {
-    switch op.attributes[name] {
-    case .float(let float)?: return float
-    case .int(let int)?: return Float(int)
-    default: return value
-    }
-}
-
 /// The bias input, or zeros when the layer has none (TFLite kernels are happiest with one).
 private func biasTensor(_ op: Op, channels: Int, in context: LoweringContext) -> Int32 {
     if op.inputs.count > 2 { return context.tensor(for: op.inputs[2]) }
@@ -110,15 +88,15 @@ func lowerConv2D(_ context: LoweringContext, _ op: Op) throws {
     let kernel = op.inputs[1]
     // A convolution with one group per input channel is a depthwise convolution (ConvNeXt): the
     // H×W×1×O kernel has the memory of the depthwise 1×H×W×(C·M) filter, output c·M + m.
-    if case .int(let groups)? = op.attributes["groups"], groups > 1, groups == op.inputs[0].shape.last ?? 0 {
+    if let groups = op.attributes[.groups], groups > 1, groups == op.inputs[0].shape.last ?? 0 {
         try lowerDepthwiseConv2D(context, op, multiplier: (kernel.shape[3] ?? groups) / groups)
         return
     }
     // Other groupings: CONV_2D reads the group count from input channels ÷ filter channels.
     let shape = try staticShape(kernel, op: op)  // H W I O
     let filter = context.constantPermuted(kernel, shape: shape, [3, 0, 1, 2])
-    let strides = try ints(op, "strides"), dilations = try ints(op, "dilations")
-    let padding = Options.padding(try string(op, "padding")), activation = Options.activation(op)
+    let strides = try op.attribute(.strides), dilations = try op.attribute(.dilations)
+    let padding = Options.padding(try op.attribute(.padding)), activation = Options.activation(op)
     context.emit(.CONV_2D, [context.tensor(for: op.inputs[0]), filter, biasTensor(op, channels: shape[3], in: context)],
                  [context.tensor(for: op.outputs[0])], options: .Conv2DOptions, Options.table { builder in
                      try builder.add(Field.Conv2DOptions.padding, padding.rawValue, default: 0)
@@ -134,8 +112,8 @@ func lowerConv2D(_ context: LoweringContext, _ op: Op) throws {
 func lowerConv1D(_ context: LoweringContext, _ op: Op) throws {
     let x = op.inputs[0], kernel = op.inputs[1]
     let shape = try staticShape(kernel, op: op)  // K I O
-    let stride = try ints(op, "strides")[0], dilation = try ints(op, "dilations")[0]
-    var padding = try string(op, "padding")
+    let stride = try op.attribute(.strides)[0], dilation = try op.attribute(.dilations)[0]
+    var padding = try op.attribute(.padding)
     var input = context.tensor(op.name + "/expanded", shape: [x.shape[0], 1, x.shape[1], x.shape[2]])
     try reshape(context.tensor(for: x), to: [x.shape[0], 1, x.shape[1], x.shape[2]], output: input, name: op.name + "/expanded", in: context)
     var length = x.shape[1]
@@ -171,8 +149,8 @@ func lowerDepthwiseConv2D(_ context: LoweringContext, _ op: Op, multiplier: Int?
     var shape = try staticShape(kernel, op: op)  // H W C M: the same memory as 1×H×W×(C·M)
     if let multiplier { shape = [shape[0], shape[1], shape[3] / multiplier, multiplier] }
     let filter = context.constantFloats(kernel.name, shape: [1, shape[0], shape[1], shape[2] * shape[3]]) { try kernel.constant!.valuesWithoutCaching() }
-    let strides = try ints(op, "strides"), dilations = try ints(op, "dilations")
-    let padding = Options.padding(try string(op, "padding")), activation = Options.activation(op)
+    let strides = try op.attribute(.strides), dilations = try op.attribute(.dilations)
+    let padding = Options.padding(try op.attribute(.padding)), activation = Options.activation(op)
     let multiplier = Int32(shape[3])
     context.emit(.DEPTHWISE_CONV_2D, [context.tensor(for: op.inputs[0]), filter, biasTensor(op, channels: shape[2] * shape[3], in: context)],
                  [context.tensor(for: op.outputs[0])], options: .DepthwiseConv2DOptions, Options.table { builder in
@@ -190,7 +168,7 @@ func lowerDepthwiseConv2D(_ context: LoweringContext, _ op: Op, multiplier: Int?
 func lowerTransposeConv2D(_ context: LoweringContext, _ op: Op) throws {
     let kernel = op.inputs[1], output = op.outputs[0]
     let shape = try staticShape(kernel, op: op)  // H W O I
-    if try ints(op, "dilations") != [1, 1] {
+    if try op.attribute(.dilations) != [1, 1] {
         throw ConversionError.unsupported(op: op.name, detail: "dilated Conv2DTranspose")
     }
     guard output.shape[0] != nil else {
@@ -199,7 +177,7 @@ func lowerTransposeConv2D(_ context: LoweringContext, _ op: Op) throws {
     let outputShape = try staticShape(output, op: op)
     let shapeTensor = context.constantInt32(op.name + "/output_shape", outputShape.map(Int32.init))
     let weights = context.constantPermuted(kernel, shape: shape, [2, 0, 1, 3])
-    let strides = try ints(op, "strides"), padding = Options.padding(try string(op, "padding"))
+    let strides = try op.attribute(.strides), padding = Options.padding(try op.attribute(.padding))
     context.emit(.TRANSPOSE_CONV, [shapeTensor, weights, context.tensor(for: op.inputs[0]), biasTensor(op, channels: shape[2], in: context)],
                  [context.tensor(for: output)], options: .TransposeConvOptions, Options.table { builder in
                      try builder.add(Field.TransposeConvOptions.padding, padding.rawValue, default: 0)
@@ -228,10 +206,10 @@ func lowerFullyConnected(_ context: LoweringContext, _ op: Op) throws {
 func lowerBatchNorm(_ context: LoweringContext, _ op: Op) throws {
     var next = 1
     func take() throws -> [Float] { defer { next += 1 }; return try op.inputs[next].constant?.values() ?? [] }
-    let gamma = op.attributes["scale"] != .bool(false) ? try take() : nil
-    let beta = op.attributes["center"] != .bool(false) ? try take() : nil
+    let gamma = try op.attribute(.scaled) ? try take() : nil
+    let beta = try op.attribute(.centered) ? try take() : nil
     let mean = try take(), variance = try take()
-    let epsilon = Double(float(op, "epsilon", default: 1e-3))
+    let epsilon = Double(try op.attribute(.epsilon))
     var scale = [Float](), shift = [Float]()
     for channel in mean.indices {
         let s = Double(gamma?[channel] ?? 1) / (Double(variance[channel]) + epsilon).squareRoot()
@@ -248,7 +226,7 @@ func lowerBatchNorm(_ context: LoweringContext, _ op: Op) throws {
 /// layer_norm → MEAN, SUB, MUL (square), MEAN, ADD ε, RSQRT, MUL, then MUL γ / ADD β.
 func lowerLayerNorm(_ context: LoweringContext, _ op: Op) throws {
     let x = op.inputs[0]
-    let axes = try ints(op, "axes")
+    let axes = try op.attribute(.axes)
     var reducedShape = x.shape
     for axis in axes { reducedShape[axis] = 1 }
     let axesTensor = context.constantInt32(op.name + "/axes", axes.map(Int32.init))
@@ -258,10 +236,10 @@ func lowerLayerNorm(_ context: LoweringContext, _ op: Op) throws {
     let centered = context.emitTemporary(.SUB, [input, mean], name: op.name + "/centered", shape: x.shape, options: .SubOptions, Options.table { _ in })
     let squared = context.emitTemporary(.MUL, [centered, centered], name: op.name + "/squared", shape: x.shape, options: .MulOptions, Options.table { _ in })
     let variance = context.emitTemporary(.MEAN, [squared, axesTensor], name: op.name + "/variance", shape: reducedShape, options: .ReducerOptions, keepDims)
-    let epsilon = context.constantFloats(op.name + "/epsilon", [float(op, "epsilon", default: 1e-3)])
+    let epsilon = context.constantFloats(op.name + "/epsilon", [try op.attribute(.epsilon)])
     let shifted = context.emitTemporary(.ADD, [variance, epsilon], name: op.name + "/variance_epsilon", shape: reducedShape, options: .AddOptions, Options.table { _ in })
     let inverse = context.emitTemporary(.RSQRT, [shifted], name: op.name + "/rsqrt", shape: reducedShape)
-    let hasScale = op.attributes["scale"] != .bool(false), hasCenter = op.attributes["center"] != .bool(false)
+    let hasScale = try op.attribute(.scaled), hasCenter = try op.attribute(.centered)
     let output = context.tensor(for: op.outputs[0])
     var next = 1
     var y = hasScale || hasCenter
@@ -295,9 +273,7 @@ func lowerNormalize(_ context: LoweringContext, _ op: Op) throws {
 }
 
 func lowerRescale(_ context: LoweringContext, _ op: Op) throws {
-    guard case .floats(let scale)? = op.attributes["scale"], case .floats(let offset)? = op.attributes["offset"] else {
-        throw ConversionError.unsupported(op: op.name, detail: "rescale without scale/offset")
-    }
+    let scale = try op.attribute(.rescaleScale), offset = try op.attribute(.rescaleOffset)
     let x = op.inputs[0], output = context.tensor(for: op.outputs[0])
     let needsScale = scale != [1], needsOffset = offset.contains { $0 != 0 }
     var y = context.tensor(for: x)
@@ -421,9 +397,8 @@ func lowerELU(_ x: Int32, alpha: Float, output: Int32, op: Op, in context: Lower
 func lowerParameterizedReLU(_ context: LoweringContext, _ op: Op) throws {
     let x = context.tensor(for: op.inputs[0]), output = context.tensor(for: op.outputs[0])
     let shape = op.outputs[0].shape, name = op.name
-    let slope = float(op, "negative_slope", default: 0), threshold = float(op, "threshold", default: 0)
-    var maxValue: Float?
-    if case .float(let value)? = op.attributes["max_value"] { maxValue = value }
+    let slope = try op.attribute(.negativeSlope), threshold = try op.attribute(.threshold)
+    let maxValue = op.attributes[.maxValue]
     let simple = slope == 0 && threshold == 0
     func positivePart(into result: Int32?) -> Int32 {
         if let maxValue {
@@ -454,7 +429,7 @@ func lowerParameterizedReLU(_ context: LoweringContext, _ op: Op) throws {
 func lowerSoftmax(_ context: LoweringContext, _ op: Op) throws {
     let x = op.inputs[0]
     let rank = x.shape.count
-    guard case .int(var axis)? = op.attributes["axis"] else { throw ConversionError.unsupported(op: op.name, detail: "softmax without axis") }
+    var axis = try op.attribute(.axis)
     if axis < 0 { axis += rank }
     let softmaxOptions = Options.table { try $0.add(Field.SoftmaxOptions.beta, Float(1), default: 0) }
     if axis == rank - 1 {
@@ -486,8 +461,8 @@ private func pool2DOptions(padding: Padding, strides: [Int], size: [Int], activa
 }
 
 func lowerPool2D(_ context: LoweringContext, _ op: Op, code: BuiltinOperator) throws {
-    let options = pool2DOptions(padding: Options.padding(try string(op, "padding")), strides: try ints(op, "strides"),
-                                size: try ints(op, "pool_size"), activation: Options.activation(op))
+    let options = pool2DOptions(padding: Options.padding(try op.attribute(.padding)), strides: try op.attribute(.strides),
+                                size: try op.attribute(.poolSize), activation: Options.activation(op))
     context.emit(code, [context.tensor(for: op.inputs[0])], [context.tensor(for: op.outputs[0])], options: .Pool2DOptions, options)
 }
 
@@ -496,8 +471,8 @@ func lowerPool1D(_ context: LoweringContext, _ op: Op, code: BuiltinOperator) th
     let expandedShape: Shape = [x.shape[0], 1, x.shape[1], x.shape[2]]
     let expanded = context.tensor(op.name + "/expanded", shape: expandedShape)
     try reshape(context.tensor(for: x), to: expandedShape, output: expanded, name: op.name + "/expanded", in: context)
-    let options = pool2DOptions(padding: Options.padding(try string(op, "padding")), strides: [1, try ints(op, "strides")[0]],
-                                size: [1, try ints(op, "pool_size")[0]], activation: .NONE)
+    let options = pool2DOptions(padding: Options.padding(try op.attribute(.padding)), strides: [1, try op.attribute(.strides)[0]],
+                                size: [1, try op.attribute(.poolSize)[0]], activation: .NONE)
     let pooled = context.emitTemporary(code, [expanded], name: op.name + "/pooled", shape: [output.shape[0], 1, output.shape[1], output.shape[2]],
                                        options: .Pool2DOptions, options)
     try reshape(pooled, to: output.shape, output: context.tensor(for: output), name: op.name, in: context)
@@ -506,7 +481,7 @@ func lowerPool1D(_ context: LoweringContext, _ op: Op, code: BuiltinOperator) th
 func lowerGlobalPool(_ context: LoweringContext, _ op: Op, code: BuiltinOperator) throws {
     let x = op.inputs[0]
     let axes = Array(1..<(x.shape.count - 1)).map(Int32.init)
-    let keepDims = op.attributes["keepdims"] == .bool(true)
+    let keepDims = try op.attribute(.keepDims)
     context.emit(code, [context.tensor(for: x), context.constantInt32(op.name + "/axes", axes)], [context.tensor(for: op.outputs[0])],
                  options: .ReducerOptions, Options.table { try $0.add(Field.ReducerOptions.keep_dims, keepDims, default: false) })
 }
@@ -519,7 +494,7 @@ func lowerResize(_ context: LoweringContext, _ op: Op) throws {
     let size = context.constantInt32(op.name + "/size", [Int32(height), Int32(width)])
     let inputs = [context.tensor(for: op.inputs[0]), size], outputs = [context.tensor(for: output)]
     // Keras resizes through tf.image.resize: half-pixel centres, no corner alignment.
-    if try string(op, "method") == "bilinear" {
+    if try op.attribute(.method) == "bilinear" {
         context.emit(.RESIZE_BILINEAR, inputs, outputs, options: .ResizeBilinearOptions, Options.table { builder in
             try builder.add(Field.ResizeBilinearOptions.half_pixel_centers, true, default: false)
         })

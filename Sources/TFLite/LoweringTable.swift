@@ -22,16 +22,13 @@ enum LoweringTable {
         .batchNorm: lowerBatchNorm,
         .layerNorm: lowerLayerNorm,
         .activation: { context, op in
-            guard case .string(let name)? = op.attributes["function"], let function = ActivationFunction(rawValue: name) else {
-                throw ConversionError.unsupported(op: op.name, detail: "activation without a known function")
-            }
+            let function = try op.attribute(.function)
             let x = context.tensor(for: op.inputs[0])
             try lowerActivation(function, x, output: context.tensor(for: op.outputs[0]), op: op, in: context)
         },
         .relu: lowerParameterizedReLU,
         .leakyRelu: { context, op in
-            let alpha: Float
-            if case .float(let value)? = op.attributes["alpha"] { alpha = value } else { alpha = 0.3 }
+            let alpha = try op.attribute(.alpha)
             context.emit(.LEAKY_RELU, [context.tensor(for: op.inputs[0])], [context.tensor(for: op.outputs[0])],
                          options: .LeakyReluOptions, Options.table { try $0.add(Field.LeakyReluOptions.alpha, alpha, default: 0) })
         },
@@ -39,8 +36,7 @@ enum LoweringTable {
             context.emit(.PRELU, [context.tensor(for: op.inputs[0]), context.tensor(for: op.inputs[1])], [context.tensor(for: op.outputs[0])])
         },
         .elu: { context, op in
-            let alpha: Float
-            if case .float(let value)? = op.attributes["alpha"] { alpha = value } else { alpha = 1 }
+            let alpha = try op.attribute(.alpha)
             try lowerELU(context.tensor(for: op.inputs[0]), alpha: alpha, output: context.tensor(for: op.outputs[0]), op: op, in: context)
         },
         .softmax: lowerSoftmax,
@@ -58,7 +54,7 @@ enum LoweringTable {
             try reshape(context.tensor(for: op.inputs[0]), to: op.outputs[0].shape, output: context.tensor(for: op.outputs[0]), name: op.name, in: context)
         },
         .transpose: { context, op in
-            guard case .ints(let permutation)? = op.attributes["perm"] else { throw ConversionError.unsupported(op: op.name, detail: "transpose without perm") }
+            let permutation = try op.attribute(.permutation)
             let perm = context.constantInt32(op.name + "/perm", permutation.map(Int32.init))
             context.emit(.TRANSPOSE, [context.tensor(for: op.inputs[0]), perm], [context.tensor(for: op.outputs[0])],
                          options: .TransposeOptions, Options.table { _ in })
@@ -66,7 +62,7 @@ enum LoweringTable {
         .repeatVector: { context, op in
             // [N, F] → RESHAPE [N, 1, F] → TILE [1, n, 1]
             let x = op.inputs[0]
-            guard case .int(let n)? = op.attributes["n"] else { throw ConversionError.unsupported(op: op.name, detail: "repeat_vector without n") }
+            let n = try op.attribute(.repeats)
             let expandedShape: Shape = [x.shape[0], 1, x.shape[1]]
             let expanded = context.tensor(op.name + "/expanded", shape: expandedShape)
             try reshape(context.tensor(for: x), to: expandedShape, output: expanded, name: op.name + "/expanded", in: context)
@@ -74,15 +70,13 @@ enum LoweringTable {
             context.emit(.TILE, [expanded, multiples], [context.tensor(for: op.outputs[0])], options: .TileOptions, Options.table { _ in })
         },
         .pad: { context, op in
-            guard case .ints(let paddings)? = op.attributes["paddings"] else { throw ConversionError.unsupported(op: op.name, detail: "pad without paddings") }
+            let paddings = try op.attribute(.paddings)
             let constant = context.constantInt32(op.name + "/paddings", paddings.map(Int32.init), shape: [paddings.count / 2, 2])
             context.emit(.PAD, [context.tensor(for: op.inputs[0]), constant], [context.tensor(for: op.outputs[0])],
                          options: .PadOptions, Options.table { _ in })
         },
         .slice: { context, op in
-            guard case .ints(let begin)? = op.attributes["begin"], case .ints(let size)? = op.attributes["size"] else {
-                throw ConversionError.unsupported(op: op.name, detail: "slice without begin/size")
-            }
+            let begin = try op.attribute(.begin), size = try op.attribute(.size)
             let beginTensor = context.constantInt32(op.name + "/begin", begin.map(Int32.init))
             let sizeTensor = context.constantInt32(op.name + "/size", size.map(Int32.init))
             context.emit(.SLICE, [context.tensor(for: op.inputs[0]), beginTensor, sizeTensor], [context.tensor(for: op.outputs[0])],
@@ -96,7 +90,7 @@ enum LoweringTable {
         .minimum: { try lowerElementwise($0, $1, code: .MINIMUM) },
         .average: lowerAverage,
         .concatenate: { context, op in
-            guard case .int(var axis)? = op.attributes["axis"] else { throw ConversionError.unsupported(op: op.name, detail: "concatenate without axis") }
+            var axis = try op.attribute(.axis)
             if axis < 0 { axis += op.outputs[0].shape.count }
             context.emit(.CONCATENATION, op.inputs.map(context.tensor(for:)), [context.tensor(for: op.outputs[0])],
                          options: .ConcatenationOptions, Options.table { try $0.add(Field.ConcatenationOptions.axis, Int32(axis), default: 0) })

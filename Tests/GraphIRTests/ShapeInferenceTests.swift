@@ -8,7 +8,7 @@ import Testing
         Tensor(name: name, shape: shape, constant: ConstantData(values: Array(repeating: 0, count: shape.reduce(1, *))))
     }
 
-    func output(_ kind: OpKind, _ inputs: [Tensor], _ attributes: [String: Attribute] = [:]) throws -> Shape {
+    func output(_ kind: OpKind, _ inputs: [Tensor], _ attributes: Attributes = [:]) throws -> Shape {
         let graph = Graph(name: "g")
         return try graph.append(Op(name: "op", kind: kind, inputs: inputs, attributes: attributes))[0].shape
     }

@@ -9,7 +9,7 @@ func constant(_ name: String, _ shape: [Int], _ values: [Float]) -> Tensor {
 }
 
 /// A one-op graph: input `x` of `shape` (batch unknown) → op(x, constants…).
-func oneOpGraph(_ kind: OpKind, input shape: Shape, constants: [Tensor] = [], _ attributes: [String: Attribute] = [:]) throws -> Graph {
+func oneOpGraph(_ kind: OpKind, input shape: Shape, constants: [Tensor] = [], _ attributes: Attributes = [:]) throws -> Graph {
     let graph = Graph(name: "test")
     let x = Tensor(name: "x", shape: shape)
     graph.inputs = [x]

@@ -41,8 +41,8 @@ import Testing
         let kernelShape = [window[0], window[1], channels / groups, outputs]
         let kernel = pseudoRandom(kernelShape.reduce(1, *), seed: 1), bias = pseudoRandom(outputs, seed: 2)
         let x = pseudoRandom(batch * height * width * channels, seed: 3)
-        var attributes: [String: Attribute] = ["strides": .ints(strides), "dilations": .ints(dilations), "padding": .string(padding)]
-        if groups > 1 { attributes["groups"] = .int(groups) }
+        var attributes: Attributes = ["strides": .ints(strides), "dilations": .ints(dilations), "padding": .string(padding)]
+        if groups > 1 { attributes[.groups] = groups }
         let graph = try oneOpGraph(.conv2d, input: [nil, height, width, channels],
                                    constants: [constant("k", kernelShape, kernel), constant("b", [outputs], bias)], attributes)
         let y = try run(graph, [batch, height, width, channels], x)
@@ -136,8 +136,8 @@ import Testing
         let (height, width, inputs, outputs, window) = (3, 4, 3, 2, 3)
         let kernel = pseudoRandom(window * window * outputs * inputs, seed: 8), x = pseudoRandom(2 * height * width * inputs, seed: 9)
         let bias = pseudoRandom(outputs, seed: 10)
-        var attributes: [String: Attribute] = ["strides": .ints(strides), "dilations": .ints([1, 1]), "padding": .string(padding)]
-        if let outputPadding { attributes["output_padding"] = .ints(outputPadding) }
+        var attributes: Attributes = ["strides": .ints(strides), "dilations": .ints([1, 1]), "padding": .string(padding)]
+        if let outputPadding { attributes[.outputPadding] = outputPadding }
         let graph = try oneOpGraph(.transposeConv2d, input: [nil, height, width, inputs],
                                    constants: [constant("k", [window, window, outputs, inputs], kernel), constant("b", [outputs], bias)], attributes)
         let y = try run(graph, [2, height, width, inputs], x)
@@ -193,7 +193,7 @@ import Testing
     @Test func avgPoolSameExcludesPaddingAtBorders() throws {
         // 3×3 input 1…9, pool 2×2 stride 2 SAME → 2×2; padding 1 after on each axis, none before.
         // [0,0] = (1+2+4+5)/4 = 3; [0,1] = (3+6)/2 = 4.5; [1,0] = (7+8)/2 = 7.5; [1,1] = 9/1 = 9.
-        let attributes: [String: Attribute] = ["pool_size": .ints([2, 2]), "strides": .ints([2, 2]), "padding": .string("same")]
+        let attributes: Attributes = ["pool_size": .ints([2, 2]), "strides": .ints([2, 2]), "padding": .string("same")]
         let average = try run(try oneOpGraph(.avgPool2d, input: [nil, 3, 3, 1], attributes), [1, 3, 3, 1], (1...9).map(Float.init))
         #expect(average.shape == [1, 2, 2, 1])
         #expect(average.values == [3, 4.5, 7.5, 9])
@@ -204,7 +204,7 @@ import Testing
 
     @Test func pool1dValidAndGlobalPools() throws {
         // [1, 5, 2, 8, 3] with pool 2, stride 2, valid: max [5, 8], average [3, 5].
-        let attributes: [String: Attribute] = ["pool_size": .ints([2]), "strides": .ints([2]), "padding": .string("valid")]
+        let attributes: Attributes = ["pool_size": .ints([2]), "strides": .ints([2]), "padding": .string("valid")]
         #expect(try run(try oneOpGraph(.maxPool1d, input: [nil, 5, 1], attributes), [1, 5, 1], [1, 5, 2, 8, 3]).values == [5, 8])
         #expect(try run(try oneOpGraph(.avgPool1d, input: [nil, 5, 1], attributes), [1, 5, 1], [1, 5, 2, 8, 3]).values == [3, 5])
         // Global pools over H×W per channel: channel 0 = [1, 2, 3, 6], channel 1 = [−1, −2, −3, −6].
