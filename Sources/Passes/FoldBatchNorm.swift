@@ -14,11 +14,11 @@ import GraphIR
 /// which lowers it to a multiply and an add.
 public struct FoldBatchNorm: GraphPass {
     public static let id = "fold-batchnorm"
-    public init() {}
+    public init(options: Void) {}
 
     static let foldable: Set<OpKind> = [.conv1d, .conv2d, .depthwiseConv2d, .transposeConv2d, .fullyConnected]
 
-    public func run(on graph: Graph) throws -> Bool {
+    public func run(on graph: Graph, log: PassLog) throws -> Bool {
         var changed = false
         for bn in graph.ops where bn.kind == .batchNorm {
             let x = bn.inputs[0]

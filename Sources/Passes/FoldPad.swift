@@ -13,9 +13,9 @@ import GraphIR
 /// even sizes; ResNet's ZeroPadding2D(3) before a 7×7/2 conv is not, and stays a PAD.
 public struct FoldPad: GraphPass {
     public static let id = "fold-pad"
-    public init() {}
+    public init(options: Void) {}
 
-    public func run(on graph: Graph) throws -> Bool {
+    public func run(on graph: Graph, log: PassLog) throws -> Bool {
         var changed = false
         for pad in graph.ops where pad.kind == .pad {
             guard let paddings = pad.attributes[.paddings], paddings.count == 8,

@@ -13,13 +13,13 @@ import GraphIR
 /// add, sub, mul, pooling).
 public struct FuseActivation: GraphPass {
     public static let id = "fuse-activation"
-    public init() {}
+    public init(options: Void) {}
 
     static let fusable: Set<OpKind> = [.conv2d, .depthwiseConv2d, .fullyConnected, .add, .subtract, .multiply,
                                        .maxPool2d, .avgPool2d]
     static let functions: Set<ActivationFunction> = [.relu, .relu6]
 
-    public func run(on graph: Graph) throws -> Bool {
+    public func run(on graph: Graph, log: PassLog) throws -> Bool {
         var changed = false
         for activation in graph.ops where activation.kind == .activation {
             guard let function = activation.attributes[.function], Self.functions.contains(function) else { continue }

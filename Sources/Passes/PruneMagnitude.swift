@@ -79,7 +79,7 @@ public struct PruneMagnitude: GraphPass {
     public static let id = "prune-magnitude"
     public var options: PruningOptions
 
-    public init() { options = PruningOptions() }
+    public static var defaultOptions: PruningOptions { PruningOptions() }
     public init(options: PruningOptions) { self.options = options }
 
     /// Op kind → (kernel input, input-channel axis of the kernel in the IR's Keras layout).
@@ -91,8 +91,10 @@ public struct PruneMagnitude: GraphPass {
         .fullyConnected: (1, 0),    // I × O
     ]
 
-    public func run(on graph: Graph) throws -> Bool {
-        try prune(graph).contains { $0.zerosAfter != $0.zerosBefore }
+    public func run(on graph: Graph, log: PassLog) throws -> Bool {
+        let pruned = try prune(graph)
+        log.pruned += pruned
+        return pruned.contains { $0.zerosAfter != $0.zerosBefore }
     }
 
     /// Prunes `graph` in place and returns one entry per selected kernel, in graph order.

@@ -10,9 +10,9 @@ import GraphIR
 /// model keeps the Keras output name; an identity straight from a graph input stays.
 public struct RemoveIdentity: GraphPass {
     public static let id = "remove-identity"
-    public init() {}
+    public init(options: Void) {}
 
-    public func run(on graph: Graph) throws -> Bool {
+    public func run(on graph: Graph, log: PassLog) throws -> Bool {
         var changed = false
         for op in graph.ops where op.kind == .identity {
             let input = op.inputs[0], output = op.outputs[0]
