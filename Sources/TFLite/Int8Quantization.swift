@@ -64,6 +64,20 @@ enum Int8OpTable {
         .TANH: .init(version: 2, output: .fixed(scale: 1.0 / 128, zeroPoint: 0)),
         .LOG_SOFTMAX: .init(version: 2, output: .fixed(scale: 16.0 / 256, zeroPoint: 127)),
     ]
+
+    /// Builtins the lowering emits that full-integer models keep float32 (between DEQUANTIZE and
+    /// QUANTIZE, one warning per type), with the reason. With `rules` this covers every builtin
+    /// `LoweringTable` declares (a test checks it).
+    static let keptFloat: [BuiltinOperator: String] = [
+        .RSQRT: "the layer-norm variance keeps full precision",
+        .GREATER: "the parameterized ReLU's boolean condition",
+        .SELECT_V2: "the parameterized ReLU's select of float branches",
+        .EXP: "inside composite activations (ELU with α ≠ 1, softplus, mish) and `exponential`; no int8 rule",
+        .LOG: "inside softplus and mish; no int8 rule",
+        .ABS: "inside softplus, mish and softsign; no int8 rule",
+        .NEG: "inside softplus and mish; no int8 rule",
+        .DIV: "softsign's division; no int8 rule",
+    ]
 }
 
 /// The model inputs' and outputs' type after full-integer quantization (`--io`).
