@@ -7,6 +7,17 @@ public final class Op: @unchecked Sendable {
     public var attributes: Attributes
     /// The Keras layer (name and class) this op came from, kept for reports and diffs.
     public var origin: Origin?
+    /// Layers whose ops a pass merged into this one (a folded BatchNormalization, a fused ReLU, a
+    /// folded ZeroPadding2D), so options that name layers (`--keep-float`) still find them.
+    public var absorbedOrigins: [Origin] = []
+
+    /// The Keras layers this op computes: its own and those merged into it.
+    public var layers: [String] { ([origin] + absorbedOrigins.map(Optional.some)).compactMap { $0?.layer } }
+
+    /// Records that this op now also computes `other` (a pass merged it in).
+    public func absorb(_ other: Op) {
+        absorbedOrigins += ([other.origin].compactMap { $0 } + other.absorbedOrigins).filter { !layers.contains($0.layer) }
+    }
 
     public init(name: String, kind: OpKind, inputs: [Tensor], outputs: [Tensor] = [],
                 attributes: Attributes = Attributes(), origin: Origin? = nil) {

@@ -61,6 +61,7 @@ public struct FoldBatchNorm: GraphPass {
             producer.inputs = [producer.inputs[0], newKernel, newBias]
             producer.outputs = [bn.outputs[0]]
             producer.name = bn.name
+            producer.absorb(bn)
             graph.ops.removeAll { $0 === bn }
             changed = true
         }

@@ -37,6 +37,7 @@ public struct FoldPad: GraphPass {
             }
             guard equivalent else { continue }
             conv.inputs[0] = x
+            conv.absorb(pad)
             conv.attributes[.padding] = "same"
             graph.ops.removeAll { $0 === pad }
             changed = true

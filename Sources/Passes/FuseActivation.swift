@@ -30,6 +30,7 @@ public struct FuseActivation: GraphPass {
             producer.attributes[.fusedActivation] = function
             producer.outputs = [activation.outputs[0]]
             producer.name = activation.name
+            producer.absorb(activation)
             graph.ops.removeAll { $0 === activation }
             changed = true
         }

@@ -13,6 +13,8 @@ final class LoweringContext {
     private var permutedIndex: [PermutedKey: Int32] = [:]
     private struct PermutedKey: Hashable { var tensor: ObjectIdentifier; var shape, permutation: [Int]; var outputShape: [Int]? }
     private(set) var opsUsed: [BuiltinOperator] = []
+    /// The Keras layers of the IR op being lowered, recorded on every operator it emits.
+    var currentLayers: [String] = []
 
     init(graph: Graph) {
         self.graph = graph
@@ -92,7 +94,7 @@ final class LoweringContext {
               _ build: ((inout FlatBufferBuilder) throws -> FlatBufferBuilder.Offset)? = nil) {
         opsUsed.append(code)
         model.operators.append(.init(opcodeIndex: model.opcodeIndex(code, version: version), inputs: inputs, outputs: outputs,
-                                     optionsType: options, options: build))
+                                     optionsType: options, options: build, layers: currentLayers))
     }
 
     /// Appends an operator writing a new intermediate tensor and returns that tensor.

@@ -28,6 +28,8 @@ enum LoweringTable {
     /// Lowers `op` by `rule`, refusing builtins the rule does not declare.
     static func lower(_ op: Op, by rule: LoweringRule, in context: LoweringContext) throws {
         let first = context.opsUsed.count
+        context.currentLayers = op.origin == nil ? [op.name] : op.layers
+        defer { context.currentLayers = [] }
         try rule.lower(context, op)
         for emitted in context.opsUsed[first...] where !rule.builtins.contains(emitted) {
             throw ConversionError.unsupported(op: op.name, detail: "the \(op.kind.rawValue) lowering emitted \(emitted), which its rule does not declare")

@@ -56,12 +56,8 @@ public enum TFLiteConverter {
             floatModel = try model.serialize()
             var ranges: [Int32: ValueRange] = [:]
             for (index, range) in try calibrate(floatModel) { ranges[Int32(index)] = range }
-            let quantizer = Int8Quantizer(ranges: ranges, io: options.quantization.io) { op in
-                // An op belongs to a kept layer by its output's name or its weights' (never by an
-                // activation it reads: the op after a kept layer is not kept).
-                let weight = op.inputs.first { $0 >= 0 && model.tensors[Int($0)].buffer != 0 } ?? op.outputs[0]
-                return weights.keptFloat(model, outputs: op.outputs, weight: weight)
-            }
+            // An operator belongs to a kept layer by the Keras layer it was lowered from.
+            let quantizer = Int8Quantizer(ranges: ranges, io: options.quantization.io, keptFloat: weights.keptFloat)
             warnings = try quantizer.apply(to: model)
         }
         model.minRuntimeVersion = RuntimeVersions.minimum(for: model.operatorCodes)

@@ -22,6 +22,9 @@ final class TFLiteModel {
         var options: ((inout FlatBufferBuilder) throws -> FlatBufferBuilder.Offset)?
         /// FULLY_CONNECTED's options, kept so weight quantization can rewrite them (hybrid kernels).
         var fullyConnected: (activation: ActivationFunctionType, keepNumDims: Bool)? = nil
+        /// The Keras layers of the IR op this operator was lowered from (`--keep-float` selects by
+        /// them); empty for operators quantization inserts. Not written to the file.
+        var layers: [String] = []
     }
 
     /// Constant data, produced only when the buffer is written so big weights are not held twice.

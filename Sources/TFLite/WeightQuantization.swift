@@ -64,10 +64,8 @@ struct WeightQuantizer {
 
     /// Layer names the model was asked to keep float that match no op (reported as an error).
     func unknownKeepFloatNames(in model: TFLiteModel) -> [String] {
-        let names = Set(model.tensors.map(\.name))
-        return options.keepFloat.sorted().filter { layer in
-            !names.contains(layer) && !names.contains { $0.hasPrefix(layer + "/") }
-        }
+        let layers = Set(model.operators.flatMap(\.layers))
+        return options.keepFloat.sorted().filter { !layers.contains($0) }
     }
 
     func apply(to model: TFLiteModel) throws {
@@ -83,14 +81,9 @@ struct WeightQuantizer {
         }
     }
 
-    /// True when the op writing `outputs`, or the weight `tensor`, belongs to a --keep-float layer.
-    func keptFloat(_ model: TFLiteModel, outputs: [Int32], weight: Int32) -> Bool {
-        guard !options.keepFloat.isEmpty else { return false }
-        var names = outputs.map { model.tensors[Int($0)].name }
-        names.append(model.tensors[Int(weight)].name)
-        return names.contains { name in
-            options.keepFloat.contains(name) || options.keepFloat.contains { name.hasPrefix($0 + "/") }
-        }
+    /// True when the operator computes a --keep-float layer (by the Keras layers of its IR op).
+    func keptFloat(_ op: TFLiteModel.OperatorEntry) -> Bool {
+        op.layers.contains(where: options.keepFloat.contains)
     }
 
     // MARK: float16
@@ -103,7 +96,7 @@ struct WeightQuantizer {
             let tensor = model.tensors[index]
             guard tensor.type == .FLOAT32, tensor.buffer != 0, model.buffers[Int(tensor.buffer)].byteCount > 0,
                   let users = consumers[Int32(index)], !users.isEmpty else { continue }
-            if users.allSatisfy({ keptFloat(model, outputs: model.operators[$0].outputs, weight: Int32(index)) }) { continue }
+            if users.allSatisfy({ keptFloat(model.operators[$0]) }) { continue }
             let buffer = model.buffers[Int(tensor.buffer)]
             let elementCount = buffer.byteCount / 4
             let source = buffer.contents
@@ -156,7 +149,7 @@ struct WeightQuantizer {
             let tensor = model.tensors[Int(weight)]
             let elementCount = tensor.shape.reduce(1) { $0 * Int($1) }
             guard tensor.type == .FLOAT32, tensor.buffer != 0, elementCount >= options.minElements,
-                  consumers[weight]?.count == 1, !keptFloat(model, outputs: entry.outputs, weight: weight) else { continue }
+                  consumers[weight]?.count == 1, !keptFloat(entry) else { continue }
             let shape = tensor.shape.map(Int.init)
             let parameters = QuantizationParameters(axis: axis)
             let source = model.buffers[Int(tensor.buffer)].contents
