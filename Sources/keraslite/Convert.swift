@@ -1,7 +1,10 @@
+import Analysis
 import ArgumentParser
 import Calibration
+import Files
 import Foundation
 import GraphIR
+import JSON
 import Keras
 import Passes
 import Reports
@@ -103,7 +106,7 @@ struct Convert: ParsableCommand {
         let keras = try model.load()
         if let prune {
             let options = PruningOptions(target: .sparsity(prunePattern == .twoFour ? 0.5 : prune), scope: pruneScope, pattern: prunePattern)
-            do { _ = try PruneMagnitude(options: options).prune(keras.graph) } catch { throw FileFailure(file: model.file, underlying: error) }
+            do { _ = try PruneMagnitude(options: options).prune(keras.graph) } catch { throw FileError.inFile(file: model.file, underlying: error) }
         }
         var quantization = QuantizationOptions(mode: quantize, minElements: minElements, keepFloat: Set(keepFloat), io: io)
         if let calibration {
@@ -129,7 +132,7 @@ struct Convert: ParsableCommand {
                 quantizationReport = try QuantizationReport.compare(floatModel: result.floatModel, quantizedModel: result.bytes,
                                                                     samples: samples, limit: reportSamples, progress: comparing.update)
             } catch {
-                throw FileFailure(file: output, underlying: error)
+                throw FileError.inFile(file: output, underlying: error)
             }
             comparing.finish()
             print(json ? quantizationReport.json.serialized() : quantizationReport.text(limit: reportRows))
@@ -142,7 +145,7 @@ struct Convert: ParsableCommand {
         do {
             return try TFLiteConverter.convert(keras.graph, options: .init(batch: batch == 0 ? nil : batch, quantization: quantization))
         } catch {
-            throw FileFailure(file: model.file, underlying: error)
+            throw FileError.inFile(file: model.file, underlying: error)
         }
     }
 
@@ -163,58 +166,6 @@ struct Convert: ParsableCommand {
 /// Calibration time, filled in by the calibration closure the converter calls.
 private final class CalibrationTiming: @unchecked Sendable {
     var seconds = 0.0
-}
-
-/// An error from a library module that does not know the file it came from.
-struct FileFailure: Error, CustomStringConvertible {
-    var file: String
-    var underlying: Error
-    var description: String { "\(file): \(underlying)" }
-}
-
-/// Writes a file atomically: a temporary file in the same directory, then rename(2).
-enum AtomicFile {
-    struct WriteError: Error, CustomStringConvertible {
-        var path: String
-        var reason: String
-        var description: String { "\(path): cannot write: \(reason)" }
-    }
-
-    static func write(_ bytes: [UInt8], to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent()
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw WriteError(path: path, reason: "directory \(directory.path) does not exist")
-        }
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw WriteError(path: path, reason: "is a directory")
-        }
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard descriptor >= 0 else {
-            throw WriteError(path: path, reason: "cannot create a file in \(directory.path): \(String(cString: strerror(errno)))")
-        }
-        var written = 0
-        let failure: String? = bytes.withUnsafeBytes { buffer in
-            while written < buffer.count {
-                let result = Foundation.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-                if result < 0 { return String(cString: strerror(errno)) }
-                written += result
-            }
-            return fsync(descriptor) == 0 ? nil : String(cString: strerror(errno))
-        }
-        close(descriptor)
-        if let failure {
-            try? FileManager.default.removeItem(at: temporary)
-            throw WriteError(path: path, reason: failure)
-        }
-        guard rename(temporary.path, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw WriteError(path: path, reason: reason)
-        }
-    }
 }
 
 func formatSize(_ bytes: Int) -> String {

@@ -1,8 +1,11 @@
 import ArgumentParser
+import Files
 import Foundation
+import JSON
 import Keras
 import Reports
 import TFLite
+import TFLiteReports
 
 /// `keraslite`: read Keras models without TensorFlow; inspect them, analyse their sparsity.
 struct Keraslite: ParsableCommand {
@@ -52,12 +55,12 @@ struct Inspect: ParsableCommand {
     func run() throws {
         if TFLiteFile.hasIdentifier(path: model.file) {
             let file: TFLiteFile
-            do { file = try TFLiteFile(path: model.file) } catch { throw FileFailure(file: model.file, underlying: error) }
+            do { file = try TFLiteFile(path: model.file) } catch { throw FileError.inFile(file: model.file, underlying: error) }
             let report = TFLiteInspectReport(file: file)
             if let html {
                 let sparsity: SparsityReport?
                 do { sparsity = metadataOnly ? nil : try SparsityReport(tflite: file, threshold: HTMLReport.defaultThreshold) }
-                catch { throw FileFailure(file: model.file, underlying: error) }
+                catch { throw FileError.inFile(file: model.file, underlying: error) }
                 try AtomicFile.write(Array(HTMLReport.inspect(tflite: report, sparsity: sparsity).utf8), to: html)
             }
             print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
@@ -169,7 +172,7 @@ struct Sparsity: ParsableCommand {
         let report: SparsityReport
         if TFLiteFile.hasIdentifier(path: model.file) {
             do { report = try SparsityReport(tflite: try TFLiteFile(path: model.file), threshold: threshold) }
-            catch { throw FileFailure(file: model.file, underlying: error) }
+            catch { throw FileError.inFile(file: model.file, underlying: error) }
         } else {
             report = try SparsityReport(model: try model.load(), threshold: threshold)
         }

@@ -1,9 +1,11 @@
 import FlatBuffers
 import Foundation
 import GraphIR
+import HTML
 import Keras
 import Passes
 import TFLite
+import TFLiteReports
 
 /// A model reduced to what `diff` compares: ops in execution order (type, attributes, tensors)
 /// and constant weights whose values are read, dequantized, only when compared.
@@ -155,7 +157,7 @@ struct DiffView {
             if let known = weightOfTensor[index] { return known }
             let tensor = tensors[index]
             guard isWeight(tensor) else { return nil }
-            let decoder = WeightDecoder(tensor: tensor)
+            let decoder = TFLiteTensorDecoder(tensor: tensor)
             let data = file.bufferData(tensor.buffer)
             weightOfTensor[index] = weights.count
             weights.append(Weight(name: tensor.name, shape: tensor.shape, dtype: tensor.type,

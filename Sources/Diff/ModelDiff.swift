@@ -1,6 +1,8 @@
 import Foundation
+import HTML
 import Keras
 import TFLite
+import TFLiteReports
 
 /// What `keraslite diff A B` reports: the two models' ops aligned in execution order (added,
 /// removed, changed in shape, dtype, quantization, activation, options), their weights paired and
