@@ -6,8 +6,9 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "keraslite", targets: ["keraslite"]),
-        .library(name: "KerasLite", targets: ["HDF5", "FlatBuffers", "GraphIR", "Passes", "Files", "JSON", "Keras", "TFLite", "HTML", "TFLiteReports",
-                                              "Reports", "Diff", "Interpreter", "Calibration", "TFLiteInterpreter", "Analysis"]),
+        .library(name: "KerasLite", targets: ["HDF5", "FlatBuffers", "GraphIR", "Passes", "Files", "JSON", "Keras", "TFLite", "ModelFile",
+                                              "HTML", "TFLiteReports", "Reports", "Diff", "Interpreter", "Calibration", "TFLiteInterpreter",
+                                              "Analysis", "Conversion"]),
         // The .tflite reader and its reports alone, for Tests/Fuzz (a separate package): links
         // neither libhdf5 nor OpenBLAS.
         .library(name: "KerasLiteTFLiteReader", targets: ["FlatBuffers", "JSON", "TFLite", "HTML", "TFLiteReports"]),
@@ -55,6 +56,8 @@ let package = Package(
         // Full-integer quantization support: calibration samples → the float .tflite on the
         // reference executor → per-tensor ranges.
         .target(name: "Calibration", dependencies: ["GraphIR", "Interpreter", "TFLite", "TFLiteInterpreter"]),
+        // The one front door: format detection and opening of any model file.
+        .target(name: "ModelFile", dependencies: ["Keras", "TFLite", "Files"]),
         // Self-contained HTML pages: page shell, tables, bar charts, histograms, graph layout; number formatting.
         .target(name: "HTML"),
         // The reports a .tflite alone needs (inspect, sparsity, the inspect page), on the
@@ -64,15 +67,18 @@ let package = Package(
         .target(name: "Reports", dependencies: ["TFLiteReports", "Keras", "GraphIR", "Passes", "JSON", "HTML"]),
         // `diff`: two model files reduced to comparable views, aligned, rendered as text / JSON / HTML.
         .target(name: "Diff", dependencies: [
-            "TFLiteReports", "Keras", "GraphIR", "Passes", "TFLite", "FlatBuffers", "JSON", "HTML",
+            "TFLiteReports", "ModelFile", "Keras", "GraphIR", "Passes", "TFLite", "FlatBuffers", "JSON", "HTML",
         ]),
         // Analyses that run models: sensitivity, int8 error report, reference models and `verify`.
         .target(name: "Analysis", dependencies: [
-            "TFLiteReports", "Files", "Keras", "GraphIR", "Passes", "TFLite", "JSON", "HTML", "Calibration", "Interpreter", "TFLiteInterpreter",
+            "TFLiteReports", "Files", "ModelFile", "Keras", "GraphIR", "Passes", "TFLite", "JSON", "HTML", "Calibration", "Interpreter", "TFLiteInterpreter",
         ]),
+        // The converter behind one door: Keras file → prune → passes → lowering → quantize (int8
+        // calibrated on samples) → .tflite bytes; pruned weights written back as Keras files.
+        .target(name: "Conversion", dependencies: ["Keras", "Passes", "TFLite", "Calibration", "Files"]),
         // The thin command-line front.
         .executableTarget(name: "keraslite", dependencies: [
-            "Files", "Keras", "JSON", "TFLiteReports", "Reports", "Diff", "Analysis", "GraphIR", "TFLite", "Interpreter", "TFLiteInterpreter",
+            "Files", "ModelFile", "Conversion", "Keras", "JSON", "TFLiteReports", "Reports", "Diff", "Analysis", "GraphIR", "TFLite", "Interpreter", "TFLiteInterpreter",
             "Passes", "Calibration",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

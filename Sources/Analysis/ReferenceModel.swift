@@ -4,6 +4,7 @@ import GraphIR
 import HTML
 import Interpreter
 import Keras
+import ModelFile
 import Passes
 import TFLite
 import TFLiteInterpreter
@@ -28,7 +29,7 @@ public struct ReferenceModel {
     /// Loads `path` (a .tflite by its `TFL3` identifier, else a Keras file); `passes` runs the
     /// standard pass pipeline on a Keras graph first.
     public static func load(path: String, config: String? = nil, passes: Bool = true) throws -> ReferenceModel {
-        if TFLiteFile.hasIdentifier(path: path) {
+        if ModelFile.kind(path: path) == .tflite {
             let executor: TFLiteExecutor
             do { executor = try TFLiteExecutor(path: path) } catch { throw FileError.inFile(file: path, underlying: error) }
             return ReferenceModel(path: path, engine: .tflite(executor), inputNames: executor.inputs.map(\.name),

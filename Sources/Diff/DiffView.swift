@@ -3,6 +3,7 @@ import Foundation
 import GraphIR
 import HTML
 import Keras
+import ModelFile
 import Passes
 import TFLite
 import TFLiteReports
@@ -72,10 +73,11 @@ struct DiffView {
 
     /// Reads any model file keraslite understands at the requested level.
     static func load(path: String, level: Level, configPath: String? = nil) throws -> DiffView {
-        if TFLiteFile.hasIdentifier(path: path) {
-            return try DiffView(tflite: try TFLiteFile(path: path))
+        let model: KerasModel
+        switch try ModelFile.open(path: path, config: configPath) {
+        case .tflite(let file): return try DiffView(tflite: file)
+        case .keras(let keras): model = keras
         }
-        let model = try KerasFile.load(path: path, configPath: configPath)
         switch level {
         case .graphIR:
             try PassRegistry.run(PassRegistry.standardPipeline, on: model.graph)

@@ -1,6 +1,7 @@
 import Foundation
 import HTML
 import Keras
+import ModelFile
 import TFLite
 import TFLiteReports
 
@@ -86,7 +87,7 @@ public struct ModelDiff {
     /// Compares two model files of any format keraslite reads. `tolerance` bounds the absolute
     /// difference of any weight element for the models to count as equal.
     public init(pathA: String, pathB: String, tolerance: Double = 0, configA: String? = nil, configB: String? = nil) throws {
-        let anyTFLite = TFLiteFile.hasIdentifier(path: pathA) || TFLiteFile.hasIdentifier(path: pathB)
+        let anyTFLite = ModelFile.kind(path: pathA) == .tflite || ModelFile.kind(path: pathB) == .tflite
         let level: DiffView.Level = anyTFLite ? .tflite : .graphIR
         let viewA = try DiffError.naming(pathA) { try DiffView.load(path: pathA, level: level, configPath: configA) }
         let viewB = try DiffError.naming(pathB) { try DiffView.load(path: pathB, level: level, configPath: configB) }

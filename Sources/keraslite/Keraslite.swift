@@ -3,6 +3,7 @@ import Files
 import Foundation
 import JSON
 import Keras
+import ModelFile
 import Reports
 import TFLite
 import TFLiteReports
@@ -53,9 +54,10 @@ struct Inspect: ParsableCommand {
     }
 
     func run() throws {
-        if TFLiteFile.hasIdentifier(path: model.file) {
-            let file: TFLiteFile
-            do { file = try TFLiteFile(path: model.file) } catch { throw FileError.inFile(file: model.file, underlying: error) }
+        let keras: KerasModel
+        switch try ModelFile.open(path: model.file, config: model.config) {
+        case .keras(let model): keras = model
+        case .tflite(let file):
             let report = TFLiteInspectReport(file: file)
             if let html {
                 let sparsity: SparsityReport?
@@ -66,7 +68,6 @@ struct Inspect: ParsableCommand {
             print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
             return
         }
-        let keras = try model.load()
         let report = try InspectReport(model: keras, countZeros: !metadataOnly)
         if let html {
             let sparsity = metadataOnly ? nil : try SparsityReport(model: keras, threshold: HTMLReport.defaultThreshold)
@@ -136,7 +137,7 @@ struct Sparsity: ParsableCommand {
         guard input != nil else {
             throw ValidationError("--sensitivity needs --input samples (a .npy, .npz or directory of them) to run the model on")
         }
-        if TFLiteFile.hasIdentifier(path: model.file) {
+        if ModelFile.kind(path: model.file) == .tflite {
             throw ValidationError("--sensitivity prunes Keras weights; \(model.file) is a .tflite file (give the .h5/.keras it came from)")
         }
         _ = try sensitivityLevels()
@@ -170,11 +171,9 @@ struct Sparsity: ParsableCommand {
     func run() throws {
         if sensitivity { return try runSensitivity() }
         let report: SparsityReport
-        if TFLiteFile.hasIdentifier(path: model.file) {
-            do { report = try SparsityReport(tflite: try TFLiteFile(path: model.file), threshold: threshold) }
-            catch { throw FileError.inFile(file: model.file, underlying: error) }
-        } else {
-            report = try SparsityReport(model: try model.load(), threshold: threshold)
+        switch try ModelFile.open(path: model.file, config: model.config) {
+        case .tflite(let file): report = try FileError.naming(model.file) { try SparsityReport(tflite: file, threshold: threshold) }
+        case .keras(let keras): report = try SparsityReport(model: keras, threshold: threshold)
         }
         print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
     }

@@ -1,13 +1,12 @@
 import Analysis
 import ArgumentParser
+import Conversion
 import Files
 import Foundation
-import GraphIR
 import JSON
 import Keras
 import Passes
 import Reports
-import TFLite
 
 /// `keraslite prune IN -o OUT`: magnitude pruning of the convolution and dense kernels, written
 /// back as the same kind of Keras file (only the pruned datasets change) or straight to .tflite.
@@ -79,7 +78,8 @@ struct Prune: ParsableCommand {
     }
 
     func run() throws {
-        let keras = try model.load()
+        let converter = try Converter(path: model.file, config: model.config)
+        let keras = converter.model
         let lower = output.lowercased()
         if !lower.hasSuffix(".tflite") {
             let wanted = keras.format == .kerasZip ? ".keras" : ".h5"
@@ -96,32 +96,12 @@ struct Prune: ParsableCommand {
         if let unknown = (exclude + options.perLayer.keys).sorted().first(where: { !layers.contains($0) }) {
             throw FileError.inFile(file: model.file, underlying: RunError("no layer '\(unknown)' in this model (--exclude / --plan)"))
         }
-        let pruned: [PrunedWeight]
-        do {
-            pruned = try PruneMagnitude(options: options).prune(keras.graph)
-        } catch {
-            throw FileError.inFile(file: model.file, underlying: error)
-        }
+        let pruned = try converter.prune(options)
         var notes: [String] = []
         if lower.hasSuffix(".tflite") {
-            do {
-                try AtomicFile.write(try TFLiteConverter.convert(keras.graph).bytes, to: output)
-            } catch let error as FileError {
-                throw error
-            } catch {
-                throw FileError.inFile(file: model.file, underlying: error)
-            }
+            try AtomicFile.write(try converter.convert().result.bytes, to: output)
         } else {
-            var byData: [ObjectIdentifier: KerasWeight] = [:]
-            for weight in keras.weights { byData[ObjectIdentifier(weight.data)] = weight }
-            var replacements: [String: [Float]] = [:]
-            for weight in pruned where weight.zerosAfter != weight.zerosBefore {
-                guard let source = byData[ObjectIdentifier(weight.original)] else {
-                    throw FileError.inFile(file: model.file, underlying: RunError("cannot find the stored weight of '\(weight.tensor)'"))
-                }
-                replacements[source.storagePath] = weight.values
-            }
-            notes = try KerasWeightWriter.write(keras, to: output, replacing: replacements).notes
+            notes = try converter.writeKeras(pruned: pruned, to: output)
         }
         guard !quiet else { return }
         let report = try PruneReport(model: keras, pruned: pruned)
