@@ -6,10 +6,12 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "keraslite", targets: ["keraslite"]),
-        .library(name: "KerasLite", targets: ["HDF5", "FlatBuffers", "GraphIR", "Passes", "Keras", "TFLite", "Reports", "Interpreter", "Calibration",
-                                              "TFLiteInterpreter"]),
-        // The .tflite reader and its reports alone, for Tests/Fuzz (a separate package).
-        .library(name: "KerasLiteTFLiteReader", targets: ["FlatBuffers", "TFLite", "Reports"]),
+        .library(name: "KerasLite", targets: ["HDF5", "FlatBuffers", "GraphIR", "Passes", "Files", "JSON", "Keras", "TFLite", "ModelFile",
+                                              "HTML", "TFLiteReports", "Reports", "Diff", "Interpreter", "Calibration", "TFLiteInterpreter",
+                                              "Analysis", "Conversion"]),
+        // The .tflite reader and its reports alone, for Tests/Fuzz (a separate package): links
+        // neither libhdf5 nor OpenBLAS.
+        .library(name: "KerasLiteTFLiteReader", targets: ["FlatBuffers", "JSON", "TFLite", "HTML", "TFLiteReports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -33,9 +35,13 @@ let package = Package(
         .target(name: "FlatBuffers"),
         // The graph IR: tensors, ops, shape inference, verifier, printer.
         .target(name: "GraphIR"),
+        // Files keraslite writes (atomically) and errors that name their file.
+        .target(name: "Files"),
+        // JSON values: the parser (Python's NaN/Infinity accepted) and the sorted-key serializer.
+        .target(name: "JSON"),
         // Keras frontend: HDF5 / zip container -> Keras model description -> graph IR.
         .target(name: "Keras", dependencies: [
-            "HDF5", "GraphIR", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            "HDF5", "GraphIR", "JSON", "Files", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         // Graph → graph passes (one per file, stable kebab-case ids) and pipelines.
         .target(name: "Passes", dependencies: ["GraphIR"]),
@@ -50,13 +56,30 @@ let package = Package(
         // Full-integer quantization support: calibration samples → the float .tflite on the
         // reference executor → per-tensor ranges.
         .target(name: "Calibration", dependencies: ["GraphIR", "Interpreter", "TFLite", "TFLiteInterpreter"]),
-        // Reports over the IR: inspect, sparsity.
-        .target(name: "Reports", dependencies: [
-            "Keras", "GraphIR", "Passes", "TFLite", "CKerasliteZlib", "Calibration", "TFLiteInterpreter", "Interpreter",
+        // The one front door: format detection and opening of any model file.
+        .target(name: "ModelFile", dependencies: ["Keras", "TFLite", "Files"]),
+        // Self-contained HTML pages: page shell, tables, bar charts, histograms, graph layout; number formatting.
+        .target(name: "HTML"),
+        // The reports a .tflite alone needs (inspect, sparsity, the inspect page), on the
+        // format-neutral SparsityReport and HTMLReport; no Keras, no interpreter.
+        .target(name: "TFLiteReports", dependencies: ["TFLite", "JSON", "HTML", "CKerasliteZlib"]),
+        // Reports over Keras files: inspect, sparsity, prune, the Keras inspect page.
+        .target(name: "Reports", dependencies: ["TFLiteReports", "Keras", "GraphIR", "Passes", "JSON", "HTML"]),
+        // `diff`: two model files reduced to comparable views, aligned, rendered as text / JSON / HTML.
+        .target(name: "Diff", dependencies: [
+            "TFLiteReports", "ModelFile", "Keras", "GraphIR", "Passes", "TFLite", "FlatBuffers", "JSON", "HTML",
         ]),
+        // Analyses that run models: sensitivity, int8 error report, reference models and `verify`.
+        .target(name: "Analysis", dependencies: [
+            "TFLiteReports", "Files", "ModelFile", "Keras", "GraphIR", "Passes", "TFLite", "JSON", "HTML", "Calibration", "Interpreter", "TFLiteInterpreter",
+        ]),
+        // The converter behind one door: Keras file → prune → passes → lowering → quantize (int8
+        // calibrated on samples) → .tflite bytes; pruned weights written back as Keras files.
+        .target(name: "Conversion", dependencies: ["Keras", "Passes", "TFLite", "Calibration", "Files"]),
         // The thin command-line front.
         .executableTarget(name: "keraslite", dependencies: [
-            "Keras", "Reports", "GraphIR", "TFLite", "Interpreter", "TFLiteInterpreter", "Passes", "Calibration",
+            "Files", "ModelFile", "Conversion", "Keras", "JSON", "TFLiteReports", "Reports", "Diff", "Analysis", "GraphIR", "TFLite", "Interpreter", "TFLiteInterpreter",
+            "Passes", "Calibration",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -66,11 +89,13 @@ let package = Package(
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
         .testTarget(name: "FlatBuffersTests", dependencies: ["FlatBuffers"]),
         .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR"]),
-        .testTarget(name: "TFLiteTests", dependencies: ["TFLite", "FlatBuffers", "GraphIR", "Keras", "Reports", "TestSupport"],
+        .testTarget(name: "TFLiteTests", dependencies: ["TFLite", "FlatBuffers", "GraphIR", "Keras", "JSON", "TFLiteReports", "Diff", "TestSupport"],
                     exclude: ["Fixtures", "Corpus"]),
-        .testTarget(name: "KerasTests", dependencies: ["Keras", "GraphIR", "HDF5", "TestSupport"],
+        .testTarget(name: "KerasTests", dependencies: ["Keras", "JSON", "GraphIR", "HDF5", "TestSupport"],
                     exclude: ["Golden"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Keras", "TFLite", "GraphIR", "TestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: [
+            "HTML", "TFLiteReports", "Reports", "Diff", "Analysis", "JSON", "Keras", "TFLite", "GraphIR", "Passes", "Calibration", "TestSupport",
+        ]),
         .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "GraphIR", "Passes", "Keras", "TestSupport"]),
         .testTarget(name: "CalibrationTests", dependencies: [
             "Calibration", "Interpreter", "TFLiteInterpreter", "GraphIR", "TFLite", "Keras", "TestSupport",

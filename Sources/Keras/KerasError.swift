@@ -1,4 +1,5 @@
 import HDF5
+import JSON
 
 /// Everything that can go wrong reading a Keras model file or writing one back. Each case names the
 /// file, and the layer or weight where one is involved, so the CLI can print one clear line.

@@ -1,6 +1,7 @@
 import Foundation
 import GraphIR
 import HDF5
+import JSON
 import ZIPFoundation
 
 /// Reads Keras model files of any Keras version into a `KerasModel`.

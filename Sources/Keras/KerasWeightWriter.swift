@@ -1,3 +1,4 @@
+import Files
 import Foundation
 import HDF5
 import ZIPFoundation
@@ -40,14 +41,22 @@ public enum KerasWeightWriter {
         try check(replacements, against: model)
         try check(output: output, for: model)
         var dropped = 0
-        try AtomicOutput.write(to: output) { temporary, scratch in
-            switch model.format {
-            case .kerasH5:
-                dropped = try rewriteHDF5(source: model.path, destination: temporary, replacements: replacements,
-                                          sourceName: model.path, output: output)
-            case .kerasZip:
-                dropped = try rewriteZip(model, to: temporary, scratch: scratch, replacements: replacements, output: output)
+        do {
+            try AtomicFile.write(to: output) { temporary, scratch in
+                let directory = URL(fileURLWithPath: output).deletingLastPathComponent().path
+                guard FileManager.default.isWritableFile(atPath: directory) else {
+                    throw KerasError.unwritable(file: output, reason: "permission denied in \(directory)")
+                }
+                switch model.format {
+                case .kerasH5:
+                    dropped = try rewriteHDF5(source: model.path, destination: temporary, replacements: replacements,
+                                              sourceName: model.path, output: output)
+                case .kerasZip:
+                    dropped = try rewriteZip(model, to: temporary, scratch: scratch, replacements: replacements, output: output)
+                }
             }
+        } catch FileError.cannotWrite(let file, let reason) {
+            throw KerasError.unwritable(file: file, reason: reason)
         }
         var notes: [String] = []
         if dropped > 0 {

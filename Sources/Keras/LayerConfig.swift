@@ -1,4 +1,5 @@
 import GraphIR
+import JSON
 
 /// Typed access to one layer's `config` object, with errors that name the layer.
 struct LayerConfig {

@@ -1,5 +1,6 @@
 import GraphIR
 import HDF5
+import JSON
 
 /// Walks a Keras model config (any dialect) and builds the graph IR and the layer tree.
 ///

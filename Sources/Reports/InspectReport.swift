@@ -1,5 +1,8 @@
 import GraphIR
+import HTML
+import JSON
 import Keras
+import TFLiteReports
 
 /// What `keraslite inspect` reports about a Keras file: facts, inputs/outputs and a per-layer table.
 public struct InspectReport: Sendable {

@@ -1,6 +1,9 @@
 import GraphIR
+import HTML
+import JSON
 import Keras
 import Passes
+import TFLiteReports
 
 /// What `keraslite prune` did: per pruned kernel its sparsity before and after, the whole model's
 /// parameters and sparsity, and the zlib-compressed size of all weights before and after — the

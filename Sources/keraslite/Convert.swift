@@ -1,10 +1,11 @@
+import Analysis
 import ArgumentParser
 import Calibration
+import Conversion
+import Files
 import Foundation
-import GraphIR
-import Keras
+import JSON
 import Passes
-import Reports
 import TFLite
 
 extension QuantizationMode: ExpressibleByArgument {}
@@ -100,50 +101,30 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         let start = DispatchTime.now()
-        let keras = try model.load()
+        let converter = try Converter(path: model.file, config: model.config)
         if let prune {
-            let options = PruningOptions(target: .sparsity(prunePattern == .twoFour ? 0.5 : prune), scope: pruneScope, pattern: prunePattern)
-            do { _ = try PruneMagnitude(options: options).prune(keras.graph) } catch { throw FileFailure(file: model.file, underlying: error) }
+            _ = try converter.prune(PruningOptions(target: .sparsity(prunePattern == .twoFour ? 0.5 : prune), scope: pruneScope, pattern: prunePattern))
         }
-        var quantization = QuantizationOptions(mode: quantize, minElements: minElements, keepFloat: Set(keepFloat), io: io)
-        if let calibration {
-            let samples = try CalibrationSamples.load(path: calibration, inputs: keras.graph.inputs)
-            let calibrator = Calibrator(method: calibrationMethod, percentile: percentile)
-            let progress = ProgressBar("calibrating", unit: "samples", enabled: !quiet && isatty(STDERR_FILENO) == 1)
-            let timing = CalibrationTiming()
-            quantization.calibrate = { floatModel in
-                let start = DispatchTime.now()
-                defer { progress.finish() }
-                let ranges = try calibrator.ranges(forModel: floatModel, samples: samples, progress: progress.update)
-                timing.seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-                return ranges
-            }
-            let result = try convert(keras, quantization)
-            try finish(result, start: start, summary: "; calibrated on \(samples.count) sample\(samples.count == 1 ? "" : "s") "
-                       + String(format: "(%@, %.2f s)", calibrationMethod.rawValue, timing.seconds))
-            guard report else { return }
-            let comparing = ProgressBar("comparing", unit: "samples", enabled: isatty(STDERR_FILENO) == 1)
-            defer { comparing.finish() }
-            let quantizationReport: QuantizationReport
-            do {
-                quantizationReport = try QuantizationReport.compare(floatModel: result.floatModel, quantizedModel: result.bytes,
-                                                                    samples: samples, limit: reportSamples, progress: comparing.update)
-            } catch {
-                throw FileFailure(file: output, underlying: error)
-            }
-            comparing.finish()
-            print(json ? quantizationReport.json.serialized() : quantizationReport.text(limit: reportRows))
-        } else {
-            try finish(try convert(keras, quantization), start: start, summary: "")
+        let quantization = QuantizationOptions(mode: quantize, minElements: minElements, keepFloat: Set(keepFloat), io: io)
+        let options = TFLiteConverter.Options(batch: batch == 0 ? nil : batch, quantization: quantization)
+        guard let calibration else {
+            return try finish(try converter.convert(options: options).result, start: start, summary: "")
         }
-    }
-
-    private func convert(_ keras: KerasModel, _ quantization: QuantizationOptions) throws -> TFLiteConverter.Result {
-        do {
-            return try TFLiteConverter.convert(keras.graph, options: .init(batch: batch == 0 ? nil : batch, quantization: quantization))
-        } catch {
-            throw FileFailure(file: model.file, underlying: error)
+        let progress = ProgressBar("calibrating", unit: "samples", enabled: !quiet && isatty(STDERR_FILENO) == 1)
+        let output = try converter.convert(options: options, calibration: .init(
+            samples: calibration, method: calibrationMethod, percentile: percentile, progress: progress.update, finish: progress.finish))
+        let samples = output.samples!
+        try finish(output.result, start: start, summary: "; calibrated on \(samples.count) sample\(samples.count == 1 ? "" : "s") "
+                   + String(format: "(%@, %.2f s)", calibrationMethod.rawValue, output.calibrationSeconds))
+        guard report else { return }
+        let comparing = ProgressBar("comparing", unit: "samples", enabled: isatty(STDERR_FILENO) == 1)
+        defer { comparing.finish() }
+        let quantizationReport = try FileError.naming(self.output) {
+            try QuantizationReport.compare(floatModel: output.result.floatModel, quantizedModel: output.result.bytes,
+                                           samples: samples, limit: reportSamples, progress: comparing.update)
         }
+        comparing.finish()
+        print(json ? quantizationReport.json.serialized() : quantizationReport.text(limit: reportRows))
     }
 
     private func finish(_ result: TFLiteConverter.Result, start: DispatchTime, summary: String) throws {
@@ -157,63 +138,6 @@ struct Convert: ParsableCommand {
             .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         print("wrote \(output): \(result.operatorCount) ops (\(ops)), \(result.tensorCount) tensors, "
               + "\(formatSize(result.bytes.count)), \(String(format: "%.2f", seconds)) s" + summary)
-    }
-}
-
-/// Calibration time, filled in by the calibration closure the converter calls.
-private final class CalibrationTiming: @unchecked Sendable {
-    var seconds = 0.0
-}
-
-/// An error from a library module that does not know the file it came from.
-struct FileFailure: Error, CustomStringConvertible {
-    var file: String
-    var underlying: Error
-    var description: String { "\(file): \(underlying)" }
-}
-
-/// Writes a file atomically: a temporary file in the same directory, then rename(2).
-enum AtomicFile {
-    struct WriteError: Error, CustomStringConvertible {
-        var path: String
-        var reason: String
-        var description: String { "\(path): cannot write: \(reason)" }
-    }
-
-    static func write(_ bytes: [UInt8], to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent()
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw WriteError(path: path, reason: "directory \(directory.path) does not exist")
-        }
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw WriteError(path: path, reason: "is a directory")
-        }
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard descriptor >= 0 else {
-            throw WriteError(path: path, reason: "cannot create a file in \(directory.path): \(String(cString: strerror(errno)))")
-        }
-        var written = 0
-        let failure: String? = bytes.withUnsafeBytes { buffer in
-            while written < buffer.count {
-                let result = Foundation.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-                if result < 0 { return String(cString: strerror(errno)) }
-                written += result
-            }
-            return fsync(descriptor) == 0 ? nil : String(cString: strerror(errno))
-        }
-        close(descriptor)
-        if let failure {
-            try? FileManager.default.removeItem(at: temporary)
-            throw WriteError(path: path, reason: failure)
-        }
-        guard rename(temporary.path, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw WriteError(path: path, reason: reason)
-        }
     }
 }
 

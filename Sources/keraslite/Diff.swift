@@ -1,6 +1,9 @@
 import ArgumentParser
+import Diff
+import Files
 import Foundation
 import Reports
+import TFLiteReports
 
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(

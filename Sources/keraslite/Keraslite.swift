@@ -1,8 +1,12 @@
 import ArgumentParser
+import Files
 import Foundation
+import JSON
 import Keras
+import ModelFile
 import Reports
 import TFLite
+import TFLiteReports
 
 /// `keraslite`: read Keras models without TensorFlow; inspect them, analyse their sparsity.
 struct Keraslite: ParsableCommand {
@@ -50,20 +54,20 @@ struct Inspect: ParsableCommand {
     }
 
     func run() throws {
-        if TFLiteFile.hasIdentifier(path: model.file) {
-            let file: TFLiteFile
-            do { file = try TFLiteFile(path: model.file) } catch { throw FileFailure(file: model.file, underlying: error) }
+        let keras: KerasModel
+        switch try ModelFile.open(path: model.file, config: model.config) {
+        case .keras(let model): keras = model
+        case .tflite(let file):
             let report = TFLiteInspectReport(file: file)
             if let html {
                 let sparsity: SparsityReport?
                 do { sparsity = metadataOnly ? nil : try SparsityReport(tflite: file, threshold: HTMLReport.defaultThreshold) }
-                catch { throw FileFailure(file: model.file, underlying: error) }
+                catch { throw FileError.inFile(file: model.file, underlying: error) }
                 try AtomicFile.write(Array(HTMLReport.inspect(tflite: report, sparsity: sparsity).utf8), to: html)
             }
             print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
             return
         }
-        let keras = try model.load()
         let report = try InspectReport(model: keras, countZeros: !metadataOnly)
         if let html {
             let sparsity = metadataOnly ? nil : try SparsityReport(model: keras, threshold: HTMLReport.defaultThreshold)
@@ -133,7 +137,7 @@ struct Sparsity: ParsableCommand {
         guard input != nil else {
             throw ValidationError("--sensitivity needs --input samples (a .npy, .npz or directory of them) to run the model on")
         }
-        if TFLiteFile.hasIdentifier(path: model.file) {
+        if ModelFile.kind(path: model.file) == .tflite {
             throw ValidationError("--sensitivity prunes Keras weights; \(model.file) is a .tflite file (give the .h5/.keras it came from)")
         }
         _ = try sensitivityLevels()
@@ -167,11 +171,9 @@ struct Sparsity: ParsableCommand {
     func run() throws {
         if sensitivity { return try runSensitivity() }
         let report: SparsityReport
-        if TFLiteFile.hasIdentifier(path: model.file) {
-            do { report = try SparsityReport(tflite: try TFLiteFile(path: model.file), threshold: threshold) }
-            catch { throw FileFailure(file: model.file, underlying: error) }
-        } else {
-            report = try SparsityReport(model: try model.load(), threshold: threshold)
+        switch try ModelFile.open(path: model.file, config: model.config) {
+        case .tflite(let file): report = try FileError.naming(model.file) { try SparsityReport(tflite: file, threshold: threshold) }
+        case .keras(let keras): report = try SparsityReport(model: keras, threshold: threshold)
         }
         print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
     }

@@ -1,10 +1,12 @@
+import Analysis
 import ArgumentParser
+import Conversion
+import Files
 import Foundation
-import GraphIR
+import JSON
 import Keras
 import Passes
 import Reports
-import TFLite
 
 /// `keraslite prune IN -o OUT`: magnitude pruning of the convolution and dense kernels, written
 /// back as the same kind of Keras file (only the pruned datasets change) or straight to .tflite.
@@ -76,12 +78,13 @@ struct Prune: ParsableCommand {
     }
 
     func run() throws {
-        let keras = try model.load()
+        let converter = try Converter(path: model.file, config: model.config)
+        let keras = converter.model
         let lower = output.lowercased()
         if !lower.hasSuffix(".tflite") {
             let wanted = keras.format == .kerasZip ? ".keras" : ".h5"
             guard lower.hasSuffix(wanted) else {
-                throw FileFailure(file: model.file, underlying: RunError(
+                throw FileError.inFile(file: model.file, underlying: RunError(
                     "a \(keras.format == .kerasZip ? ".keras" : ".h5") model is written back as \(wanted) (or .tflite), not \(output)"))
             }
         }
@@ -91,34 +94,14 @@ struct Prune: ParsableCommand {
         if let plan { options.perLayer = try Self.readPlan(plan) }
         let layers = Set(keras.graph.ops.compactMap(\.origin?.layer))
         if let unknown = (exclude + options.perLayer.keys).sorted().first(where: { !layers.contains($0) }) {
-            throw FileFailure(file: model.file, underlying: RunError("no layer '\(unknown)' in this model (--exclude / --plan)"))
+            throw FileError.inFile(file: model.file, underlying: RunError("no layer '\(unknown)' in this model (--exclude / --plan)"))
         }
-        let pruned: [PrunedWeight]
-        do {
-            pruned = try PruneMagnitude(options: options).prune(keras.graph)
-        } catch {
-            throw FileFailure(file: model.file, underlying: error)
-        }
+        let pruned = try converter.prune(options)
         var notes: [String] = []
         if lower.hasSuffix(".tflite") {
-            do {
-                try AtomicFile.write(try TFLiteConverter.convert(keras.graph).bytes, to: output)
-            } catch let error as AtomicFile.WriteError {
-                throw error
-            } catch {
-                throw FileFailure(file: model.file, underlying: error)
-            }
+            try AtomicFile.write(try converter.convert().result.bytes, to: output)
         } else {
-            var byData: [ObjectIdentifier: KerasWeight] = [:]
-            for weight in keras.weights { byData[ObjectIdentifier(weight.data)] = weight }
-            var replacements: [String: [Float]] = [:]
-            for weight in pruned where weight.zerosAfter != weight.zerosBefore {
-                guard let source = byData[ObjectIdentifier(weight.original)] else {
-                    throw FileFailure(file: model.file, underlying: RunError("cannot find the stored weight of '\(weight.tensor)'"))
-                }
-                replacements[source.storagePath] = weight.values
-            }
-            notes = try KerasWeightWriter.write(keras, to: output, replacing: replacements).notes
+            notes = try converter.writeKeras(pruned: pruned, to: output)
         }
         guard !quiet else { return }
         let report = try PruneReport(model: keras, pruned: pruned)
@@ -135,17 +118,17 @@ struct Prune: ParsableCommand {
     static func readPlan(_ path: String) throws -> [String: Double] {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw FileFailure(file: path, underlying: RunError("cannot read the plan: \(error.localizedDescription)"))
+            throw FileError.inFile(file: path, underlying: RunError("cannot read the plan: \(error.localizedDescription)"))
         }
         let json: JSON
-        do { json = try JSON.parse(text) } catch { throw FileFailure(file: path, underlying: error) }
+        do { json = try JSON.parse(text) } catch { throw FileError.inFile(file: path, underlying: error) }
         guard case .object(let root) = json, case .object(let layers)? = root["layers"] else {
-            throw FileFailure(file: path, underlying: RunError("a plan is an object with a \"layers\" object of layer → sparsity"))
+            throw FileError.inFile(file: path, underlying: RunError("a plan is an object with a \"layers\" object of layer → sparsity"))
         }
         var plan: [String: Double] = [:]
         for (layer, value) in layers {
             guard case .number(let sparsity) = value, sparsity >= 0, sparsity < 1 else {
-                throw FileFailure(file: path, underlying: RunError("layer '\(layer)': the sparsity must be a number in [0, 1)"))
+                throw FileError.inFile(file: path, underlying: RunError("layer '\(layer)': the sparsity must be a number in [0, 1)"))
             }
             plan[layer] = sparsity
         }

@@ -1,4 +1,6 @@
+import Analysis
 import ArgumentParser
+import Files
 import Foundation
 import GraphIR
 import Interpreter
@@ -68,7 +70,7 @@ struct Run: ParsableCommand {
         let reference = try ReferenceModel.load(path: model.file, config: model.config, passes: !noPasses)
         let outputNames = reference.outputNames
         if let output, output.hasSuffix(".npy"), outputNames.count != 1 {
-            throw FileFailure(file: model.file, underlying: RunError(
+            throw FileError.inFile(file: model.file, underlying: RunError(
                 "the model has \(outputNames.count) outputs (\(outputNames.joined(separator: ", "))); write them to an .npz"))
         }
         let inputs = try reference.loadInputs(input)
@@ -95,4 +97,12 @@ struct Run: ParsableCommand {
                        seconds(loaded, ran), samples > 0 ? 1000 * seconds(loaded, ran) / Double(samples) : 0)
               + (output.map { "; wrote \($0)" } ?? ""))
     }
+}
+
+func canonicalPath(_ path: String) -> String {
+    URL(fileURLWithPath: path).resolvingSymlinksInPath().standardized.path
+}
+
+func seconds(_ from: DispatchTime, _ to: DispatchTime) -> Double {
+    Double(to.uptimeNanoseconds - from.uptimeNanoseconds) / 1e9
 }

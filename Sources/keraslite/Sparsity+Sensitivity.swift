@@ -1,5 +1,8 @@
+import Analysis
 import Calibration
+import Files
 import Foundation
+import JSON
 import Passes
 import Reports
 
@@ -9,7 +12,7 @@ extension Sparsity {
         let keras = try model.load()
         let layers = Set(keras.graph.ops.compactMap(\.origin?.layer))
         if let unknown = exclude.sorted().first(where: { !layers.contains($0) }) {
-            throw FileFailure(file: model.file, underlying: RunError("no layer '\(unknown)' in this model (--exclude)"))
+            throw FileError.inFile(file: model.file, underlying: RunError("no layer '\(unknown)' in this model (--exclude)"))
         }
         let samples = try CalibrationSamples.load(path: input!, inputs: keras.graph.inputs)
         let selection = PruningOptions(exclude: Set(exclude), minParams: minParams ?? 1024,
@@ -23,7 +26,7 @@ extension Sparsity {
             report = try SensitivityReport(graph: keras.graph, path: model.file, input: input!, samples: samples,
                                            options: options, progress: progress.update)
         } catch {
-            throw FileFailure(file: model.file, underlying: error)
+            throw FileError.inFile(file: model.file, underlying: error)
         }
         if let planOut { try AtomicFile.write(Array((report.planJSON.serialized() + "\n").utf8), to: planOut) }
         if json {

@@ -1,5 +1,6 @@
-import Testing
+@testable import JSON
 @testable import Keras
+import Testing
 
 @Suite struct JSONTests {
     @Test func parsesWhatPythonJSONWrites() throws {

@@ -1,8 +1,13 @@
 import Foundation
+import JSON
 import Keras
 import TestSupport
 import Testing
+@testable import Analysis
+@testable import Diff
+@testable import HTML
 @testable import Reports
+@testable import TFLiteReports
 
 /// `diff --html`: one structure row per aligned op classed by its kind, one weight row per paired
 /// weight, both graphs with one box per op (plus the input and output pills) and the alignment's

@@ -1,10 +1,15 @@
 import Foundation
 import GraphIR
+import JSON
 import Keras
 import TFLite
 import TestSupport
 import Testing
+@testable import Analysis
+@testable import Diff
+@testable import HTML
 @testable import Reports
+@testable import TFLiteReports
 
 /// `inspect --html`: the page has one table row per layer/operator, one graph box per op (plus
 /// the graph's inputs and outputs), one arrow per producer → consumer link, no external resource,

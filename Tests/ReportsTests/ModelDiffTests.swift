@@ -1,10 +1,15 @@
 import Foundation
 import GraphIR
+import JSON
 import Keras
-import TestSupport
 import TFLite
+import TestSupport
 import Testing
+@testable import Analysis
+@testable import Diff
+@testable import HTML
 @testable import Reports
+@testable import TFLiteReports
 
 @Suite struct ModelDiffTests {
     static func temporary(_ name: String) -> String {

@@ -1,9 +1,14 @@
 import Foundation
 import GraphIR
+import JSON
 import Keras
 import TestSupport
 import Testing
+@testable import Analysis
+@testable import Diff
+@testable import HTML
 @testable import Reports
+@testable import TFLiteReports
 
 /// Every committed sample (and the third-party Keras 2.0.5 file) against Samples/expected.json,
 /// which scripts/make_samples.py filled with what Keras and numpy say — never with keraslite output.

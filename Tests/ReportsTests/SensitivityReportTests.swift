@@ -1,10 +1,15 @@
 import Calibration
 import GraphIR
+import JSON
 import Keras
 import Passes
-@testable import Reports
 import TestSupport
 import Testing
+@testable import Analysis
+@testable import Diff
+@testable import HTML
+@testable import Reports
+@testable import TFLiteReports
 
 @Suite("Sensitivity report")
 struct SensitivityReportTests {

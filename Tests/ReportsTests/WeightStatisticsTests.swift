@@ -1,5 +1,10 @@
+import JSON
 import Testing
+@testable import Analysis
+@testable import Diff
+@testable import HTML
 @testable import Reports
+@testable import TFLiteReports
 
 @Suite struct WeightStatisticsTests {
     @Test func countsZerosAndNearZeros() {

@@ -1,7 +1,9 @@
+import Diff
 import Foundation
-import Reports
-import Testing
+import JSON
 import TFLite
+import TFLiteReports
+import Testing
 
 /// The regression corpus for hostile `.tflite` input (Tests/TFLiteTests/Corpus): inputs the fuzzer
 /// (`make fuzz`) found crashing, minimised, and hand-made ones from scripts/make_hostile_tflite.py.

@@ -1,10 +1,11 @@
 import FlatBuffers
 import Foundation
 import GraphIR
+import JSON
 import Keras
+@testable import TFLite
 import TestSupport
 import Testing
-@testable import TFLite
 
 /// Reads .tflite files with the verifying FlatBuffer reader and the schema's field ids: one that
 /// TensorFlow's converter wrote (facts beside it, from LiteRT's interpreter) and keraslite's own.

@@ -1,5 +1,5 @@
 import Foundation
-import Reports
+import TFLiteReports
 import TFLite
 
 /// One fuzz input: the bytes are a candidate `.tflite`. Runs what `keraslite inspect` (text,

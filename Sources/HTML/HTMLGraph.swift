@@ -14,74 +14,94 @@
 /// (only a malformed file has one) is drawn but ignored by the layout.
 /// Cost: O(sweeps × Σ edges between adjacent ranks²) for the crossing counts — milliseconds for
 /// ResNet50- or MobileNet-size graphs.
-struct HTMLGraph {
-    struct Node {
+package struct HTMLGraph {
+    package struct Node {
         /// The bold first line: the op kind or builtin (plain text).
-        var title: String
+        package var title: String
         /// The second line: the layer or tensor name (plain text; shortened in the middle to fit).
-        var subtitle: String
+        package var subtitle: String
         /// Shown on hover: everything else worth knowing (plain text).
-        var tooltip: String
+        package var tooltip: String
         /// Classes besides `node`: `io` (drawn as a pill), `input`/`output`, a `cat-*` family,
         /// `added`/`removed`/`changed`.
-        var classes: [String] = []
+        package var classes: [String] = []
+
+        package init(title: String, subtitle: String, tooltip: String, classes: [String] = []) {
+            self.title = title
+            self.subtitle = subtitle
+            self.tooltip = tooltip
+            self.classes = classes
+        }
     }
 
-    struct Edge {
-        var from: Int
-        var to: Int
+    package struct Edge {
+        package var from: Int
+        package var to: Int
         /// Shown on hover: the tensor (plain text).
-        var tooltip: String = ""
+        package var tooltip: String = ""
         /// Classes besides `edge` (`added`, `removed`, `changed`); each set gets its own arrowhead.
-        var classes: [String] = []
+        package var classes: [String] = []
+
+        package init(from: Int, to: Int, tooltip: String = "", classes: [String] = []) {
+            self.from = from
+            self.to = to
+            self.tooltip = tooltip
+            self.classes = classes
+        }
     }
 
-    struct Point: Equatable {
-        var x: Double
-        var y: Double
+    package struct Point: Equatable {
+        package var x: Double
+        package var y: Double
     }
 
     /// Where everything goes, in SVG user units (pixels).
-    struct Layout {
-        var width: Double
-        var height: Double
+    package struct Layout {
+        package var width: Double
+        package var height: Double
         /// The top-left corner and size of each node's box.
-        var frames: [(x: Double, y: Double, width: Double, height: Double)]
+        package var frames: [(x: Double, y: Double, width: Double, height: Double)]
         /// Each node's rank (row), 0 at the top.
-        var ranks: [Int]
+        package var ranks: [Int]
         /// Per edge: its start (bottom of the source), then for each rank it passes a pair of points
         /// (top and bottom of that rank), then its end (top of the target). Consecutive points
         /// alternate between a curve (between ranks) and a straight line (through a rank).
-        var routes: [[Point]]
+        package var routes: [[Point]]
     }
 
-    var nodes: [Node]
-    var edges: [Edge]
+    package var nodes: [Node]
+    package var edges: [Edge]
     /// Prefix of the ids in the SVG (arrowhead markers), unique per graph on a page.
-    var idPrefix = "graph"
+    package var idPrefix = "graph"
 
-    static let nodeHeight = 34.0
-    static let rankGap = 30.0
-    static let nodeGap = 16.0
-    static let virtualWidth = 8.0
-    static let margin = 16.0
-    static let minimumNodeWidth = 64.0
-    static let maximumNodeWidth = 210.0
+    package init(nodes: [Node], edges: [Edge], idPrefix: String = "graph") {
+        self.nodes = nodes
+        self.edges = edges
+        self.idPrefix = idPrefix
+    }
+
+    package static let nodeHeight = 34.0
+    package static let rankGap = 30.0
+    package static let nodeGap = 16.0
+    package static let virtualWidth = 8.0
+    package static let margin = 16.0
+    package static let minimumNodeWidth = 64.0
+    package static let maximumNodeWidth = 210.0
     /// Advance of one character of the monospace labels: 11 px bold titles, 10 px subtitles.
-    static let titleCharacterWidth = 6.8
-    static let subtitleCharacterWidth = 6.15
-    static let textPadding = 16.0
+    package static let titleCharacterWidth = 6.8
+    package static let subtitleCharacterWidth = 6.15
+    package static let textPadding = 16.0
     /// Graphs larger than this are not drawn (the page says so); the SVG would be unusable anyway.
-    static let maximumNodes = 3000
+    package static let maximumNodes = 3000
 
     /// The text a node shows, shortened to fit `maximumNodeWidth`.
-    static func fittedLabels(_ node: Node) -> (title: String, subtitle: String) {
+    package static func fittedLabels(_ node: Node) -> (title: String, subtitle: String) {
         let room = maximumNodeWidth - textPadding
         return (HTML.abbreviate(node.title, to: Int(room / titleCharacterWidth)),
                 HTML.abbreviate(node.subtitle, to: Int(room / subtitleCharacterWidth)))
     }
 
-    static func width(of node: Node) -> Double {
+    package static func width(of node: Node) -> Double {
         let (title, subtitle) = fittedLabels(node)
         let text = max(Double(title.count) * titleCharacterWidth, Double(subtitle.count) * subtitleCharacterWidth)
         return min(max(text + textPadding, minimumNodeWidth), maximumNodeWidth)
@@ -89,7 +109,7 @@ struct HTMLGraph {
 
     // MARK: Layout
 
-    static func layout(nodes: [Node], edges: [Edge]) -> Layout {
+    package static func layout(nodes: [Node], edges: [Edge]) -> Layout {
         let count = nodes.count
         guard count > 0 else { return Layout(width: 2 * margin, height: 2 * margin, frames: [], ranks: [], routes: []) }
 
@@ -362,7 +382,7 @@ struct HTMLGraph {
     // MARK: SVG
 
     /// The SVG path of a route: cubic curves between ranks (vertical tangents), lines through them.
-    static func pathData(_ points: [Point]) -> String {
+    package static func pathData(_ points: [Point]) -> String {
         guard let first = points.first else { return "" }
         var d = "M\(HTML.number(first.x)),\(HTML.number(first.y))"
         for index in 1..<points.count {
@@ -379,7 +399,7 @@ struct HTMLGraph {
 
     /// `<div class="graph-wrap"><svg class="graph">…</svg></div>`: one `<g class="node">` per node
     /// and one `<path class="edge">` per edge.
-    func render() -> String {
+    package func render() -> String {
         guard nodes.count <= Self.maximumNodes else {
             return "<p class=\"note\">The graph has \(formatCount(nodes.count)) nodes, too many to draw; the table lists them all.</p>\n"
         }

@@ -1,9 +1,12 @@
 import FlatBuffers
 import Foundation
 import GraphIR
+import HTML
 import Keras
+import ModelFile
 import Passes
 import TFLite
+import TFLiteReports
 
 /// A model reduced to what `diff` compares: ops in execution order (type, attributes, tensors)
 /// and constant weights whose values are read, dequantized, only when compared.
@@ -70,10 +73,11 @@ struct DiffView {
 
     /// Reads any model file keraslite understands at the requested level.
     static func load(path: String, level: Level, configPath: String? = nil) throws -> DiffView {
-        if TFLiteFile.hasIdentifier(path: path) {
-            return try DiffView(tflite: try TFLiteFile(path: path))
+        let model: KerasModel
+        switch try ModelFile.open(path: path, config: configPath) {
+        case .tflite(let file): return try DiffView(tflite: file)
+        case .keras(let keras): model = keras
         }
-        let model = try KerasFile.load(path: path, configPath: configPath)
         switch level {
         case .graphIR:
             try PassRegistry.run(PassRegistry.standardPipeline, on: model.graph)
@@ -155,7 +159,7 @@ struct DiffView {
             if let known = weightOfTensor[index] { return known }
             let tensor = tensors[index]
             guard isWeight(tensor) else { return nil }
-            let decoder = WeightDecoder(tensor: tensor)
+            let decoder = TFLiteTensorDecoder(tensor: tensor)
             let data = file.bufferData(tensor.buffer)
             weightOfTensor[index] = weights.count
             weights.append(Weight(name: tensor.name, shape: tensor.shape, dtype: tensor.type,

@@ -1,29 +1,44 @@
 /// A horizontal bar chart in HTML: one row per item with its label, a bar whose length is
 /// proportional to the value, and the value as text. Two buttons switch between the given order
 /// (model order) and largest first.
-struct HTMLBarChart {
-    struct Bar {
+package struct HTMLBarChart {
+    package struct Bar {
         /// The row label (plain text; long labels are cut with an ellipsis, the tooltip has all).
-        var label: String
-        var value: Double
+        package var label: String
+        package var value: Double
         /// The value as shown (`18.1 KB`).
-        var valueText: String
+        package var valueText: String
         /// The row tooltip (plain text).
-        var tooltip: String
+        package var tooltip: String
         /// Row classes: a `cat-*` family for the colour, `added`/`removed`/`changed` in a diff.
-        var classes: [String] = []
+        package var classes: [String] = []
+
+        package init(label: String, value: Double, valueText: String, tooltip: String, classes: [String] = []) {
+            self.label = label
+            self.value = value
+            self.valueText = valueText
+            self.tooltip = tooltip
+            self.classes = classes
+        }
     }
 
     /// The id of the rows' container (unique in the page), which the order buttons sort.
-    var id: String
-    var bars: [Bar]
+    package var id: String
+    package var bars: [Bar]
     /// The value of a full-width bar; by default the largest value. Give two charts the same one to
     /// compare them side by side.
-    var scaleMaximum: Double? = nil
+    package var scaleMaximum: Double? = nil
     /// Shown instead of the chart when there are no bars (plain text).
-    var emptyText = "Nothing to chart."
+    package var emptyText = "Nothing to chart."
 
-    func render() -> String {
+    package init(id: String, bars: [Bar], scaleMaximum: Double? = nil, emptyText: String = "Nothing to chart.") {
+        self.id = id
+        self.bars = bars
+        self.scaleMaximum = scaleMaximum
+        self.emptyText = emptyText
+    }
+
+    package func render() -> String {
         guard !bars.isEmpty else { return "<p class=\"note\">\(HTML.escape(emptyText))</p>\n" }
         let maximum = max(scaleMaximum ?? bars.map(\.value).max() ?? 1, .leastNonzeroMagnitude)
         var html = ""

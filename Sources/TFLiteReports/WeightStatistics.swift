@@ -1,4 +1,5 @@
 import CKerasliteZlib
+import HTML
 
 /// Counting and histogram helpers over weight values.
 public enum WeightStatistics {
@@ -44,19 +45,19 @@ public enum WeightStatistics {
 /// measure for weights with many zeros. Uses deflate's Z_RLE strategy: on float32 weights it
 /// compresses as well as the default strategy (runs of zero bytes are what pruning adds) at
 /// about twice the speed, which matters at 100 MB of weights.
-final class DeflateCounter: @unchecked Sendable {
+package final class DeflateCounter: @unchecked Sendable {
     private var stream = z_stream()
     private var output = [UInt8](repeating: 0, count: 1 << 16)
     private(set) var compressedBytes = 0
     private var finished = false
 
-    init(level: Int32 = 6) {
+    package init(level: Int32 = 6) {
         deflateInit2_(&stream, level, Z_DEFLATED, 15, 8, Z_RLE, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
     }
 
     deinit { deflateEnd(&stream) }
 
-    func feed(_ bytes: UnsafeRawBufferPointer) {
+    package func feed(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         stream.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
         stream.avail_in = uInt(bytes.count)
@@ -64,7 +65,7 @@ final class DeflateCounter: @unchecked Sendable {
     }
 
     /// Finishes the stream and returns the total compressed size.
-    func finish() -> Int {
+    package func finish() -> Int {
         if !finished {
             stream.next_in = nil
             stream.avail_in = 0

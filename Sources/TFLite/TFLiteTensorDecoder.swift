@@ -1,52 +1,27 @@
 import Foundation
-import TFLite
 
-extension SparsityReport {
-    /// Sparsity of a `.tflite` file's weight tensors (main subgraph). Quantized weights are
-    /// dequantized per tensor or per channel; a quantized weight is zero when it equals its zero point.
-    public init(tflite file: TFLiteFile, threshold: Float) throws {
-        let report = TFLiteInspectReport(file: file)
-        var sources: [Source] = []
-        // Tensors may share buffers, and a sparse tensor expands to its dense shape: cap the
-        // values decoded in all, so that a small hostile file cannot demand unbounded time or memory.
-        let limit = Self.valueLimit(fileSize: file.sizeBytes)
-        var decoded = 0
-        for tensor in report.weightTensors {
-            guard let data = file.bufferData(tensor.buffer), let decoder = WeightDecoder(tensor: tensor) else { continue }
-            decoded = saturatingAdd(decoded, decoder.valueCount(data))
-            guard decoded <= limit else {
-                throw TFLiteDecodeError.invalid(
-                    "the weights would decode to more than \(limit) values, 16 per byte of the file (at tensor \(tensor.index): "
-                    + "buffers shared by many tensors, or a sparse tensor far larger than its stored values)")
-            }
-            sources.append(Source(name: tensor.name, layer: tensor.name, shape: tensor.shape,
-                                  values: { try decoder.values(data) },
-                                  stored: { values, limit in decoder.stored(data, values: values, zeroingBelow: limit) }))
-        }
-        try self.init(path: file.path, threshold: threshold, sources: sources)
-    }
+/// The one decoder of a `.tflite` constant buffer into real values: float32, float16 and
+/// quantized int8 / uint8 / int16 / int32 weights dequantized per tensor or per channel, sparse
+/// tensors densified (elements the encoding leaves out are zero). Reports and `diff` read weights
+/// through it; each call decodes the whole buffer, so callers budget the values they ask for.
+public struct TFLiteTensorDecoder: Sendable {
+    public let tensor: TFLiteFile.TensorInfo
 
-    /// Values the weights of a `fileSize`-byte file may decode to: 16 per byte plus 2^20.
-    static func valueLimit(fileSize: Int) -> Int { saturatingAdd(saturatingMultiply(max(fileSize, 0), 16), 1 << 20) }
-}
-
-/// Turns a TFLite weight buffer into Float values and back into stored bytes.
-struct WeightDecoder {
-    let tensor: TFLiteFile.TensorInfo
-
-    init?(tensor: TFLiteFile.TensorInfo) {
+    /// A decoder for `tensor`, or nil when its type is not one of the decoded ones (or is an
+    /// integer type without quantization parameters).
+    public init?(tensor: TFLiteFile.TensorInfo) {
         guard ["float32", "float16", "int8", "uint8", "int16", "int32"].contains(tensor.type) else { return nil }
         if tensor.type.hasPrefix("int") || tensor.type == "uint8" { guard tensor.quantization != nil else { return nil } }
         self.tensor = tensor
     }
 
     /// Values `values(data)` returns: the stored ones, or the dense shape's for a sparse tensor.
-    func valueCount(_ data: Data) -> Int {
+    public func valueCount(_ data: Data) -> Int {
         tensor.sparsity != nil ? tensor.elementCount : data.count / max(tensor.elementBytes, 1)
     }
 
     /// (scale, zero point) for element `index`, per channel along the quantized dimension.
-    private func parameters(_ index: Int) -> (Float, Int64) {
+    public func parameters(_ index: Int) -> (scale: Float, zeroPoint: Int64) {
         guard let quantization = tensor.quantization, !quantization.scales.isEmpty else { return (1, 0) }
         let axis = quantization.quantizedDimension
         // Per tensor, or an axis outside the shape (the reader rejects those; be safe anyway).
@@ -73,7 +48,7 @@ struct WeightDecoder {
 
     /// The dense values: a sparse tensor's stored values are scattered into zeros (the zero point
     /// for quantized tensors dequantizes to 0).
-    func values(_ data: Data) throws -> [Float] {
+    public func values(_ data: Data) throws -> [Float] {
         guard let sparsity = tensor.sparsity else { return try storedValues(data, denseIndex: { $0 }) }
         let width = max(tensor.elementBytes, 1)
         let denseCount = tensor.elementCount
@@ -81,17 +56,17 @@ struct WeightDecoder {
         // size that fits 31 bits (as in LiteRT), each dimension blocked at most once, every CSR
         // index inside the tensor.
         guard denseCount < 1 << 31 else {
-            throw TFLiteDecodeError.invalid("sparse tensor \(tensor.index) has \(denseCount) elements, more than 2^31")
+            throw TFLiteError.invalid("sparse tensor \(tensor.index) has \(denseCount) elements, more than 2^31")
         }
         guard Set(sparsity.blockMap).count == sparsity.blockMap.count else {
-            throw TFLiteDecodeError.invalid("sparse tensor \(tensor.index) blocks a dimension twice (block map \(sparsity.blockMap.prefix(16)))")
+            throw TFLiteError.invalid("sparse tensor \(tensor.index) blocks a dimension twice (block map \(sparsity.blockMap.prefix(16)))")
         }
         for case .sparseCSR(_, let indices) in sparsity.dimensions where indices.contains(where: { $0 < 0 || $0 >= denseCount }) {
-            throw TFLiteDecodeError.invalid("sparse tensor \(tensor.index) has a CSR index outside its \(denseCount) elements")
+            throw TFLiteError.invalid("sparse tensor \(tensor.index) has a CSR index outside its \(denseCount) elements")
         }
         let positions = try sparsity.denseIndices(shape: tensor.shape, storedCount: data.count / width)
         guard positions.allSatisfy({ (0..<denseCount).contains($0) }) else {
-            throw TFLiteDecodeError.invalid("sparse tensor \(tensor.index) places a value outside its \(denseCount) elements")
+            throw TFLiteError.invalid("sparse tensor \(tensor.index) places a value outside its \(denseCount) elements")
         }
         let stored = try storedValues(data, denseIndex: { positions[$0] })
         var dense = [Float](repeating: 0, count: denseCount)
@@ -107,42 +82,13 @@ struct WeightDecoder {
             #if arch(x86_64) || arch(arm64)
             return data.withUnsafeBytes { bytes in (0..<bytes.count / 2).map { Float(bytes.loadUnaligned(fromByteOffset: $0 * 2, as: Float16.self)) } }
             #else
-            throw TFLiteDecodeError.unsupported("float16 on this platform")
+            throw TFLiteError.unsupported("float16 on this platform")
             #endif
         default:
             return raw(data).enumerated().map { index, q in
                 let (scale, zeroPoint) = parameters(denseIndex(index))
                 return Float(Double(q) - Double(zeroPoint)) * scale  // a hostile zero point must not overflow Int64
             }
-        }
-    }
-
-    func stored(_ data: Data, values: [Float], zeroingBelow limit: Float?) -> [UInt8] {
-        guard let limit, tensor.sparsity == nil else { return Array(data) }
-        switch tensor.type {
-        case "float32": return SparsityReport.floatBytes(values, half: false, zeroingBelow: limit)
-        case "float16": return SparsityReport.floatBytes(values, half: true, zeroingBelow: limit)
-        default:
-            var bytes = Array(data)
-            let width = tensor.elementBytes
-            for (index, value) in values.enumerated() where abs(value) <= limit {
-                var zeroPoint = parameters(index).1.littleEndian
-                withUnsafeBytes(of: &zeroPoint) { point in
-                    for byte in 0..<width { bytes[index * width + byte] = point[byte] }
-                }
-            }
-            return bytes
-        }
-    }
-}
-
-enum TFLiteDecodeError: Error, CustomStringConvertible {
-    case unsupported(String)
-    case invalid(String)
-    var description: String {
-        switch self {
-        case .unsupported(let what): return "cannot decode \(what)"
-        case .invalid(let message): return message
         }
     }
 }

@@ -1,8 +1,10 @@
 import Calibration
 import GraphIR
+import HTML
 import Interpreter
 import Keras
 import Passes
+import TFLiteReports
 
 /// What `keraslite sparsity --sensitivity` measures: how much each prunable Keras layer, pruned
 /// alone by magnitude at each level, moves the model's outputs on the user's samples — and a

@@ -1,9 +1,12 @@
 import Calibration
 import Foundation
+import HTML
 import Interpreter
+import JSON
 import Keras
 import TFLite
 import TFLiteInterpreter
+import TFLiteReports
 
 /// Where full-integer quantization loses precision: the float32 model and its int8 conversion
 /// both run on the reference executor (the int8 one simulated with its scales and zero points)

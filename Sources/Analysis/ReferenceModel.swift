@@ -1,33 +1,37 @@
+import Files
 import Foundation
 import GraphIR
+import HTML
 import Interpreter
 import Keras
+import ModelFile
 import Passes
 import TFLite
 import TFLiteInterpreter
+import TFLiteReports
 
 /// A model file ready to run on keraslite's reference interpreters: a Keras file (.h5/.keras) on
 /// the graph-IR interpreter after the standard passes, a .tflite on the TFLite executor. Inputs go
 /// in and outputs come out as real numbers, so any two model files can be compared.
-struct ReferenceModel {
-    enum Engine {
+public struct ReferenceModel {
+    public enum Engine {
         case keras(Interpreter)
         case tflite(TFLiteExecutor)
     }
 
-    let path: String
-    let engine: Engine
+    public let path: String
+    public let engine: Engine
     /// Input and output names: Keras input/output layer names; for a .tflite the signature names
     /// (else tensor names).
-    let inputNames: [String]
-    let outputNames: [String]
+    public let inputNames: [String]
+    public let outputNames: [String]
 
     /// Loads `path` (a .tflite by its `TFL3` identifier, else a Keras file); `passes` runs the
     /// standard pass pipeline on a Keras graph first.
-    static func load(path: String, config: String? = nil, passes: Bool = true) throws -> ReferenceModel {
-        if TFLiteFile.hasIdentifier(path: path) {
+    public static func load(path: String, config: String? = nil, passes: Bool = true) throws -> ReferenceModel {
+        if ModelFile.kind(path: path) == .tflite {
             let executor: TFLiteExecutor
-            do { executor = try TFLiteExecutor(path: path) } catch { throw FileFailure(file: path, underlying: error) }
+            do { executor = try TFLiteExecutor(path: path) } catch { throw FileError.inFile(file: path, underlying: error) }
             return ReferenceModel(path: path, engine: .tflite(executor), inputNames: executor.inputs.map(\.name),
                                   outputNames: executor.outputs.map(\.name))
         }
@@ -37,20 +41,20 @@ struct ReferenceModel {
             if passes { try PassRegistry.run(PassRegistry.standardPipeline, on: keras.graph) }
             interpreter = try Interpreter(graph: keras.graph)
         } catch {
-            throw FileFailure(file: path, underlying: error)
+            throw FileError.inFile(file: path, underlying: error)
         }
         return ReferenceModel(path: path, engine: .keras(interpreter), inputNames: interpreter.inputNames,
                               outputNames: interpreter.outputNames)
     }
 
-    var isTFLite: Bool { if case .tflite = engine { return true } else { return false } }
+    public var isTFLite: Bool { if case .tflite = engine { return true } else { return false } }
 
     /// The arrays of an input file (.npy, or .npz with one array per input) matched to the model's
     /// inputs: by input name, for a .tflite also by tensor name, and for a one-input model any
     /// single array. Integer arrays for a quantized .tflite input are taken as stored values (int8
     /// data for an int8 input) and dequantized; float arrays are real values (quantized onto the
     /// input's grid when it runs). An array lacking the batch axis counts as one sample.
-    func loadInputs(_ input: String) throws -> [TensorValue] {
+    public func loadInputs(_ input: String) throws -> [TensorValue] {
         var arrays: [NPYArray] = []
         do {
             var isDirectory: ObjCBool = false
@@ -79,7 +83,7 @@ struct ReferenceModel {
                 arrays = [try NPY.read(path: input)]
             }
         } catch {
-            throw FileFailure(file: input, underlying: error)
+            throw FileError.inFile(file: input, underlying: error)
         }
         do {
             return try arrays.enumerated().map { position, array in
@@ -91,7 +95,7 @@ struct ReferenceModel {
                 return value
             }
         } catch {
-            throw FileFailure(file: input, underlying: error)
+            throw FileError.inFile(file: input, underlying: error)
         }
     }
 
@@ -111,7 +115,7 @@ struct ReferenceModel {
 
     /// Runs the model on one value per input (model input order) in batches and returns the
     /// outputs in `outputNames` order, as real numbers.
-    func run(_ inputs: [TensorValue], batchSize: Int) throws -> [TensorValue] {
+    public func run(_ inputs: [TensorValue], batchSize: Int) throws -> [TensorValue] {
         do {
             switch engine {
             case .keras(let interpreter):
@@ -121,14 +125,14 @@ struct ReferenceModel {
                 return try executor.run(inputs, batchSize: batchSize)
             }
         } catch {
-            throw FileFailure(file: path, underlying: error)
+            throw FileError.inFile(file: path, underlying: error)
         }
     }
 
     /// The outputs as they are written to .npy: real float32 values, except that a .tflite's
     /// quantized outputs are quantized back to their stored type (int8 stays int8) unless
     /// `dequantize`, and integer or bool outputs keep their type.
-    func stored(_ outputs: [TensorValue], dequantize: Bool) throws -> [(name: String, value: TensorValue, type: NPYElementType)] {
+    public func stored(_ outputs: [TensorValue], dequantize: Bool) throws -> [(name: String, value: TensorValue, type: NPYElementType)] {
         guard case .tflite(let executor) = engine else { return zip(outputNames, outputs).map { ($0, $1, .float32) } }
         return try zip(executor.outputs, outputs).map { port, value in
             if port.isQuantized {
@@ -139,22 +143,9 @@ struct ReferenceModel {
     }
 }
 
-/// A `run` or `verify` problem that is not an interpreter or file-format error.
-struct RunError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-func isZip(_ path: String) -> Bool {
+/// Whether `path` starts like a zip archive (an .npz); by its name when it cannot be read.
+private func isZip(_ path: String) -> Bool {
     guard let handle = FileHandle(forReadingAtPath: path) else { return path.hasSuffix(".npz") }
     defer { try? handle.close() }
     return (try? handle.read(upToCount: 4)) == Data([0x50, 0x4B, 0x03, 0x04])
-}
-
-func canonicalPath(_ path: String) -> String {
-    URL(fileURLWithPath: path).resolvingSymlinksInPath().standardized.path
-}
-
-func seconds(_ from: DispatchTime, _ to: DispatchTime) -> Double {
-    Double(to.uptimeNanoseconds - from.uptimeNanoseconds) / 1e9
 }

@@ -1,5 +1,5 @@
 /// `1,234,567`.
-func formatCount(_ value: Int) -> String {
+package func formatCount(_ value: Int) -> String {
     let digits = String(abs(value))
     var out = ""
     for (index, character) in digits.enumerated() {
@@ -10,7 +10,7 @@ func formatCount(_ value: Int) -> String {
 }
 
 /// `912 B`, `1.6 KB`, `98.0 MB` (powers of 1024).
-func formatBytes(_ bytes: Int) -> String {
+package func formatBytes(_ bytes: Int) -> String {
     let units = ["B", "KB", "MB", "GB"]
     var value = Double(bytes)
     var unit = 0
@@ -22,10 +22,10 @@ func formatBytes(_ bytes: Int) -> String {
 }
 
 /// `12.5%`.
-func formatPercent(_ fraction: Double) -> String { fixed(fraction * 100, 1) + "%" }
+package func formatPercent(_ fraction: Double) -> String { fixed(fraction * 100, 1) + "%" }
 
 /// A number with `decimals` digits after the point, without Foundation's locale-dependent formatting.
-func fixed(_ value: Double, _ decimals: Int) -> String {
+package func fixed(_ value: Double, _ decimals: Int) -> String {
     var scale = 1.0
     for _ in 0..<decimals { scale *= 10 }
     let rounded = (abs(value) * scale).rounded()
@@ -40,7 +40,7 @@ func fixed(_ value: Double, _ decimals: Int) -> String {
 }
 
 /// Left-aligned columns (right-aligned where asked) separated by two spaces; the first row is the header.
-func renderTable(_ rows: [[String]], rightAligned: Set<Int> = []) -> [String] {
+package func renderTable(_ rows: [[String]], rightAligned: Set<Int> = []) -> [String] {
     guard let header = rows.first else { return [] }
     var widths = Array(repeating: 0, count: header.count)
     for row in rows {
@@ -55,7 +55,7 @@ func renderTable(_ rows: [[String]], rightAligned: Set<Int> = []) -> [String] {
 }
 
 extension String {
-    func replacingTrailingSpaces() -> String {
+    package func replacingTrailingSpaces() -> String {
         var text = self
         while text.last == " " { text.removeLast() }
         return text

@@ -1,4 +1,5 @@
-import Keras
+import HTML
+import JSON
 import TFLite
 
 /// What `keraslite inspect model.tflite` reports: operators in execution order with options and
@@ -9,13 +10,13 @@ public struct TFLiteInspectReport {
 
     public init(file: TFLiteFile) { self.file = file }
 
-    var main: TFLiteFile.SubgraphInfo? { file.subgraphs.first }
+    package var main: TFLiteFile.SubgraphInfo? { file.subgraphs.first }
 
     /// Elements of constant weight tensors in the main subgraph (integer constants without
     /// quantization — shapes, axes, permutations — are not weights).
     public var params: Int { weightTensors.reduce(0) { saturatingAdd($0, $1.elementCount) } }
 
-    var weightTensors: [TFLiteFile.TensorInfo] {
+    package var weightTensors: [TFLiteFile.TensorInfo] {
         (main?.tensors ?? []).filter { $0.isConstant && ($0.quantization != nil || !["int32", "int64"].contains($0.type)) }
     }
 
@@ -134,13 +135,13 @@ extension TFLiteInspectReport {
         ]
     }
 
-    var metadataBytes: Int { file.metadata.reduce(0) { saturatingAdd($0, $1.bytes) } }
+    package var metadataBytes: Int { file.metadata.reduce(0) { saturatingAdd($0, $1.bytes) } }
     /// Buffer bytes that are not metadata (never negative: metadata entries may share a buffer).
-    var weightBytes: Int { max(file.bufferBytes - metadataBytes, 0) }
+    package var weightBytes: Int { max(file.bufferBytes - metadataBytes, 0) }
     /// Bytes of the FlatBuffer itself (never negative: buffers may overlap).
-    var graphBytes: Int { max(file.sizeBytes - file.bufferBytes, 0) }
+    package var graphBytes: Int { max(file.sizeBytes - file.bufferBytes, 0) }
 
-    func totalMACs(_ subgraph: TFLiteFile.SubgraphInfo) -> Int {
+    package func totalMACs(_ subgraph: TFLiteFile.SubgraphInfo) -> Int {
         subgraph.operators.compactMap { macs($0, in: subgraph) }.reduce(0, saturatingAdd)
     }
 
@@ -225,13 +226,13 @@ extension TFLiteInspectReport {
 }
 
 /// `a + b`, or `Int.max` when that overflows: totals over a hostile file's tensors stay finite.
-func saturatingAdd(_ a: Int, _ b: Int) -> Int {
+package func saturatingAdd(_ a: Int, _ b: Int) -> Int {
     let (sum, overflow) = a.addingReportingOverflow(b)
     return overflow ? (b > 0 ? Int.max : Int.min) : sum
 }
 
 /// `a × b`, or `Int.max` when that overflows (arguments are sizes: never negative).
-func saturatingMultiply(_ a: Int, _ b: Int) -> Int {
+package func saturatingMultiply(_ a: Int, _ b: Int) -> Int {
     let (product, overflow) = a.multipliedReportingOverflow(by: b)
     return overflow ? Int.max : product
 }

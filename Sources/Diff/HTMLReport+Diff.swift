@@ -1,3 +1,7 @@
+import HTML
+import Keras
+import TFLiteReports
+
 /// `keraslite diff --html`: the two models of a `ModelDiff` on one self-contained page, side by
 /// side, with what differs highlighted.
 ///

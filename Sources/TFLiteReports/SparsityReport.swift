@@ -1,6 +1,6 @@
 import Dispatch
-import GraphIR
-import Keras
+import HTML
+import JSON
 
 /// What `keraslite sparsity` reports: zeros and near-zeros per weight tensor and overall, a
 /// magnitude histogram, and the zlib-compressed size of the weights as stored and with the
@@ -35,22 +35,15 @@ public struct SparsityReport: Sendable {
         public var values: () throws -> [Float]
         /// Stored bytes; with `zeroingBelow` set, the values with |w| ≤ it stored as zero.
         public var stored: (_ values: [Float], _ zeroingBelow: Float?) -> [UInt8]
-    }
 
-    /// Reads every weight of `model` once.
-    public init(model: KerasModel, threshold: Float) throws {
-        var sources: [Source] = []
-        func visit(_ layer: KerasLayer) {
-            for weight in layer.weights {
-                let half = weight.storedType == "float16"
-                sources.append(Source(name: weight.name, layer: layer.name, shape: weight.shape,
-                                      values: { try weight.data.valuesWithoutCaching() },
-                                      stored: { values, limit in SparsityReport.floatBytes(values, half: half, zeroingBelow: limit) }))
-            }
-            layer.sublayers.forEach(visit)
+        public init(name: String, layer: String, shape: [Int], values: @escaping () throws -> [Float],
+                    stored: @escaping (_ values: [Float], _ zeroingBelow: Float?) -> [UInt8]) {
+            self.name = name
+            self.layer = layer
+            self.shape = shape
+            self.values = values
+            self.stored = stored
         }
-        model.layers.forEach(visit)
-        try self.init(path: model.path, threshold: threshold, sources: sources)
     }
 
     /// Analyses `sources`, reading each once.
@@ -84,7 +77,7 @@ public struct SparsityReport: Sendable {
     }
 
     /// Float weights as stored: 4 bytes each, or 2 for float16 files.
-    static func floatBytes(_ values: [Float], half: Bool, zeroingBelow limit: Float?) -> [UInt8] {
+    package static func floatBytes(_ values: [Float], half: Bool, zeroingBelow limit: Float?) -> [UInt8] {
         var values = values
         if let limit { for index in values.indices where abs(values[index]) <= limit { values[index] = 0 } }
         #if arch(x86_64) || arch(arm64)

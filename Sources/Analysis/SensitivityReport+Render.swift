@@ -1,6 +1,8 @@
 import Foundation
-import Keras
+import HTML
+import JSON
 import Passes
+import TFLiteReports
 
 extension SensitivityReport {
     /// The terminal report: a layer × level table of relative L2 error (top-1 agreement), then the plan.

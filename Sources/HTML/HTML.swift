@@ -4,11 +4,11 @@
 /// through `escape` before it reaches the page; the other building blocks (`HTMLPage`,
 /// `HTMLTable`, `HTMLBarChart`, `HTMLHistogram`, `HTMLGraph`) take plain text and escape it
 /// themselves, unless a parameter says it takes markup.
-enum HTML {
+package enum HTML {
     /// `text` safe as element content and as a quoted attribute value: `&`, `<`, `>`, `"` and `'`
     /// become character references; control characters other than tab and newline (which HTML
     /// forbids or drops) become U+FFFD.
-    static func escape(_ text: String) -> String {
+    package static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
@@ -31,18 +31,18 @@ enum HTML {
     }
 
     /// ` name="value"` with the value escaped; empty when `value` is nil or empty.
-    static func attribute(_ name: String, _ value: String?) -> String {
+    package static func attribute(_ name: String, _ value: String?) -> String {
         guard let value, !value.isEmpty else { return "" }
         return " \(name)=\"\(escape(value))\""
     }
 
     /// ` class="a b"` for the non-empty class names; empty when there are none.
-    static func classes(_ names: [String]) -> String {
+    package static func classes(_ names: [String]) -> String {
         attribute("class", names.filter { !$0.isEmpty }.joined(separator: " "))
     }
 
     /// A number for CSS and SVG attributes: at most two decimals, no exponent, `.` as separator.
-    static func number(_ value: Double) -> String {
+    package static func number(_ value: Double) -> String {
         guard value.isFinite else { return "0" }
         let text = fixed(min(max(value, -1e9), 1e9), 2)
         guard text.contains(".") else { return text }
@@ -54,7 +54,7 @@ enum HTML {
 
     /// A `data-v` sort key: integers exactly, other values in Swift's shortest round-trip form
     /// (which JavaScript's `Number()` reads).
-    static func sortKey(_ value: Double) -> String {
+    package static func sortKey(_ value: Double) -> String {
         guard value.isFinite else { return "0" }
         if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
         return "\(value)"
@@ -62,7 +62,7 @@ enum HTML {
 
     /// `text` shortened to at most `limit` characters by replacing its middle with `…`, so both
     /// the prefix (model scope) and the suffix (layer) of long TensorFlow names stay visible.
-    static func abbreviate(_ text: String, to limit: Int) -> String {
+    package static func abbreviate(_ text: String, to limit: Int) -> String {
         guard text.count > limit, limit >= 3 else { return text }
         let head = (limit - 1) / 2, tail = limit - 1 - head
         return String(text.prefix(head)) + "…" + String(text.suffix(tail))
@@ -70,7 +70,7 @@ enum HTML {
 
     /// The colour family of an op or layer type (`cat-conv`, `cat-norm`, …), shared by the graph
     /// nodes, the size bars and the legend; works for IR kinds, Keras classes and TFLite builtins.
-    static func category(of type: String) -> String {
+    package static func category(of type: String) -> String {
         let name = type.lowercased()
         func has(_ parts: String...) -> Bool { parts.contains { name.contains($0) } }
         if has("input") { return "cat-io" }
@@ -91,7 +91,7 @@ enum HTML {
     }
 
     /// The legend entries for `category(of:)`, in display order.
-    static let categories: [(name: String, label: String)] = [
+    package static let categories: [(name: String, label: String)] = [
         ("cat-conv", "convolution"), ("cat-dense", "dense"), ("cat-norm", "normalization"), ("cat-act", "activation"),
         ("cat-pool", "pooling / reduce"), ("cat-merge", "merge"), ("cat-shape", "shape / copy"), ("cat-other", "other"),
         ("cat-io", "input / output"),

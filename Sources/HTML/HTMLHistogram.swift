@@ -1,22 +1,34 @@
 /// A column histogram in HTML: one column per bin, its height proportional to the count, the
 /// count above and the bin label below (linear scale, like the terminal report).
-struct HTMLHistogram {
-    struct Bin {
+package struct HTMLHistogram {
+    package struct Bin {
         /// The bin label (plain text), e.g. `1e-3..1e-2`.
-        var label: String
-        var count: Int
+        package var label: String
+        package var count: Int
         /// `zero` (exact zeros) and `near` (within the near-zero threshold) colour the column.
-        var classes: [String] = []
+        package var classes: [String] = []
+
+        package init(label: String, count: Int, classes: [String] = []) {
+            self.label = label
+            self.count = count
+            self.classes = classes
+        }
     }
 
-    var bins: [Bin]
+    package var bins: [Bin]
     /// The count of a full-height column; by default the largest count. Give two histograms the
     /// same one to compare them side by side.
-    var scaleMaximum: Int? = nil
+    package var scaleMaximum: Int? = nil
     /// Pixels of the tallest column.
-    var plotHeight = 170
+    package var plotHeight = 170
 
-    func render() -> String {
+    package init(bins: [Bin], scaleMaximum: Int? = nil, plotHeight: Int = 170) {
+        self.bins = bins
+        self.scaleMaximum = scaleMaximum
+        self.plotHeight = plotHeight
+    }
+
+    package func render() -> String {
         let total = bins.reduce(0) { $0 + $1.count }
         let maximum = max(scaleMaximum ?? bins.map(\.count).max() ?? 1, 1)
         var html = "<div class=\"hist\">\n"

@@ -1,3 +1,4 @@
+import HTML
 import TFLite
 
 extension HTMLReport {
@@ -39,36 +40,36 @@ extension HTMLReport {
     // MARK: TFLite sections
 
     /// Exact zeros and element counts per weight tensor name (the first of equal names).
-    static func tensorZeros(_ sparsity: SparsityReport?) -> [String: (zeros: Int, total: Int)] {
+    package static func tensorZeros(_ sparsity: SparsityReport?) -> [String: (zeros: Int, total: Int)] {
         var result: [String: (zeros: Int, total: Int)] = [:]
         for tensor in sparsity?.tensors ?? [] where result[tensor.name] == nil { result[tensor.name] = (tensor.zeros, tensor.total) }
         return result
     }
 
-    static func tensorText(_ tensor: TFLiteFile.TensorInfo) -> String {
+    package static func tensorText(_ tensor: TFLiteFile.TensorInfo) -> String {
         "\(tensor.name): \(tensor.type)[" + tensor.shape.map(String.init).joined(separator: ",") + "]"
     }
 
     /// The part of a TensorFlow tensor name before the first `;` (the converter joins fused names).
-    static func shortTensorName(_ name: String) -> String {
+    package static func shortTensorName(_ name: String) -> String {
         name.split(separator: ";", maxSplits: 1).first.map(String.init) ?? name
     }
 
-    static func tensor(_ index: Int, in subgraph: TFLiteFile.SubgraphInfo) -> TFLiteFile.TensorInfo? {
+    package static func tensor(_ index: Int, in subgraph: TFLiteFile.SubgraphInfo) -> TFLiteFile.TensorInfo? {
         subgraph.tensors.indices.contains(index) ? subgraph.tensors[index] : nil
     }
 
     /// Constant inputs of `op` (weights, biases, shape constants), each once.
-    static func constantInputs(_ op: TFLiteFile.OperatorInfo, in subgraph: TFLiteFile.SubgraphInfo) -> [TFLiteFile.TensorInfo] {
+    package static func constantInputs(_ op: TFLiteFile.OperatorInfo, in subgraph: TFLiteFile.SubgraphInfo) -> [TFLiteFile.TensorInfo] {
         var seen = Set<Int>()
         return op.inputs.compactMap { tensor($0, in: subgraph) }.filter { $0.isConstant && seen.insert($0.index).inserted }
     }
 
-    static func isWeight(_ tensor: TFLiteFile.TensorInfo) -> Bool {
+    package static func isWeight(_ tensor: TFLiteFile.TensorInfo) -> Bool {
         tensor.isConstant && (tensor.quantization != nil || !["int32", "int64"].contains(tensor.type))
     }
 
-    static func tfliteSummary(_ report: TFLiteInspectReport) -> String {
+    package static func tfliteSummary(_ report: TFLiteInspectReport) -> String {
         let file = report.file
         let metadataBytes = file.metadata.reduce(0) { $0 + $1.bytes }
         var facts: [(String, String)] = [
@@ -100,7 +101,7 @@ extension HTMLReport {
         return HTMLPage.facts(facts) + tensorTable(rows)
     }
 
-    static func tfliteOperatorTable(_ report: TFLiteInspectReport, _ main: TFLiteFile.SubgraphInfo,
+    package static func tfliteOperatorTable(_ report: TFLiteInspectReport, _ main: TFLiteFile.SubgraphInfo,
                                     zeros: [String: (zeros: Int, total: Int)]) -> String {
         let rows = main.operators.map { op -> HTMLTable.Row in
             let constants = constantInputs(op, in: main)
@@ -131,7 +132,7 @@ extension HTMLReport {
                          rows: rows, classes: ["ops"]).render()
     }
 
-    static func tfliteSizeChart(_ report: TFLiteInspectReport, _ main: TFLiteFile.SubgraphInfo, id: String = "size-bars") -> String {
+    package static func tfliteSizeChart(_ report: TFLiteInspectReport, _ main: TFLiteFile.SubgraphInfo, id: String = "size-bars") -> String {
         let total = main.tensors.filter(\.isConstant).reduce(0) { $0 + $1.dataBytes }
         let bars = main.operators.compactMap { op -> HTMLBarChart.Bar? in
             let bytes = constantInputs(op, in: main).reduce(0) { $0 + $1.dataBytes }
@@ -145,7 +146,7 @@ extension HTMLReport {
         return HTMLBarChart(id: id, bars: bars, emptyText: "No operator reads constant tensors.").render()
     }
 
-    static func tfliteOpTypes(_ report: TFLiteInspectReport, _ main: TFLiteFile.SubgraphInfo) -> String {
+    package static func tfliteOpTypes(_ report: TFLiteInspectReport, _ main: TFLiteFile.SubgraphInfo) -> String {
         var byOp: [String: (count: Int, params: Int, bytes: Int, macs: Int)] = [:]
         for op in main.operators {
             let constants = constantInputs(op, in: main)
@@ -184,7 +185,7 @@ extension HTMLReport {
 
     /// Subgraph operators as drawing input: one node per graph input, operator and output; one
     /// edge per distinct producer → consumer pair of a non-constant tensor.
-    static func tfliteGraph(_ main: TFLiteFile.SubgraphInfo) -> (nodes: [HTMLGraph.Node], edges: [HTMLGraph.Edge]) {
+    package static func tfliteGraph(_ main: TFLiteFile.SubgraphInfo) -> (nodes: [HTMLGraph.Node], edges: [HTMLGraph.Edge]) {
         var nodes: [HTMLGraph.Node] = []
         var source: [Int: Int] = [:]  // tensor index → node producing it
         for index in main.inputs {

@@ -6,26 +6,39 @@
 /// each `<section id="…">` with an `<h2>`. Colours come from CSS variables (light and dark
 /// schemes); op families use the `cat-*` classes of `HTML.category(of:)` and the diff states the
 /// classes `added`, `removed` and `changed` on table rows, bars and graph nodes and edges.
-struct HTMLPage {
-    struct Section {
+package struct HTMLPage {
+    package struct Section {
         /// The element id (`summary`, `ops`, …); also the anchor the header links to.
-        var id: String
+        package var id: String
         /// Heading and header link text (plain text).
-        var title: String
+        package var title: String
         /// The section's content (markup, built from the other building blocks).
-        var body: String
+        package var body: String
         /// A short plain-text line under the heading.
-        var note: String? = nil
+        package var note: String? = nil
+
+        package init(id: String, title: String, body: String, note: String? = nil) {
+            self.id = id
+            self.title = title
+            self.body = body
+            self.note = note
+        }
     }
 
     /// The `<title>` and the header's heading (plain text).
-    var title: String
+    package var title: String
     /// A plain-text line beside the title (the file, the tool).
-    var subtitle: String
-    var sections: [Section]
+    package var subtitle: String
+    package var sections: [Section]
+
+    package init(title: String, subtitle: String, sections: [Section]) {
+        self.title = title
+        self.subtitle = subtitle
+        self.sections = sections
+    }
 
     /// The whole document.
-    func render() -> String {
+    package func render() -> String {
         var html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         html += "<meta name=\"generator\" content=\"keraslite\">\n"
@@ -45,26 +58,26 @@ struct HTMLPage {
     }
 
     /// `<dl class="facts">` of label/value cards; values are plain text unless `markup` says so.
-    static func facts(_ items: [(label: String, value: String)], markup: Bool = false) -> String {
+    package static func facts(_ items: [(label: String, value: String)], markup: Bool = false) -> String {
         "<dl class=\"facts\">" + items.map { item in
             "<div><dt>\(HTML.escape(item.label))</dt><dd>\(markup ? item.value : HTML.escape(item.value))</dd></div>"
         }.joined() + "</dl>\n"
     }
 
     /// `<ul class="warnings">`, one item per (plain-text) warning; empty for none.
-    static func warnings(_ items: [String]) -> String {
+    package static func warnings(_ items: [String]) -> String {
         guard !items.isEmpty else { return "" }
         return "<ul class=\"warnings\">" + items.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>\n"
     }
 
     /// A colour legend for the `cat-*` op families that occur in `used` (all when nil).
-    static func legend(_ used: Set<String>? = nil) -> String {
+    package static func legend(_ used: Set<String>? = nil) -> String {
         let items = HTML.categories.filter { used?.contains($0.name) ?? true }
         return "<div class=\"legend\">" + items.map { "<span class=\"\($0.name)\"><i></i>\(HTML.escape($0.label))</span>" }
             .joined() + "</div>\n"
     }
 
-    static let css = """
+    package static let css = """
     :root{--bg:#fff;--fg:#1f2328;--muted:#656d76;--line:#d8dee4;--soft:#f6f8fa;--accent:#0969da;--edge:#8c959f;
     --added:#1a7f37;--removed:#cf222e;--changed:#bf8700;--warn-bg:#fff8c5;--warn-line:#d4a72c;color-scheme:light dark}
     @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#8d96a0;--line:#30363d;--soft:#161b22;
@@ -171,7 +184,7 @@ struct HTMLPage {
 
     /// Click a column heading to sort the table (numbers by their `data-v`); the bar charts'
     /// buttons switch between model order and largest first.
-    static let script = """
+    package static let script = """
     "use strict";
     for (const th of document.querySelectorAll("table.sortable th")) {
       th.addEventListener("click", () => {

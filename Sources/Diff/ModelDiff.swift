@@ -1,6 +1,9 @@
 import Foundation
+import HTML
 import Keras
+import ModelFile
 import TFLite
+import TFLiteReports
 
 /// What `keraslite diff A B` reports: the two models' ops aligned in execution order (added,
 /// removed, changed in shape, dtype, quantization, activation, options), their weights paired and
@@ -84,7 +87,7 @@ public struct ModelDiff {
     /// Compares two model files of any format keraslite reads. `tolerance` bounds the absolute
     /// difference of any weight element for the models to count as equal.
     public init(pathA: String, pathB: String, tolerance: Double = 0, configA: String? = nil, configB: String? = nil) throws {
-        let anyTFLite = TFLiteFile.hasIdentifier(path: pathA) || TFLiteFile.hasIdentifier(path: pathB)
+        let anyTFLite = ModelFile.kind(path: pathA) == .tflite || ModelFile.kind(path: pathB) == .tflite
         let level: DiffView.Level = anyTFLite ? .tflite : .graphIR
         let viewA = try DiffError.naming(pathA) { try DiffView.load(path: pathA, level: level, configPath: configA) }
         let viewB = try DiffError.naming(pathB) { try DiffView.load(path: pathB, level: level, configPath: configB) }

@@ -1,5 +1,7 @@
 import Foundation
-import Keras
+import HTML
+import JSON
+import TFLiteReports
 
 extension ModelDiff {
     /// One sentence: equal or what differs, worst weight first.

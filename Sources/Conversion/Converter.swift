@@ -1,0 +1,103 @@
+import Calibration
+import Dispatch
+import Files
+import Foundation
+import Keras
+import Passes
+import TFLite
+
+/// The converter's three stages behind one door: the Keras frontend (`KerasFile.load`), the graph
+/// passes (`prune-magnitude`, then the standard pipeline inside `TFLiteConverter`), and the TFLite
+/// backend (lowering, `--quantize` rewrites, int8 calibrated on samples on the reference executor).
+/// Errors name the model file; output is written atomically.
+public struct Converter {
+    /// Full-integer calibration: the samples file and how ranges are chosen from it.
+    public struct Calibration: Sendable {
+        public var samples: String
+        public var method: CalibrationMethod
+        public var percentile: Double
+        /// Called with (samples done, total) while calibrating, and `finish` once it ends.
+        public var progress: @Sendable (Int, Int) -> Void
+        public var finish: @Sendable () -> Void
+
+        public init(samples: String, method: CalibrationMethod = .minmax, percentile: Double = 99.99,
+                    progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }, finish: @escaping @Sendable () -> Void = {}) {
+            self.samples = samples
+            self.method = method
+            self.percentile = percentile
+            self.progress = progress
+            self.finish = finish
+        }
+    }
+
+    /// What a conversion produced: the `.tflite` bytes and counts, and for int8 the samples it
+    /// was calibrated on and how long calibration took.
+    public struct Output {
+        public var result: TFLiteConverter.Result
+        public var samples: CalibrationSamples?
+        public var calibrationSeconds: Double
+    }
+
+    /// The Keras file as given on the command line (errors name it).
+    public let path: String
+    public let model: KerasModel
+
+    /// Loads the Keras file at `path` (`config`: architecture JSON for a weights-only `.h5`).
+    public init(path: String, config: String? = nil) throws {
+        self.path = path
+        model = try KerasFile.load(path: path, configPath: config)
+    }
+
+    /// Zeroes kernel weights in the model's graph (`prune-magnitude`); returns what was pruned.
+    public func prune(_ options: PruningOptions) throws -> [PrunedWeight] {
+        try FileError.naming(path) { try PruneMagnitude(options: options).prune(model.graph) }
+    }
+
+    /// Lowers the (possibly pruned) graph to `.tflite` bytes; with `calibration`, the samples are
+    /// loaded first and the float model is calibrated on them when the int8 quantizer asks.
+    public func convert(options: TFLiteConverter.Options = .init(), calibration: Calibration? = nil) throws -> Output {
+        var options = options
+        var samples: CalibrationSamples?
+        let timing = CalibrationTiming()
+        if let calibration {
+            let loaded = try CalibrationSamples.load(path: calibration.samples, inputs: model.graph.inputs)
+            samples = loaded
+            let calibrator = Calibrator(method: calibration.method, percentile: calibration.percentile)
+            options.quantization.calibrate = { floatModel in
+                let start = DispatchTime.now()
+                defer { calibration.finish() }
+                let ranges = try calibrator.ranges(forModel: floatModel, samples: loaded, progress: calibration.progress)
+                timing.seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+                return ranges
+            }
+        }
+        let result = try FileError.naming(path) { try TFLiteConverter.convert(model.graph, options: options) }
+        return Output(result: result, samples: samples, calibrationSeconds: timing.seconds)
+    }
+
+    /// The new values of the Keras weights `pruned` changed, keyed by their storage path — what
+    /// `writeKeras` replaces (a pruned constant is the Keras weight's own `ConstantData`).
+    public func replacements(for pruned: [PrunedWeight]) throws -> [String: [Float]] {
+        var byData: [ObjectIdentifier: KerasWeight] = [:]
+        for weight in model.weights { byData[ObjectIdentifier(weight.data)] = weight }
+        var replacements: [String: [Float]] = [:]
+        for weight in pruned where weight.zerosAfter != weight.zerosBefore {
+            guard let source = byData[ObjectIdentifier(weight.original)] else {
+                throw ConverterError.storedWeightNotFound(file: path, tensor: weight.tensor)
+            }
+            replacements[source.storagePath] = weight.values
+        }
+        return replacements
+    }
+
+    /// Writes the model back as the same kind of Keras file with `pruned`'s weights replaced;
+    /// returns the writer's notes.
+    public func writeKeras(pruned: [PrunedWeight], to output: String) throws -> [String] {
+        try KerasWeightWriter.write(model, to: output, replacing: try replacements(for: pruned)).notes
+    }
+}
+
+/// Calibration time, filled in by the calibration closure the converter calls.
+private final class CalibrationTiming: @unchecked Sendable {
+    var seconds = 0.0
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// Writes a file all at once or not at all: the content is produced in a temporary file beside the
+/// destination (same directory, so same file system), synced, and renamed over the destination.
+/// On any failure every temporary file is removed and the destination is left as it was. Every
+/// file keraslite writes (`.tflite`, Keras files, `.npy`/`.npz`, HTML pages, plans) goes through it.
+public enum AtomicFile {
+    /// Writes `bytes` to `path`.
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try write(to: path) { temporary, _ in
+            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            guard descriptor >= 0 else {
+                throw FileError.cannotWrite(file: path, reason: "cannot create a file in \(directory): \(String(cString: strerror(errno)))")
+            }
+            defer { close(descriptor) }
+            var written = 0
+            let failure: String? = bytes.withUnsafeBytes { buffer in
+                while written < buffer.count {
+                    let result = Foundation.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+                    if result < 0 { return String(cString: strerror(errno)) }
+                    written += result
+                }
+                return nil
+            }
+            if let failure { throw FileError.cannotWrite(file: path, reason: failure) }
+        }
+    }
+
+    /// Calls `produce` with the temporary path to create the content at (it does not exist yet) and
+    /// a function handing out further scratch paths beside it (removed afterwards, whatever happens);
+    /// then syncs the temporary file and renames it to `path`. Throws `FileError.cannotWrite` when
+    /// the directory is missing or `path` is a directory.
+    public static func write(to path: String, produce: (_ temporary: String, _ scratch: (_ suffix: String) -> String) throws -> Void) throws {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw FileError.cannotWrite(file: path, reason: "directory \(directory.path) does not exist")
+        }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw FileError.cannotWrite(file: path, reason: "is a directory")
+        }
+
+        var created: [String] = []
+        func scratch(_ suffix: String) -> String {
+            let name = ".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))\(suffix)"
+            let scratchPath = directory.appendingPathComponent(name).path
+            created.append(scratchPath)
+            return scratchPath
+        }
+        defer { for file in created { try? FileManager.default.removeItem(atPath: file) } }
+
+        let temporary = scratch(".tmp")
+        try produce(temporary, scratch)
+        try sync(temporary, destination: path)
+        guard rename(temporary, path) == 0 else {
+            throw FileError.cannotWrite(file: path, reason: String(cString: strerror(errno)))
+        }
+    }
+
+    /// Flushes the file's data to the disk before the rename makes it visible.
+    private static func sync(_ temporary: String, destination: String) throws {
+        let descriptor = open(temporary, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw FileError.cannotWrite(file: destination, reason: "temporary file vanished: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else {
+            throw FileError.cannotWrite(file: destination, reason: String(cString: strerror(errno)))
+        }
+    }
+}
