@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
         .testTarget(name: "FlatBuffersTests", dependencies: ["FlatBuffers"]),
         .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR"]),
-        .testTarget(name: "TFLiteTests", dependencies: ["TFLite", "FlatBuffers", "GraphIR", "Keras", "JSON", "TFLiteReports", "Diff", "TestSupport"],
+        .testTarget(name: "TFLiteTests", dependencies: ["TFLite", "FlatBuffers", "GraphIR", "Keras", "Passes", "JSON", "TFLiteReports", "Diff", "TestSupport"],
                     exclude: ["Fixtures", "Corpus"]),
         .testTarget(name: "KerasTests", dependencies: ["Keras", "JSON", "GraphIR", "HDF5", "TestSupport"],
                     exclude: ["Golden"]),

@@ -74,8 +74,12 @@ public struct TFLiteFile: @unchecked Sendable {
     public var minRuntimeVersion: String?
     /// Bytes of all buffers (inline and offset/size form).
     public var bufferBytes: Int
-    private let reader: FlatBufferReader
-    private let bufferRanges: [Range<Int>?]
+    /// Where buffer bytes come from: the mapped file, or the constants of a lowered model.
+    enum BufferStorage {
+        case file(FlatBufferReader, [Range<Int>?])
+        case model([TFLiteModel.BufferEntry])
+    }
+    let bufferStorage: BufferStorage
 
     /// Cheap detection: the `TFL3` identifier at bytes 4..<8.
     public static func hasIdentifier(path: String) -> Bool {
@@ -98,7 +102,7 @@ public struct TFLiteFile: @unchecked Sendable {
     public init(data: Data, path: String) throws {
         self.path = path
         sizeBytes = data.count
-        reader = try FlatBufferReader(data: data, fileIdentifier: Schema.fileIdentifier)
+        let reader = try FlatBufferReader(data: data, fileIdentifier: Schema.fileIdentifier)
         let model = try reader.root()
         version = Int(try model.scalar(Field.Model.version, default: UInt32(0)))
         description = try model.string(Field.Model.description)
@@ -122,7 +126,7 @@ public struct TFLiteFile: @unchecked Sendable {
                 }
             }
         }
-        bufferRanges = ranges
+        bufferStorage = .file(reader, ranges)
         // Buffers may overlap or repeat: the sum is of sizes, saturating rather than trapping.
         bufferBytes = ranges.reduce(0) { total, range in
             let (sum, overflow) = total.addingReportingOverflow(range?.count ?? 0)
@@ -266,10 +270,18 @@ public struct TFLiteFile: @unchecked Sendable {
         return dimensions
     }
 
-    /// The raw bytes of buffer `index` (a slice of the mapped file), or nil when it holds none.
+    /// The raw bytes of buffer `index` (a slice of the mapped file, or a lowered model's constant
+    /// produced on demand), or nil when it holds none.
     public func bufferData(_ index: Int) -> Data? {
-        guard bufferRanges.indices.contains(index), let range = bufferRanges[index] else { return nil }
-        return reader.bytes[range]
+        switch bufferStorage {
+        case .file(let reader, let ranges):
+            guard ranges.indices.contains(index), let range = ranges[index] else { return nil }
+            return reader.bytes[range]
+        case .model(let buffers):
+            guard buffers.indices.contains(index), buffers[index].byteCount > 0,
+                  let contents = try? buffers[index].contents() else { return nil }
+            return contents.withUnsafeBytes { Data($0) }
+        }
     }
 }
 
