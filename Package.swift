@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "keraslite", targets: ["keraslite"]),
-        .library(name: "KerasLite", targets: ["HDF5", "FlatBuffers", "GraphIR", "Passes", "Keras", "TFLite", "Reports", "Interpreter", "Calibration",
+        .library(name: "KerasLite", targets: ["HDF5", "FlatBuffers", "GraphIR", "Passes", "Keras", "TFLite", "Reports", "Kernels", "NumPy", "Interpreter", "Calibration",
                                               "TFLiteInterpreter"]),
         // The .tflite reader and its reports alone, for Tests/Fuzz (a separate package).
         .library(name: "KerasLiteTFLiteReader", targets: ["FlatBuffers", "TFLite", "Reports"]),
@@ -41,22 +41,25 @@ let package = Package(
         .target(name: "Passes", dependencies: ["GraphIR"]),
         // TFLite backend: schema constants, lowering table, writer.
         .target(name: "TFLite", dependencies: ["FlatBuffers", "GraphIR", "Passes"]),
-        // Reference interpreter: float32 execution of the graph IR (GEMM through OpenBLAS); NPY/NPZ I/O.
-        .target(name: "Interpreter", dependencies: [
-            "GraphIR", "COpenBLAS", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-        ]),
+        // Numeric cores both interpreters call (GEMM through OpenBLAS, parallel loops, layouts as
+        // parameters); knows neither the graph IR nor TFLite.
+        .target(name: "Kernels", dependencies: ["COpenBLAS"]),
+        // numpy files: NPY/NPZ read and write, sample sets (.npy/.npz/directory) matched to model inputs.
+        .target(name: "NumPy", dependencies: ["Kernels", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        // Reference interpreter: float32 execution of the graph IR on the Kernels.
+        .target(name: "Interpreter", dependencies: ["GraphIR", "Kernels"]),
         // Reference executor for any .tflite file (float, float16, hybrid, simulated full-integer).
-        .target(name: "TFLiteInterpreter", dependencies: ["TFLite", "FlatBuffers", "Interpreter", "COpenBLAS"]),
+        .target(name: "TFLiteInterpreter", dependencies: ["TFLite", "FlatBuffers", "Kernels", "NumPy"]),
         // Full-integer quantization support: calibration samples → the float .tflite on the
         // reference executor → per-tensor ranges.
-        .target(name: "Calibration", dependencies: ["GraphIR", "Interpreter", "TFLite", "TFLiteInterpreter"]),
+        .target(name: "Calibration", dependencies: ["GraphIR", "Kernels", "NumPy", "Interpreter", "TFLite", "TFLiteInterpreter"]),
         // Reports over the IR: inspect, sparsity.
         .target(name: "Reports", dependencies: [
-            "Keras", "GraphIR", "Passes", "TFLite", "CKerasliteZlib", "Calibration", "TFLiteInterpreter", "Interpreter",
+            "Keras", "GraphIR", "Passes", "TFLite", "CKerasliteZlib", "Calibration", "TFLiteInterpreter", "Interpreter", "Kernels",
         ]),
         // The thin command-line front.
         .executableTarget(name: "keraslite", dependencies: [
-            "Keras", "Reports", "GraphIR", "TFLite", "Interpreter", "TFLiteInterpreter", "Passes", "Calibration",
+            "Keras", "Reports", "GraphIR", "TFLite", "Kernels", "NumPy", "Interpreter", "TFLiteInterpreter", "Passes", "Calibration",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -71,13 +74,15 @@ let package = Package(
         .testTarget(name: "KerasTests", dependencies: ["Keras", "GraphIR", "HDF5", "TestSupport"],
                     exclude: ["Golden"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Keras", "TFLite", "GraphIR", "TestSupport"]),
-        .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "GraphIR", "Passes", "Keras", "TestSupport"]),
+        .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "Kernels", "NumPy", "GraphIR", "Passes", "Keras", "TestSupport"]),
         .testTarget(name: "CalibrationTests", dependencies: [
-            "Calibration", "Interpreter", "TFLiteInterpreter", "GraphIR", "TFLite", "Keras", "TestSupport",
+            "Calibration", "Kernels", "Interpreter", "TFLiteInterpreter", "GraphIR", "TFLite", "Keras", "TestSupport",
         ]),
         .testTarget(name: "TFLiteInterpreterTests", dependencies: [
-            "TFLiteInterpreter", "TFLite", "Interpreter", "GraphIR", "Keras", "Passes", "TestSupport",
+            "TFLiteInterpreter", "TFLite", "Kernels", "NumPy", "Interpreter", "GraphIR", "Keras", "Passes", "TestSupport",
         ]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "NumPyTests", dependencies: ["NumPy", "Kernels", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )

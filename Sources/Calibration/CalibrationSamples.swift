@@ -1,6 +1,8 @@
 import Foundation
 import GraphIR
 import Interpreter
+import Kernels
+import NumPy
 import TFLiteInterpreter
 
 /// Why calibration data cannot be used: one line naming the file and the problem.

@@ -1,5 +1,6 @@
 import Foundation
 import GraphIR
+import Kernels
 
 // Pointwise activations exactly as Keras (TensorFlow backend) computes them, in float32.
 
@@ -76,7 +77,7 @@ func softmax(_ buffer: UnsafeMutableBufferPointer<Float>, outer: Int, axis: Int,
 private func inPlace(_ inputs: inout [TensorValue], _ transform: (UnsafeMutableBufferPointer<Float>, [Int]) throws -> Void) rethrows -> TensorValue {
     var x = inputs.take(0)
     let shape = x.shape
-    try x.values.withUnsafeMutableBufferPointer { try transform($0, shape) }
+    try x.withUnsafeMutableValues { try transform($0, shape) }
     return x
 }
 
@@ -134,7 +135,7 @@ func preluKernel(_ context: KernelContext) throws -> Kernel {
     let alpha = try context.constant(1)
     return Kernel(run: { inputs, _ in
         let shape = inputs[0].shape
-        let result = try broadcastBinary(inputs.take(0), alpha, PReLUFunction.self, context)
+        let result = try broadcastBinary(inputs.take(0), alpha, .prelu, context)
         guard result.shape == shape else {
             throw context.invalid("alpha \(shapeText(alpha.shape)) does not broadcast to the input \(shapeText(shape))")
         }

@@ -1,4 +1,5 @@
 import GraphIR
+import Kernels
 
 // max/avg pooling (1-D as height 1), global pooling and resize (UpSampling2D).
 

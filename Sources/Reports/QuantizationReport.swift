@@ -1,6 +1,7 @@
 import Calibration
 import Foundation
 import Interpreter
+import Kernels
 import Keras
 import TFLite
 import TFLiteInterpreter

@@ -1,6 +1,7 @@
 import Calibration
 import GraphIR
 import Interpreter
+import Kernels
 import Keras
 import Passes
 

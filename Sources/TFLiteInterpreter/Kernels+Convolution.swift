@@ -1,5 +1,5 @@
 import Foundation
-import Interpreter
+import Kernels
 import TFLite
 
 // CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV, FULLY_CONNECTED, BATCH_MATMUL. Filters stay in
@@ -236,52 +236,19 @@ func transposeConvolutionKernel(_ context: OperatorContext) throws -> Kernel {
             return max((forward - 1) * stride + window - size, 0) / 2
         }
         let padTop = padBefore(outputHeight, kernelHeight, strideHeight), padLeft = padBefore(outputWidth, kernelWidth, strideWidth)
-        // Filter rows reordered (kh, kw, o) so each pixel's columns add into contiguous channels.
-        let columnCount = kernelHeight * kernelWidth * outputChannels
-        var reordered = [Float](repeating: 0, count: filter.count)
-        filter.values.withUnsafeBufferPointer { source in
-            for o in 0..<outputChannels {
-                for tap in 0..<(kernelHeight * kernelWidth) {
-                    let from = (o * kernelHeight * kernelWidth + tap) * inputChannels, to = (tap * outputChannels + o) * inputChannels
-                    for i in 0..<inputChannels { reordered[to + i] = source[from + i] }
-                }
-            }
-        }
+        let geometry = TransposeConvGeometry(
+            batch: batch, height: height, width: width, inputChannels: inputChannels,
+            outputHeight: outputHeight, outputWidth: outputWidth, outputChannels: outputChannels,
+            kernelHeight: kernelHeight, kernelWidth: kernelWidth, strideHeight: strideHeight, strideWidth: strideWidth,
+            padTop: padTop, padLeft: padLeft)
         var output = [Float](repeating: 0, count: count)
-        let imagePixels = height * width
-        if imagePixels > 0 && count > 0 {
-            let imagesPerTile = max(1, min(batch, Workspace.budget / max(imagePixels * columnCount, 1)))
-            _ = try context.count([imagesPerTile * imagePixels, columnCount])
-            let columns = workspace.scratch(imagesPerTile * imagePixels * columnCount)
+        if height * width > 0 && count > 0 {
+            _ = try context.count([geometry.imagesPerTile * height * width, geometry.columnCount])
             try x.values.withUnsafeBufferPointer { input in
-                try reordered.withUnsafeBufferPointer { weights in
+                try filter.values.withUnsafeBufferPointer { filter in
                     try output.withUnsafeMutableBufferPointer { output in
-                        for first in stride(from: 0, to: batch, by: imagesPerTile) {
-                            let images = min(imagesPerTile, batch - first)
-                            try GEMM.parallelMultiply(m: images * imagePixels, n: columnCount, k: inputChannels,
-                                                      a: input.baseAddress! + first * imagePixels * inputChannels, lda: inputChannels,
-                                                      b: weights.baseAddress!, ldb: inputChannels, transposeB: true,
-                                                      c: columns, ldc: columnCount)
-                            for image in 0..<images {
-                                let target = output.baseAddress! + (first + image) * outputHeight * outputWidth * outputChannels
-                                for ih in 0..<height {
-                                    for iw in 0..<width {
-                                        let source = columns + ((image * height + ih) * width + iw) * columnCount
-                                        for kh in 0..<kernelHeight {
-                                            let oh = ih * strideHeight - padTop + kh
-                                            if oh < 0 || oh >= outputHeight { continue }
-                                            for kw in 0..<kernelWidth {
-                                                let ow = iw * strideWidth - padLeft + kw
-                                                if ow < 0 || ow >= outputWidth { continue }
-                                                let to = target + (oh * outputWidth + ow) * outputChannels
-                                                let from = source + (kh * kernelWidth + kw) * outputChannels
-                                                for o in 0..<outputChannels { to[o] += from[o] }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
+                        try transposeConvolve(input.baseAddress!, geometry, weights: filter.baseAddress!, layout: .ohwi,
+                                              output: output.baseAddress!, workspace: workspace)
                     }
                 }
             }

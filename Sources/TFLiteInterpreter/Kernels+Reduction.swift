@@ -1,5 +1,5 @@
 import Foundation
-import Interpreter
+import Kernels
 import TFLite
 
 // Reductions (MEAN, SUM, REDUCE_PROD/MAX/MIN/ANY/ALL), ARG_MAX/ARG_MIN, CUMSUM, SOFTMAX,

@@ -1,6 +1,6 @@
 import FlatBuffers
 import Foundation
-import Interpreter
+import Kernels
 import TFLite
 
 /// One operator, prepared to run: its options read and checked, constant inputs repacked where a

@@ -1,6 +1,8 @@
 import Foundation
 import GraphIR
 import Interpreter
+import Kernels
+import NumPy
 import Keras
 import Passes
 import TFLite

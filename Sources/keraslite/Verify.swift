@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Interpreter
+import Kernels
 import Keras
 
 /// `keraslite verify A B --input x.npy`: runs two model files on the same inputs on keraslite's

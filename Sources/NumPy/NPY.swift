@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// An array read from a `.npy` file: its shape, numpy's dtype description (`<f4`, `|u1`, …) and
 /// its values converted to Float (integers by value, no scaling).
