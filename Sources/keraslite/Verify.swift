@@ -24,7 +24,7 @@ struct Verify: ParsableCommand {
     var b: String
 
     @Option(help: ArgumentHelp(
-        "Input samples: a .npy holding N × the input shape for one-input models, or an .npz with one array per input name.",
+        "Input samples: a .npy holding N × the input shape for one-input models, an .npz with one array per input name, or a directory of them.",
         valueName: "x.npy"))
     var input: String
 
