@@ -42,3 +42,24 @@ struct ConvolutionTests {
         #expect(throws: KernelError.self) { try TensorValue(shape: [2, 2], values: [1]) }
     }
 }
+
+/// Every `BinaryOperator` has a specialized loop computing its function, broadcast or not.
+struct BinaryOperatorTests {
+    @Test(arguments: BinaryOperator.allCases) func everyOperatorComputesItsFunction(_ operation: BinaryOperator) throws {
+        let reference: (Float, Float) -> Float
+        switch operation {
+        case .add: reference = { $0 + $1 }
+        case .subtract: reference = { $0 - $1 }
+        case .multiply: reference = { $0 * $1 }
+        case .divide: reference = { $0 / $1 }
+        case .maximum: reference = { max($0, $1) }
+        case .minimum: reference = { min($0, $1) }
+        case .prelu: reference = { $0 > 0 ? $0 : $1 * $0 }
+        }
+        let a = try TensorValue(shape: [2, 3], values: [-2, -1, 0, 1, 2, 3]), b = try TensorValue(shape: [3], values: [0.5, -4, 2])
+        let shape = try #require(broadcastShape(a.shape, b.shape))
+        let expected = (0..<6).map { reference(a.values[$0], b.values[$0 % 3]) }
+        #expect(broadcastBinary(a, b, shape: shape, operation).values == expected)
+        #expect(broadcastBinary(a, b, shape: shape, function: reference).values == expected)
+    }
+}
