@@ -55,13 +55,7 @@ public func forEachBroadcastRow(_ shape: [Int], operands: [[Int]], _ body: (_ st
             for k in operands.indices { offsets[k] += index[axis] * strides[k][axis] }
         }
         body(row * inner, offsets, steps)
-        var axis = index.count - 1
-        while axis >= 0 {
-            index[axis] += 1
-            if index[axis] < shape[axis] { break }
-            index[axis] = 0
-            axis -= 1
-        }
+        advance(&index, within: shape)
     }
 }
 

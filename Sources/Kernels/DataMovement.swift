@@ -38,13 +38,7 @@ public func selectAlongAxes(_ x: TensorValue, _ indices: [[Int]], fill: Float = 
                     let target = row * inner
                     for j in 0..<inner where last[j] >= 0 { out[target + j] = source[base + last[j]] }
                 }
-                var axis = index.count - 1
-                while axis >= 0 {
-                    index[axis] += 1
-                    if index[axis] < shape[axis] { break }
-                    index[axis] = 0
-                    axis -= 1
-                }
+                advance(&index, within: shape)
             }
         }
     }
@@ -94,4 +88,16 @@ public func concatenated(_ parts: [TensorValue], axis: Int, shape: [Int]) -> [Fl
         }
     }
     return values
+}
+
+/// Steps a multi-index to the next position in row-major order (the last axis of `index` fastest;
+/// `shape` may be longer, its leading axes are the ones `index` counts).
+@inline(__always) func advance(_ index: inout [Int], within shape: [Int]) {
+    var axis = index.count - 1
+    while axis >= 0 {
+        index[axis] += 1
+        if index[axis] < shape[axis] { break }
+        index[axis] = 0
+        axis -= 1
+    }
 }
