@@ -48,31 +48,6 @@ func applyActivation(_ function: ActivationFunction, to buffer: UnsafeMutableBuf
     }
 }
 
-/// Softmax (or log-softmax) along the middle axis of an [outer, axis, inner] view, in place.
-func softmax(_ buffer: UnsafeMutableBufferPointer<Float>, outer: Int, axis: Int, inner: Int, logarithm: Bool) {
-    guard let base = buffer.baseAddress, axis > 0 else { return }
-    Parallel.forEach(outer * inner, grain: max(1, 4096 / axis)) { range in
-        for line in range {
-            let start = base + (line / inner) * axis * inner + line % inner
-            var largest = -Float.infinity
-            for i in 0..<axis { largest = max(largest, start[i * inner]) }
-            var sum: Float = 0
-            if logarithm {
-                for i in 0..<axis { sum += exp(start[i * inner] - largest) }
-                let shift = largest + log(sum)
-                for i in 0..<axis { start[i * inner] -= shift }
-            } else {
-                for i in 0..<axis {
-                    let value = exp(start[i * inner] - largest)
-                    start[i * inner] = value
-                    sum += value
-                }
-                for i in 0..<axis { start[i * inner] /= sum }
-            }
-        }
-    }
-}
-
 /// Runs `transform` on a private copy of input 0's values (no copy when this op is their last reader).
 private func inPlace(_ inputs: inout [TensorValue], _ transform: (UnsafeMutableBufferPointer<Float>, [Int]) throws -> Void) rethrows -> TensorValue {
     var x = inputs.take(0)
