@@ -12,15 +12,6 @@ private let seluScale: Float = 1.0507009873554804934193349852946
 /// log(1 + eˣ) without overflow.
 @inline(__always) private func softplus(_ x: Float) -> Float { max(x, 0) + log1p(exp(-abs(x))) }
 
-/// Applies `transform` to every element, in parallel for large buffers.
-@inline(__always)
-private func transformEach(_ buffer: UnsafeMutableBufferPointer<Float>, _ transform: (Float) -> Float) {
-    guard let base = buffer.baseAddress else { return }
-    Parallel.forEach(buffer.count, grain: 1 << 14) { range in
-        for i in range { base[i] = transform(base[i]) }
-    }
-}
-
 /// Applies `function` in place. softmax and log_softmax work along rows of `lastAxis` elements
 /// (Keras' activation softmax normalizes the last axis).
 func applyActivation(_ function: ActivationFunction, to buffer: UnsafeMutableBufferPointer<Float>, lastAxis: Int) {

@@ -219,27 +219,13 @@ func fullyConnectedKernel(_ context: KernelContext) throws -> Kernel {
 /// output; relu and relu6 (what fuse-activation produces) inline, other functions afterwards.
 func finishChannels(_ output: UnsafeMutablePointer<Float>, count: Int, channels: Int, bias: [Float]?, activation: ActivationFunction?) {
     guard count > 0, channels > 0 else { return }
-    let clip: (low: Float, high: Float)?
+    let clip: ActivationClip?
     switch activation {
-    case .relu?: clip = (0, .infinity)
-    case .relu6?: clip = (0, 6)
+    case .relu?: clip = .relu
+    case .relu6?: clip = .relu6
     default: clip = nil
     }
-    if bias != nil || clip != nil {
-        bias.withOptionalPointer { bias in
-            Parallel.forEach(count / channels, grain: max(1, 16384 / channels)) { range in
-                for row in range {
-                    let values = output + row * channels
-                    switch (bias, clip) {
-                    case let (bias?, (low, high)?): for c in 0..<channels { values[c] = min(max(values[c] + bias[c], low), high) }
-                    case let (bias?, nil): for c in 0..<channels { values[c] += bias[c] }
-                    case let (nil, (low, high)?): for c in 0..<channels { values[c] = min(max(values[c], low), high) }
-                    case (nil, nil): break
-                    }
-                }
-            }
-        }
-    }
+    bias.withOptionalPointer { bias in addBiasAndClip(output, count: count, channels: channels, bias: bias, clip: clip) }
     if let activation, clip == nil {
         applyActivation(activation, to: UnsafeMutableBufferPointer(start: output, count: count), lastAxis: channels)
     }

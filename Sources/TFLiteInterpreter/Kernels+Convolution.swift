@@ -14,17 +14,10 @@ import TFLite
 
 /// Adds a per-channel bias (channels last) and applies the fused activation, in place.
 func finish(_ output: inout [Float], channels: Int, bias: TensorValue?, activation: FusedActivation) {
-    if let bias, channels > 0, bias.count == channels {
-        bias.values.withUnsafeBufferPointer { bias in
-            output.withUnsafeMutableBufferPointer { out in
-                for row in 0..<(out.count / channels) {
-                    let base = row * channels
-                    for c in 0..<channels { out[base + c] += bias[c] }
-                }
-            }
-        }
+    let bias = bias.flatMap { channels > 0 && $0.count == channels ? $0.values : nil }
+    bias.withOptionalPointer { bias in
+        output.withUnsafeMutableBufferPointer { activation.apply($0, channels: max(channels, 1), bias: bias) }
     }
-    activation.apply(&output)
 }
 
 /// Checks an optional bias input against the number of output channels.

@@ -104,7 +104,9 @@ func unaryKernel(_ context: OperatorContext, types: Set<String> = ["float", "qua
     try context.expectTypes(types)
     return Kernel { inputs, _ in
         let x = value(inputs, 0)
-        return [try context.tensor(x.shape, x.values.map(function))]
+        var values = x.values
+        values.withUnsafeMutableBufferPointer { transformEach($0, function) }
+        return [try context.tensor(x.shape, values)]
     }
 }
 
