@@ -203,8 +203,8 @@ func fullyConnectedKernel(_ context: KernelContext) throws -> Kernel {
         let output = try x.values.withUnsafeBufferPointer { input in
             try weights.withUnsafeBufferPointer { weights in
                 try makeValues(count) { output in
-                    try GEMM.parallelMultiply(m: rows, n: outputs, k: inputs, a: input.baseAddress!, lda: inputs,
-                                              b: weights.baseAddress!, ldb: outputs, c: output, ldc: outputs)
+                    try dense(input.baseAddress!, rows: rows, inputs: inputs, outputs: outputs, weights: weights.baseAddress!,
+                              layout: .io, output: output)
                     finishChannels(output, count: count, channels: outputs, bias: bias, activation: activation)
                 }
             }

@@ -38,29 +38,10 @@ func globalPoolKernel(_ context: KernelContext, isMax: Bool) throws -> Kernel {
         guard x.rank >= 3 else { throw context.invalid("input shape \(shapeText(x.shape)) needs rank ≥ 3") }
         let batch = x.shape[0], channels = x.shape[x.rank - 1]
         let positions = x.shape.dropFirst().dropLast().reduce(1, *)
-        let output = x.values.withUnsafeBufferPointer { input in
-            makeValues(batch * channels) { output in
-                Parallel.forEach(batch, grain: 1) { range in
-                    var sums = [Double](repeating: 0, count: channels)
-                    for n in range {
-                        let image = input.baseAddress! + n * positions * channels
-                        let result = output + n * channels
-                        if isMax {
-                            result.update(repeating: positions == 0 ? 0 : -.infinity, count: channels)
-                            for p in 0..<positions {
-                                for c in 0..<channels { result[c] = max(result[c], image[p * channels + c]) }
-                            }
-                        } else {
-                            for c in 0..<channels { sums[c] = 0 }
-                            for p in 0..<positions {
-                                for c in 0..<channels { sums[c] += Double(image[p * channels + c]) }
-                            }
-                            for c in 0..<channels { result[c] = positions == 0 ? 0 : Float(sums[c] / Double(positions)) }
-                        }
-                    }
-                }
-            }
-        }
+        let reducedShape = [batch] + Array(repeating: 1, count: x.rank - 2) + [channels]
+        // No positions: zeros (a max over nothing would be −∞).
+        let output = positions == 0 ? [Float](repeating: 0, count: batch * channels)
+            : reduce(x, to: reducedShape, isMax ? .maximum : .mean)
         let shape = keepDims ? [batch] + Array(repeating: 1, count: x.rank - 2) + [channels] : [batch, channels]
         return TensorValue(unchecked: shape, output)
     })

@@ -55,13 +55,10 @@ func repeatVectorKernel(_ context: KernelContext) throws -> Kernel {
         let x = inputs[0]
         guard x.rank == 2 else { throw context.invalid("input shape \(shapeText(x.shape)) needs rank 2") }
         let batch = x.shape[0], features = x.shape[1]
-        var values: [Float] = []
-        values.reserveCapacity(try context.elementCount([batch, repeats, features]))
-        for n in 0..<batch {
-            let row = x.values[(n * features)..<((n + 1) * features)]
-            for _ in 0..<repeats { values += row }
-        }
-        return TensorValue(unchecked: [batch, repeats, features], values)
+        _ = try context.elementCount([batch, repeats, features])
+        let lists = [Array(0..<batch), [Int](repeating: 0, count: repeats), Array(0..<features)]
+        return TensorValue(unchecked: [batch, repeats, features],
+                           selectAlongAxes(TensorValue(unchecked: [batch, 1, features], x.values), lists))
     })
 }
 

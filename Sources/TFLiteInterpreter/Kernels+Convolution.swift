@@ -285,8 +285,8 @@ func fullyConnectedKernel(_ context: OperatorContext) throws -> Kernel {
             try weights.values.withUnsafeBufferPointer { weights in
                 try makeValues(count) { output in
                     if count == 0 { return }
-                    try GEMM.parallelMultiply(m: rows, n: units, k: depth, a: input.baseAddress!, lda: depth,
-                                              b: weights.baseAddress!, ldb: depth, transposeB: true, c: output, ldc: units)
+                    try dense(input.baseAddress!, rows: rows, inputs: depth, outputs: units, weights: weights.baseAddress!,
+                              layout: .oi, output: output)
                 }
             }
         }

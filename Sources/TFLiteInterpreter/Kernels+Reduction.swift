@@ -5,8 +5,6 @@ import TFLite
 // Reductions (MEAN, SUM, REDUCE_PROD/MAX/MIN/ANY/ALL), ARG_MAX/ARG_MIN, CUMSUM, SOFTMAX,
 // LOG_SOFTMAX, L2_NORMALIZATION, LOCAL_RESPONSE_NORMALIZATION, pooling and resizing.
 
-enum Reduction { case mean, sum, product, maximum, minimum, any, all }
-
 func reduceKernel(_ context: OperatorContext, _ reduction: Reduction) throws -> Kernel {
     try context.expect(inputs: 2...2)
     let keepDimensions = try context.options("ReducerOptions").bool(Field.ReducerOptions.keep_dims)
@@ -22,45 +20,8 @@ func reduceKernel(_ context: OperatorContext, _ reduction: Reduction) throws -> 
                 shape.append(x.shape[axis])
             }
         }
-        let count = try context.count(reducedShape)
-        let initial: Double
-        switch reduction {
-        case .mean, .sum, .any: initial = 0
-        case .product, .all: initial = 1
-        case .maximum: initial = -.infinity
-        case .minimum: initial = .infinity
-        }
-        var accumulators = [Double](repeating: initial, count: count)
-        // Walk the input once; each element adds into the output element it reduces to.
-        let strides = broadcastStrides(reducedShape, rank: x.rank)
-        var index = [Int](repeating: 0, count: x.rank), offset = 0
-        x.values.withUnsafeBufferPointer { source in
-            for position in 0..<x.count {
-                let element = Double(source[position])
-                switch reduction {
-                case .mean, .sum: accumulators[offset] += element
-                case .product: accumulators[offset] *= element
-                case .maximum: accumulators[offset] = max(accumulators[offset], element)
-                case .minimum: accumulators[offset] = min(accumulators[offset], element)
-                case .any: if element != 0 { accumulators[offset] = 1 }
-                case .all: if element == 0 { accumulators[offset] = 0 }
-                }
-                var axis = x.rank - 1
-                while axis >= 0 {
-                    index[axis] += 1
-                    offset += strides[axis]
-                    if index[axis] < x.shape[axis] { break }
-                    offset -= strides[axis] * x.shape[axis]
-                    index[axis] = 0
-                    axis -= 1
-                }
-            }
-        }
-        if case .mean = reduction {
-            let reduced = max(x.count / max(count, 1), 1)
-            for i in accumulators.indices { accumulators[i] /= Double(reduced) }
-        }
-        return [try context.tensor(shape, accumulators.map { Float($0) })]
+        _ = try context.count(reducedShape)
+        return [try context.tensor(shape, reduce(x, to: reducedShape, reduction))]
     }
 }
 
