@@ -165,36 +165,40 @@ func broadcastBinary<F: BinaryFunction>(_ a: TensorValue, _ b: TensorValue, shap
     return TensorValue(unchecked: shape, output)
 }
 
-/// out[i] = f(out[i], small[i mod block]) (or f(small[…], out[i]) when `smallFirst`), in
-/// parallel over whole blocks; the inner loop is specialized per function and vectorizes.
+/// out[i] = f(out[i], small[i mod block]) (or f(small[…], out[i]) when `smallFirst`, through
+/// `Swapped`), in parallel over whole blocks; the inner loop is specialized per function and vectorizes.
 private func blockLoop<F: BinaryFunction>(_ function: F, _ out: UnsafeMutablePointer<Float>, _ small: UnsafePointer<Float>,
                                           count: Int, block: Int, smallFirst: Bool) {
+    if smallFirst {
+        blockLoop(Swapped(function: function), out, small, count: count, block: block)
+    } else {
+        blockLoop(function, out, small, count: count, block: block)
+    }
+}
+
+/// A function with its arguments exchanged: f(b, a).
+private struct Swapped<F: BinaryFunction>: BinaryFunction {
+    let function: F
+    @inline(__always) func apply(_ a: Float, _ b: Float) -> Float { function.apply(b, a) }
+}
+
+/// out[i] = f(out[i], small[i mod block]).
+private func blockLoop<F: BinaryFunction>(_ function: F, _ out: UnsafeMutablePointer<Float>, _ small: UnsafePointer<Float>,
+                                          count: Int, block: Int) {
     if block == 1 {
         let scalar = small[0]
         Parallel.forEach(count, grain: 1 << 15) { range in
-            if smallFirst {
-                for i in range { out[i] = function.apply(scalar, out[i]) }
-            } else {
-                for i in range { out[i] = function.apply(out[i], scalar) }
-            }
+            for i in range { out[i] = function.apply(out[i], scalar) }
         }
     } else if block == count {
         Parallel.forEach(count, grain: 1 << 15) { range in
-            if smallFirst {
-                for i in range { out[i] = function.apply(small[i], out[i]) }
-            } else {
-                for i in range { out[i] = function.apply(out[i], small[i]) }
-            }
+            for i in range { out[i] = function.apply(out[i], small[i]) }
         }
     } else {
         Parallel.forEach(count / block, grain: max(1, (1 << 15) / block)) { range in
             for outer in range {
                 let row = out + outer * block
-                if smallFirst {
-                    for j in 0..<block { row[j] = function.apply(small[j], row[j]) }
-                } else {
-                    for j in 0..<block { row[j] = function.apply(row[j], small[j]) }
-                }
+                for j in 0..<block { row[j] = function.apply(row[j], small[j]) }
             }
         }
     }
