@@ -118,22 +118,10 @@ func broadcastBinary<F: BinaryFunction>(_ a: TensorValue, _ b: TensorValue, shap
     let count = shape.reduce(1, *)
     guard count > 0 else { return TensorValue(unchecked: shape, []) }
     if a.shape == shape, let block = trailingBlock(b.shape, of: shape) {
-        var result = a
-        result.withUnsafeMutableValues { out in
-            b.values.withUnsafeBufferPointer { small in
-                blockLoop(function, out.baseAddress!, small.baseAddress!, count: count, block: block, smallFirst: false)
-            }
-        }
-        return result
+        return updating(a, with: b, block: block, function)
     }
     if b.shape == shape, let block = trailingBlock(a.shape, of: shape) {
-        var result = b
-        result.withUnsafeMutableValues { out in
-            a.values.withUnsafeBufferPointer { small in
-                blockLoop(function, out.baseAddress!, small.baseAddress!, count: count, block: block, smallFirst: true)
-            }
-        }
-        return result
+        return updating(b, with: a, block: block, Swapped(function: function))
     }
     // General case: strides of 0 along broadcast axes, the last axis as the inner loop.
     let rank = shape.count
@@ -165,15 +153,17 @@ func broadcastBinary<F: BinaryFunction>(_ a: TensorValue, _ b: TensorValue, shap
     return TensorValue(unchecked: shape, output)
 }
 
-/// out[i] = f(out[i], small[i mod block]) (or f(small[…], out[i]) when `smallFirst`, through
-/// `Swapped`), in parallel over whole blocks; the inner loop is specialized per function and vectorizes.
-private func blockLoop<F: BinaryFunction>(_ function: F, _ out: UnsafeMutablePointer<Float>, _ small: UnsafePointer<Float>,
-                                          count: Int, block: Int, smallFirst: Bool) {
-    if smallFirst {
-        blockLoop(Swapped(function: function), out, small, count: count, block: block)
-    } else {
-        blockLoop(function, out, small, count: count, block: block)
+/// `large` with each element x replaced by f(x, small[i mod block]), in place (no copy when the
+/// caller held the last reference).
+private func updating<F: BinaryFunction>(_ large: TensorValue, with small: TensorValue, block: Int, _ function: F) -> TensorValue {
+    var result = large
+    let count = result.count
+    result.withUnsafeMutableValues { out in
+        small.values.withUnsafeBufferPointer { small in
+            blockLoop(function, out.baseAddress!, small.baseAddress!, count: count, block: block)
+        }
     }
+    return result
 }
 
 /// A function with its arguments exchanged: f(b, a).

@@ -1,17 +1,16 @@
 /// The clipping activations both formats fuse into the op that precedes them, applied together
 /// with the bias: relu [0, ∞), relu6 [0, 6], relu_n1_to_1 [−1, 1].
-public struct ActivationClip: Sendable, Equatable {
-    public var low: Float
-    public var high: Float
+public enum ActivationClip: Sendable, Equatable {
+    case relu, relu6, reluN1To1
 
-    public init(low: Float, high: Float) {
-        self.low = low
-        self.high = high
+    public var low: Float { self == .reluN1To1 ? -1 : 0 }
+    public var high: Float {
+        switch self {
+        case .relu: return .infinity
+        case .relu6: return 6
+        case .reluN1To1: return 1
+        }
     }
-
-    public static let relu = ActivationClip(low: 0, high: .infinity)
-    public static let relu6 = ActivationClip(low: 0, high: 6)
-    public static let reluN1To1 = ActivationClip(low: -1, high: 1)
 }
 
 /// The epilogue of a convolution or dense layer, in place over `count` values of `channels`
@@ -20,13 +19,14 @@ public struct ActivationClip: Sendable, Equatable {
 public func addBiasAndClip(_ output: UnsafeMutablePointer<Float>, count: Int, channels: Int,
                            bias: UnsafePointer<Float>?, clip: ActivationClip?) {
     guard count > 0, channels > 0, bias != nil || clip != nil else { return }
+    let bounds = clip.map { (low: $0.low, high: $0.high) }
     Parallel.forEach(count / channels, grain: max(1, 16384 / channels)) { range in
         for row in range {
             let values = output + row * channels
-            switch (bias, clip) {
-            case let (bias?, clip?): for c in 0..<channels { values[c] = min(max(values[c] + bias[c], clip.low), clip.high) }
+            switch (bias, bounds) {
+            case let (bias?, (low, high)?): for c in 0..<channels { values[c] = min(max(values[c] + bias[c], low), high) }
             case let (bias?, nil): for c in 0..<channels { values[c] += bias[c] }
-            case let (nil, clip?): for c in 0..<channels { values[c] = min(max(values[c], clip.low), clip.high) }
+            case let (nil, (low, high)?): for c in 0..<channels { values[c] = min(max(values[c], low), high) }
             case (nil, nil): break
             }
         }
