@@ -7,7 +7,7 @@ let package = Package(
     products: [
         .executable(name: "keraslite", targets: ["keraslite"]),
         .library(name: "KerasLite", targets: ["HDF5", "FlatBuffers", "GraphIR", "Passes", "Files", "JSON", "Keras", "TFLite", "ModelFile",
-                                              "HTML", "TFLiteReports", "Reports", "Diff", "Interpreter", "Calibration", "TFLiteInterpreter",
+                                              "HTML", "TFLiteReports", "Reports", "Diff", "Kernels", "NumPy", "Interpreter", "Calibration", "TFLiteInterpreter",
                                               "Analysis", "Conversion"]),
         // The .tflite reader and its reports alone, for Tests/Fuzz (a separate package): links
         // neither libhdf5 nor OpenBLAS.
@@ -47,15 +47,18 @@ let package = Package(
         .target(name: "Passes", dependencies: ["GraphIR"]),
         // TFLite backend: schema constants, lowering table, writer.
         .target(name: "TFLite", dependencies: ["FlatBuffers", "GraphIR", "Passes"]),
-        // Reference interpreter: float32 execution of the graph IR (GEMM through OpenBLAS); NPY/NPZ I/O.
-        .target(name: "Interpreter", dependencies: [
-            "GraphIR", "COpenBLAS", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-        ]),
+        // Numeric cores both interpreters call (GEMM through OpenBLAS, parallel loops, layouts as
+        // parameters); knows neither the graph IR nor TFLite.
+        .target(name: "Kernels", dependencies: ["COpenBLAS"]),
+        // numpy files: NPY/NPZ read and write, sample sets (.npy/.npz/directory) matched to model inputs.
+        .target(name: "NumPy", dependencies: ["Kernels", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        // Reference interpreter: float32 execution of the graph IR on the Kernels.
+        .target(name: "Interpreter", dependencies: ["GraphIR", "Kernels"]),
         // Reference executor for any .tflite file (float, float16, hybrid, simulated full-integer).
-        .target(name: "TFLiteInterpreter", dependencies: ["TFLite", "FlatBuffers", "Interpreter", "COpenBLAS"]),
+        .target(name: "TFLiteInterpreter", dependencies: ["TFLite", "FlatBuffers", "Kernels", "NumPy"]),
         // Full-integer quantization support: calibration samples → the float .tflite on the
         // reference executor → per-tensor ranges.
-        .target(name: "Calibration", dependencies: ["GraphIR", "Interpreter", "TFLite", "TFLiteInterpreter"]),
+        .target(name: "Calibration", dependencies: ["GraphIR", "Kernels", "NumPy", "Interpreter", "TFLite", "TFLiteInterpreter"]),
         // The one front door: format detection and opening of any model file.
         .target(name: "ModelFile", dependencies: ["Keras", "TFLite", "Files"]),
         // Self-contained HTML pages: page shell, tables, bar charts, histograms, graph layout; number formatting.
@@ -71,14 +74,14 @@ let package = Package(
         ]),
         // Analyses that run models: sensitivity, int8 error report, reference models and `verify`.
         .target(name: "Analysis", dependencies: [
-            "TFLiteReports", "Files", "ModelFile", "Keras", "GraphIR", "Passes", "TFLite", "JSON", "HTML", "Calibration", "Interpreter", "TFLiteInterpreter",
+            "TFLiteReports", "Files", "ModelFile", "Keras", "GraphIR", "Passes", "TFLite", "JSON", "HTML", "Calibration", "Kernels", "NumPy", "Interpreter", "TFLiteInterpreter",
         ]),
         // The converter behind one door: Keras file → prune → passes → lowering → quantize (int8
         // calibrated on samples) → .tflite bytes; pruned weights written back as Keras files.
         .target(name: "Conversion", dependencies: ["Keras", "Passes", "TFLite", "Calibration", "Files"]),
         // The thin command-line front.
         .executableTarget(name: "keraslite", dependencies: [
-            "Files", "ModelFile", "Conversion", "Keras", "JSON", "TFLiteReports", "Reports", "Diff", "Analysis", "GraphIR", "TFLite", "Interpreter", "TFLiteInterpreter",
+            "Files", "ModelFile", "Conversion", "Keras", "JSON", "TFLiteReports", "Reports", "Diff", "Analysis", "GraphIR", "TFLite", "Kernels", "NumPy", "Interpreter", "TFLiteInterpreter",
             "Passes", "Calibration",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -94,15 +97,17 @@ let package = Package(
         .testTarget(name: "KerasTests", dependencies: ["Keras", "JSON", "GraphIR", "HDF5", "TestSupport"],
                     exclude: ["Golden"]),
         .testTarget(name: "ReportsTests", dependencies: [
-            "HTML", "TFLiteReports", "Reports", "Diff", "Analysis", "JSON", "Keras", "TFLite", "GraphIR", "Passes", "Calibration", "TestSupport",
+            "HTML", "TFLiteReports", "Reports", "Diff", "Analysis", "JSON", "Keras", "TFLite", "GraphIR", "Passes", "Calibration", "Kernels", "NumPy", "TestSupport",
         ]),
-        .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "GraphIR", "Passes", "Keras", "TestSupport"]),
+        .testTarget(name: "InterpreterTests", dependencies: ["Interpreter", "Kernels", "NumPy", "GraphIR", "Passes", "Keras", "TestSupport"]),
         .testTarget(name: "CalibrationTests", dependencies: [
-            "Calibration", "Interpreter", "TFLiteInterpreter", "GraphIR", "TFLite", "Keras", "TestSupport",
+            "Calibration", "Kernels", "Interpreter", "TFLiteInterpreter", "GraphIR", "TFLite", "Keras", "TestSupport",
         ]),
         .testTarget(name: "TFLiteInterpreterTests", dependencies: [
-            "TFLiteInterpreter", "TFLite", "Interpreter", "GraphIR", "Keras", "Passes", "TestSupport",
+            "TFLiteInterpreter", "TFLite", "Kernels", "NumPy", "Interpreter", "GraphIR", "Keras", "Passes", "TestSupport",
         ]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "NumPyTests", dependencies: ["NumPy", "Kernels", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )

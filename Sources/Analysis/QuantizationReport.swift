@@ -3,6 +3,7 @@ import Foundation
 import HTML
 import Interpreter
 import JSON
+import Kernels
 import Keras
 import TFLite
 import TFLiteInterpreter

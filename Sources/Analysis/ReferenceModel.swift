@@ -3,6 +3,8 @@ import Foundation
 import GraphIR
 import HTML
 import Interpreter
+import Kernels
+import NumPy
 import Keras
 import ModelFile
 import Passes
@@ -49,51 +51,32 @@ public struct ReferenceModel {
 
     public var isTFLite: Bool { if case .tflite = engine { return true } else { return false } }
 
-    /// The arrays of an input file (.npy, or .npz with one array per input) matched to the model's
-    /// inputs: by input name, for a .tflite also by tensor name, and for a one-input model any
-    /// single array. Integer arrays for a quantized .tflite input are taken as stored values (int8
-    /// data for an int8 input) and dequantized; float arrays are real values (quantized onto the
-    /// input's grid when it runs). An array lacking the batch axis counts as one sample.
+    /// The arrays of an input file (.npy, or .npz with one array per input) or of a directory of
+    /// such files (stacked along the batch axis, in name order) matched to the model's inputs by
+    /// `SampleFiles`: by input name, for a .tflite also by tensor name, then `arr_<position>`, and
+    /// for a one-input model any single array. Integer arrays for a quantized .tflite input are
+    /// taken as stored values (int8 data for an int8 input) and dequantized; float arrays are real
+    /// values (quantized onto the input's grid when it runs). An array lacking the batch axis
+    /// counts as one sample.
     public func loadInputs(_ input: String) throws -> [TensorValue] {
-        var arrays: [NPYArray] = []
+        let alternatives = inputNames.indices.map(alternativeName)
+        var parts: [[TensorValue]] = []
         do {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), !isDirectory.boolValue else {
-                throw RunError(isDirectory.boolValue ? "is a directory" : "no such file")
-            }
-            if isZip(input) {
-                let stored = try NPZ.read(path: input)
-                if inputNames.count == 1, stored.count == 1 {
-                    arrays = [stored[0].array]
-                } else {
-                    let byName = Dictionary(stored.map { ($0.name, $0.array) }, uniquingKeysWith: { first, _ in first })
-                    for (position, name) in inputNames.enumerated() {
-                        guard let array = byName[name] ?? alternativeName(position).flatMap({ byName[$0] }) else {
-                            throw RunError("no array '\(name)' (the archive holds \(stored.map(\.name).joined(separator: ", ")); "
-                                           + "the model's inputs are \(inputNames.joined(separator: ", ")))")
-                        }
-                        arrays.append(array)
+            for file in try SampleFiles.paths(input) {
+                let arrays = try SampleFiles.read(file, inputNames: inputNames, alternativeNames: alternatives)
+                parts.append(try arrays.enumerated().map { position, array in
+                    var value = array.tensor
+                    if value.rank == expectedRank(position) - 1 { value = try value.reshaped([1] + value.shape) }
+                    if case .tflite(let executor) = engine, array.hasIntegerType {
+                        value = try executor.inputs[position].dequantize(value)
                     }
-                }
-            } else {
-                guard inputNames.count == 1 else {
-                    throw RunError("the model has \(inputNames.count) inputs (\(inputNames.joined(separator: ", "))); "
-                                   + "pass an .npz with one array per input name")
-                }
-                arrays = [try NPY.read(path: input)]
+                    return value
+                })
             }
-        } catch {
-            throw FileError.inFile(file: input, underlying: error)
-        }
-        do {
-            return try arrays.enumerated().map { position, array in
-                var value = array.tensor
-                if value.rank == expectedRank(position) - 1 { value = try value.reshaped([1] + value.shape) }
-                if case .tflite(let executor) = engine, array.hasIntegerType {
-                    value = try executor.inputs[position].dequantize(value)
-                }
-                return value
-            }
+            guard parts.count > 1 else { return parts[0] }
+            return try inputNames.indices.map { position in try TensorValue.concatenatingRows(parts.map { $0[position] }) }
+        } catch NPYError.samples(let file, let problem) {
+            throw FileError.inFile(file: file, underlying: RunError(problem))
         } catch {
             throw FileError.inFile(file: input, underlying: error)
         }
@@ -141,11 +124,4 @@ public struct ReferenceModel {
             return (port.name, value, port.storedElementType)
         }
     }
-}
-
-/// Whether `path` starts like a zip archive (an .npz); by its name when it cannot be read.
-private func isZip(_ path: String) -> Bool {
-    guard let handle = FileHandle(forReadingAtPath: path) else { return path.hasSuffix(".npz") }
-    defer { try? handle.close() }
-    return (try? handle.read(upToCount: 4)) == Data([0x50, 0x4B, 0x03, 0x04])
 }

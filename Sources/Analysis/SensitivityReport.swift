@@ -2,6 +2,7 @@ import Calibration
 import GraphIR
 import HTML
 import Interpreter
+import Kernels
 import Keras
 import Passes
 import TFLiteReports

@@ -1,3 +1,4 @@
+import Kernels
 import Interpreter
 import JSON
 

@@ -1,6 +1,8 @@
 import Foundation
 import GraphIR
 import Interpreter
+import Kernels
+import NumPy
 import TFLiteInterpreter
 
 /// Why calibration data cannot be used: one line naming the file and the problem.
@@ -21,16 +23,9 @@ public struct CalibrationSamples: Sendable {
     /// input name; `arr_0`, `arr_1`, … by position) or a directory of such files (sorted by name,
     /// concatenated). An array without the batch axis is one sample. Integers are read by value.
     public static func load(path: String, inputs: [Tensor]) throws -> CalibrationSamples {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw CalibrationError(file: path, problem: "no such file or directory")
-        }
-        var files = [path]
-        if isDirectory.boolValue {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-            files = names.filter { $0.hasSuffix(".npy") || $0.hasSuffix(".npz") }.sorted()
-                .map { URL(fileURLWithPath: path).appendingPathComponent($0).path }
-            guard !files.isEmpty else { throw CalibrationError(file: path, problem: "the directory holds no .npy or .npz files") }
+        let files: [String]
+        do { files = try SampleFiles.paths(path) } catch NPYError.samples(let file, let problem) {
+            throw CalibrationError(file: file, problem: problem)
         }
         var parts: [String: [TensorValue]] = [:]
         for file in files {
@@ -62,32 +57,12 @@ public struct CalibrationSamples: Sendable {
     }
 
     private static func loadFile(_ file: String, inputs: [Tensor]) throws -> [String: TensorValue] {
-        let arrays: [(name: String, array: NPYArray)]
-        do {
-            if isZip(file) {
-                arrays = try NPZ.read(path: file)
-            } else {
-                arrays = [("", try NPY.read(path: file))]
-            }
-        } catch {
-            throw CalibrationError(file: file, problem: "\(error)")
-        }
         let names = inputs.map(\.name)
         var assigned: [String: NPYArray] = [:]
-        if arrays.count == 1, inputs.count == 1 {
-            assigned[names[0]] = arrays[0].array
-        } else if arrays.first?.name == "" {
-            throw CalibrationError(file: file, problem: "the model has \(inputs.count) inputs (\(names.joined(separator: ", "))); "
-                                   + "pass an .npz with one array per input name")
-        } else {
-            let byName = Dictionary(arrays.map { ($0.name, $0.array) }, uniquingKeysWith: { first, _ in first })
-            for (position, name) in names.enumerated() {
-                guard let array = byName[name] ?? byName["arr_\(position)"] else {
-                    throw CalibrationError(file: file, problem: "no array '\(name)' (the archive holds "
-                                           + "\(arrays.map(\.name).joined(separator: ", ")); the model's inputs are \(names.joined(separator: ", ")))")
-                }
-                assigned[name] = array
-            }
+        do {
+            for (name, array) in zip(names, try SampleFiles.read(file, inputNames: names)) { assigned[name] = array }
+        } catch NPYError.samples(let file, let problem) {
+            throw CalibrationError(file: file, problem: problem)
         }
         var values: [String: TensorValue] = [:]
         for input in inputs {
@@ -107,11 +82,5 @@ public struct CalibrationSamples: Sendable {
             values[input.name] = try TensorValue(shape: shape, values: array.values)
         }
         return values
-    }
-
-    private static func isZip(_ path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return path.hasSuffix(".npz") }
-        defer { try? handle.close() }
-        return (try? handle.read(upToCount: 4)) == Data([0x50, 0x4B, 0x03, 0x04])
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GraphIR
 import Interpreter
+import Kernels
 import TFLite
 import TFLiteInterpreter
 

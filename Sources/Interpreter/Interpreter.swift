@@ -1,4 +1,5 @@
 import GraphIR
+import Kernels
 
 /// The reference interpreter: float32 execution of a graph IR, op by op, as Keras computes it.
 ///
@@ -154,7 +155,7 @@ public final class Interpreter: @unchecked Sendable {
             arguments = []
             if let function = step.fusedActivation {
                 let lastAxis = output.shape.last ?? 1
-                output.values.withUnsafeMutableBufferPointer { buffer in
+                output.withUnsafeMutableValues { buffer in
                     guard let base = buffer.baseAddress else { return }
                     finishChannels(base, count: buffer.count, channels: lastAxis, bias: nil, activation: function)
                 }

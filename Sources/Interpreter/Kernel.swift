@@ -1,4 +1,5 @@
 import GraphIR
+import Kernels
 
 /// One op, prepared to run: attributes parsed and checked, constants loaded (and repacked where
 /// a kernel wants another layout) once, when the interpreter is built.
@@ -179,11 +180,11 @@ enum KernelTable {
         .pad: padKernel,
         .slice: sliceKernel,
         .resize: resizeKernel,
-        .add: { try elementwiseKernel($0, AddFunction.self) },
-        .subtract: { try elementwiseKernel($0, SubtractFunction.self) },
-        .multiply: { try elementwiseKernel($0, MultiplyFunction.self) },
-        .maximum: { try elementwiseKernel($0, MaximumFunction.self) },
-        .minimum: { try elementwiseKernel($0, MinimumFunction.self) },
+        .add: { try elementwiseKernel($0, .add) },
+        .subtract: { try elementwiseKernel($0, .subtract) },
+        .multiply: { try elementwiseKernel($0, .multiply) },
+        .maximum: { try elementwiseKernel($0, .maximum) },
+        .minimum: { try elementwiseKernel($0, .minimum) },
         .average: averageKernel,
         .concatenate: concatenateKernel,
         .identity: identityKernel,

@@ -1,5 +1,6 @@
 import Foundation
 import GraphIR
+import Kernels
 
 // Pointwise activations exactly as Keras (TensorFlow backend) computes them, in float32.
 
@@ -10,15 +11,6 @@ private let seluScale: Float = 1.0507009873554804934193349852946
 
 /// log(1 + eˣ) without overflow.
 @inline(__always) private func softplus(_ x: Float) -> Float { max(x, 0) + log1p(exp(-abs(x))) }
-
-/// Applies `transform` to every element, in parallel for large buffers.
-@inline(__always)
-private func transformEach(_ buffer: UnsafeMutableBufferPointer<Float>, _ transform: (Float) -> Float) {
-    guard let base = buffer.baseAddress else { return }
-    Parallel.forEach(buffer.count, grain: 1 << 14) { range in
-        for i in range { base[i] = transform(base[i]) }
-    }
-}
 
 /// Applies `function` in place. softmax and log_softmax work along rows of `lastAxis` elements
 /// (Keras' activation softmax normalizes the last axis).
@@ -47,36 +39,11 @@ func applyActivation(_ function: ActivationFunction, to buffer: UnsafeMutableBuf
     }
 }
 
-/// Softmax (or log-softmax) along the middle axis of an [outer, axis, inner] view, in place.
-func softmax(_ buffer: UnsafeMutableBufferPointer<Float>, outer: Int, axis: Int, inner: Int, logarithm: Bool) {
-    guard let base = buffer.baseAddress, axis > 0 else { return }
-    Parallel.forEach(outer * inner, grain: max(1, 4096 / axis)) { range in
-        for line in range {
-            let start = base + (line / inner) * axis * inner + line % inner
-            var largest = -Float.infinity
-            for i in 0..<axis { largest = max(largest, start[i * inner]) }
-            var sum: Float = 0
-            if logarithm {
-                for i in 0..<axis { sum += exp(start[i * inner] - largest) }
-                let shift = largest + log(sum)
-                for i in 0..<axis { start[i * inner] -= shift }
-            } else {
-                for i in 0..<axis {
-                    let value = exp(start[i * inner] - largest)
-                    start[i * inner] = value
-                    sum += value
-                }
-                for i in 0..<axis { start[i * inner] /= sum }
-            }
-        }
-    }
-}
-
 /// Runs `transform` on a private copy of input 0's values (no copy when this op is their last reader).
 private func inPlace(_ inputs: inout [TensorValue], _ transform: (UnsafeMutableBufferPointer<Float>, [Int]) throws -> Void) rethrows -> TensorValue {
     var x = inputs.take(0)
     let shape = x.shape
-    try x.values.withUnsafeMutableBufferPointer { try transform($0, shape) }
+    try x.withUnsafeMutableValues { try transform($0, shape) }
     return x
 }
 
@@ -134,7 +101,7 @@ func preluKernel(_ context: KernelContext) throws -> Kernel {
     let alpha = try context.constant(1)
     return Kernel(run: { inputs, _ in
         let shape = inputs[0].shape
-        let result = try broadcastBinary(inputs.take(0), alpha, PReLUFunction.self, context)
+        let result = try broadcastBinary(inputs.take(0), alpha, .prelu, context)
         guard result.shape == shape else {
             throw context.invalid("alpha \(shapeText(alpha.shape)) does not broadcast to the input \(shapeText(shape))")
         }

@@ -1,4 +1,5 @@
 import GraphIR
+import Kernels
 
 // batch_norm (when fold-batchnorm could not fold it, or the passes did not run), layer_norm,
 // normalize (Keras' Normalization layer) and rescale (Rescaling).
@@ -36,7 +37,7 @@ func batchNormKernel(_ context: KernelContext) throws -> Kernel {
         guard x.shape.last == channels else {
             throw context.invalid("input shape \(shapeText(x.shape)) has not \(channels) channels on its last axis")
         }
-        x.values.withUnsafeMutableBufferPointer { values in
+        x.withUnsafeMutableValues { values in
             scale.withUnsafeBufferPointer { scale in
                 shift.withUnsafeBufferPointer { shift in
                     Parallel.forEach(values.count / max(channels, 1), grain: max(1, 16384 / max(channels, 1))) { range in
@@ -84,7 +85,7 @@ func layerNormKernel(_ context: KernelContext) throws -> Kernel {
         let permutation = (0..<rank).filter { !axes.contains($0) } + axes
         if !trailing { x = transposed(x, permutation) }
         let groups = inner == 0 ? 0 : x.count / inner
-        x.values.withUnsafeMutableBufferPointer { values in
+        x.withUnsafeMutableValues { values in
             gamma.withOptionalPointer { gamma in
                 beta.withOptionalPointer { beta in
                     Parallel.forEach(groups, grain: max(1, 8192 / max(inner, 1))) { range in
@@ -126,8 +127,8 @@ func normalizeKernel(_ context: KernelContext) throws -> Kernel {
     let deviation = TensorValue(unchecked: variance.shape, variance.values.map { max($0.squareRoot(), 1e-7) })
     return Kernel(run: { inputs, _ in
         let shape = inputs[0].shape
-        let centered = try broadcastBinary(inputs.take(0), mean, SubtractFunction.self, context)
-        let result = try broadcastBinary(centered, deviation, DivideFunction.self, context)
+        let centered = try broadcastBinary(inputs.take(0), mean, .subtract, context)
+        let result = try broadcastBinary(centered, deviation, .divide, context)
         guard result.shape == shape else {
             throw context.invalid("mean \(shapeText(mean.shape)) does not broadcast to the input \(shapeText(shape))")
         }
@@ -143,8 +144,8 @@ func rescaleKernel(_ context: KernelContext) throws -> Kernel {
     let offset = TensorValue(unchecked: [offsetValues.count], offsetValues)
     return Kernel(run: { inputs, _ in
         let shape = inputs[0].shape
-        var result = try broadcastBinary(inputs.take(0), scale, MultiplyFunction.self, context)
-        result = try broadcastBinary(result, offset, AddFunction.self, context)
+        var result = try broadcastBinary(inputs.take(0), scale, .multiply, context)
+        result = try broadcastBinary(result, offset, .add, context)
         guard result.shape == shape else {
             throw context.invalid("scale/offset of \(scaleValues.count)/\(offsetValues.count) values do not fit the input \(shapeText(shape))")
         }

@@ -1,4 +1,5 @@
 import GraphIR
+import Kernels
 
 // max/avg pooling (1-D as height 1), global pooling and resize (UpSampling2D).
 
@@ -20,37 +21,7 @@ func poolKernel(_ context: KernelContext, spatialRank: Int, isMax: Bool) throws 
         let count = g.outputPixels * channels
         let output = x.values.withUnsafeBufferPointer { input in
             makeValues(count) { output in
-                let input = input.baseAddress!
-                Parallel.forEach(g.batch * g.outputHeight, grain: 1) { range in
-                    for row in range {
-                        let n = row / g.outputHeight, oh = row % g.outputHeight
-                        let top = oh * g.strideHeight - g.padTop
-                        let rowStart = max(top, 0), rowEnd = min(top + g.kernelHeight, g.height)
-                        for ow in 0..<g.outputWidth {
-                            let left = ow * g.strideWidth - g.padLeft
-                            let columnStart = max(left, 0), columnEnd = min(left + g.kernelWidth, g.width)
-                            let accumulator = output + (row * g.outputWidth + ow) * channels
-                            accumulator.update(repeating: isMax ? -.infinity : 0, count: channels)
-                            for ih in rowStart..<max(rowStart, rowEnd) {
-                                for iw in columnStart..<max(columnStart, columnEnd) {
-                                    let pixel = input + ((n * g.height + ih) * g.width + iw) * channels
-                                    if isMax {
-                                        for c in 0..<channels { accumulator[c] = max(accumulator[c], pixel[c]) }
-                                    } else {
-                                        for c in 0..<channels { accumulator[c] += pixel[c] }
-                                    }
-                                }
-                            }
-                            let inside = max(rowEnd - rowStart, 0) * max(columnEnd - columnStart, 0)
-                            if inside == 0 {
-                                accumulator.update(repeating: 0, count: channels)
-                            } else if !isMax {
-                                let divisor = Float(inside)
-                                for c in 0..<channels { accumulator[c] /= divisor }
-                            }
-                        }
-                    }
-                }
+                if count > 0 { pool(input.baseAddress!, g, isMax ? .maximum : .average, output: output) }
             }
         }
         let shape = spatialRank == 2 ? [g.batch, g.outputHeight, g.outputWidth, channels] : [g.batch, g.outputWidth, channels]
@@ -67,29 +38,10 @@ func globalPoolKernel(_ context: KernelContext, isMax: Bool) throws -> Kernel {
         guard x.rank >= 3 else { throw context.invalid("input shape \(shapeText(x.shape)) needs rank ≥ 3") }
         let batch = x.shape[0], channels = x.shape[x.rank - 1]
         let positions = x.shape.dropFirst().dropLast().reduce(1, *)
-        let output = x.values.withUnsafeBufferPointer { input in
-            makeValues(batch * channels) { output in
-                Parallel.forEach(batch, grain: 1) { range in
-                    var sums = [Double](repeating: 0, count: channels)
-                    for n in range {
-                        let image = input.baseAddress! + n * positions * channels
-                        let result = output + n * channels
-                        if isMax {
-                            result.update(repeating: positions == 0 ? 0 : -.infinity, count: channels)
-                            for p in 0..<positions {
-                                for c in 0..<channels { result[c] = max(result[c], image[p * channels + c]) }
-                            }
-                        } else {
-                            for c in 0..<channels { sums[c] = 0 }
-                            for p in 0..<positions {
-                                for c in 0..<channels { sums[c] += Double(image[p * channels + c]) }
-                            }
-                            for c in 0..<channels { result[c] = positions == 0 ? 0 : Float(sums[c] / Double(positions)) }
-                        }
-                    }
-                }
-            }
-        }
+        let reducedShape = [batch] + Array(repeating: 1, count: x.rank - 2) + [channels]
+        // No positions: zeros (a max over nothing would be −∞).
+        let output = positions == 0 ? [Float](repeating: 0, count: batch * channels)
+            : reduce(x, to: reducedShape, isMax ? .maximum : .mean)
         let shape = keepDims ? [batch] + Array(repeating: 1, count: x.rank - 2) + [channels] : [batch, channels]
         return TensorValue(unchecked: shape, output)
     })
@@ -110,39 +62,25 @@ func resizeKernel(_ context: KernelContext) throws -> Kernel {
         let count = try context.elementCount([batch, height, scale[0], width, scale[1], channels])
         let outputHeight = height * scale[0], outputWidth = width * scale[1]
 
-        struct Interpolation { var low: Int, high: Int, fraction: Float }
-        func interpolations(input: Int, output: Int) -> [Interpolation] {
+        if method == "nearest" {
+            let lists = [Array(0..<batch), (0..<outputHeight).map { $0 / scale[0] }, (0..<outputWidth).map { $0 / scale[1] },
+                         Array(0..<channels)]
+            return TensorValue(unchecked: [batch, outputHeight, outputWidth, channels], selectAlongAxes(x, lists))
+        }
+        func taps(input: Int, output: Int) -> [BilinearTap] {
             let ratio = Float(input) / Float(output)
             return (0..<output).map { o in
                 let source = (Float(o) + 0.5) * ratio - 0.5
                 let lower = source.rounded(.down)
-                return Interpolation(low: max(Int(lower), 0), high: min(Int(source.rounded(.up)), input - 1), fraction: source - lower)
+                return BilinearTap(low: max(Int(lower), 0), high: min(Int(source.rounded(.up)), input - 1), fraction: source - lower)
             }
         }
-        let ys = interpolations(input: height, output: outputHeight), xs = interpolations(input: width, output: outputWidth)
+        let rows = taps(input: height, output: outputHeight), columns = taps(input: width, output: outputWidth)
         let output = x.values.withUnsafeBufferPointer { input in
             makeValues(count) { output in
-                let input = input.baseAddress!
-                Parallel.forEach(batch * outputHeight, grain: 1) { range in
-                    for row in range {
-                        let n = row / outputHeight, oh = row % outputHeight
-                        let image = input + n * height * width * channels
-                        for ow in 0..<outputWidth {
-                            let target = output + (row * outputWidth + ow) * channels
-                            if method == "nearest" {
-                                target.update(from: image + ((oh / scale[0]) * width + ow / scale[1]) * channels, count: channels)
-                                continue
-                            }
-                            let y = ys[oh], x = xs[ow]
-                            let topLeft = image + (y.low * width + x.low) * channels, topRight = image + (y.low * width + x.high) * channels
-                            let bottomLeft = image + (y.high * width + x.low) * channels, bottomRight = image + (y.high * width + x.high) * channels
-                            for c in 0..<channels {
-                                let top = topLeft[c] + (topRight[c] - topLeft[c]) * x.fraction
-                                let bottom = bottomLeft[c] + (bottomRight[c] - bottomLeft[c]) * x.fraction
-                                target[c] = top + (bottom - top) * y.fraction
-                            }
-                        }
-                    }
+                if count > 0 {
+                    resizeBilinear(input.baseAddress!, batch: batch, height: height, width: width, channels: channels,
+                                   rows: rows, columns: columns, blend: .lerp, output: output)
                 }
             }
         }

@@ -1,4 +1,5 @@
 import GraphIR
+import Kernels
 
 // Ops that move values without arithmetic: reshape, transpose, repeat_vector, pad, slice,
 // concatenate, identity. Axis attributes count the batch axis (0) except reshape's target shape.
@@ -33,37 +34,6 @@ func reshapeKernel(_ context: KernelContext) throws -> Kernel {
     })
 }
 
-/// `x` with its axes reordered: output axis i is input axis permutation[i].
-func transposed(_ x: TensorValue, _ permutation: [Int]) -> TensorValue {
-    let rank = x.rank
-    if permutation == Array(0..<rank) { return x }
-    var strides = [Int](repeating: 1, count: rank)
-    for axis in stride(from: rank - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * x.shape[axis + 1] }
-    let shape = permutation.map { x.shape[$0] }
-    let sourceStrides = permutation.map { strides[$0] }
-    let values = x.values.withUnsafeBufferPointer { source in
-        makeValues(x.count) { output in
-            let last = shape[rank - 1], lastStride = sourceStrides[rank - 1]
-            var index = [Int](repeating: 0, count: rank)
-            var offset = 0
-            for line in 0..<(x.count / max(last, 1)) {
-                let target = output + line * last
-                for j in 0..<last { target[j] = source[offset + j * lastStride] }
-                var axis = rank - 2
-                while axis >= 0 {
-                    index[axis] += 1
-                    offset += sourceStrides[axis]
-                    if index[axis] < shape[axis] { break }
-                    offset -= sourceStrides[axis] * shape[axis]
-                    index[axis] = 0
-                    axis -= 1
-                }
-            }
-        }
-    }
-    return TensorValue(unchecked: shape, values)
-}
-
 func transposeKernel(_ context: KernelContext) throws -> Kernel {
     try context.expectAttributes(["perm"])
     let permutation = try context.ints("perm")
@@ -85,50 +55,11 @@ func repeatVectorKernel(_ context: KernelContext) throws -> Kernel {
         let x = inputs[0]
         guard x.rank == 2 else { throw context.invalid("input shape \(shapeText(x.shape)) needs rank 2") }
         let batch = x.shape[0], features = x.shape[1]
-        var values: [Float] = []
-        values.reserveCapacity(try context.elementCount([batch, repeats, features]))
-        for n in 0..<batch {
-            let row = x.values[(n * features)..<((n + 1) * features)]
-            for _ in 0..<repeats { values += row }
-        }
-        return TensorValue(unchecked: [batch, repeats, features], values)
+        _ = try context.elementCount([batch, repeats, features])
+        let lists = [Array(0..<batch), [Int](repeating: 0, count: repeats), Array(0..<features)]
+        return TensorValue(unchecked: [batch, repeats, features],
+                           selectAlongAxes(TensorValue(unchecked: [batch, 1, features], x.values), lists))
     })
-}
-
-/// Copies the box `origin + shape` of `x` (sizes per axis) into a zeroed tensor of `outputShape` at `destination`.
-private func copyBox(_ x: TensorValue, from origin: [Int], size: [Int], into outputShape: [Int], at destination: [Int]) -> [Float] {
-    let rank = x.rank
-    var output = [Float](repeating: 0, count: outputShape.reduce(1, *))
-    guard size.allSatisfy({ $0 > 0 }) else { return output }
-    func strides(_ shape: [Int]) -> [Int] {
-        var result = [Int](repeating: 1, count: rank)
-        for axis in stride(from: rank - 2, through: 0, by: -1) { result[axis] = result[axis + 1] * shape[axis + 1] }
-        return result
-    }
-    let sourceStrides = strides(x.shape), targetStrides = strides(outputShape)
-    let run = size[rank - 1]
-    let lines = size.dropLast().reduce(1, *)
-    x.values.withUnsafeBufferPointer { source in
-        output.withUnsafeMutableBufferPointer { target in
-            var index = [Int](repeating: 0, count: rank)
-            for _ in 0..<lines {
-                var from = 0, to = 0
-                for axis in 0..<rank {
-                    from += (origin[axis] + index[axis]) * sourceStrides[axis]
-                    to += (destination[axis] + index[axis]) * targetStrides[axis]
-                }
-                (target.baseAddress! + to).update(from: source.baseAddress! + from, count: run)
-                var axis = rank - 2
-                while axis >= 0 {
-                    index[axis] += 1
-                    if index[axis] < size[axis] { break }
-                    index[axis] = 0
-                    axis -= 1
-                }
-            }
-        }
-    }
-    return output
 }
 
 /// Zero padding: paddings = [before₀, after₀, before₁, after₁, …] over every axis.
@@ -143,8 +74,10 @@ func padKernel(_ context: KernelContext) throws -> Kernel {
         }
         let shape = x.shape.enumerated().map { $1 + paddings[2 * $0] + paddings[2 * $0 + 1] }
         _ = try context.elementCount(shape)
-        let before = (0..<x.rank).map { paddings[2 * $0] }
-        return TensorValue(unchecked: shape, copyBox(x, from: Array(repeating: 0, count: x.rank), size: x.shape, into: shape, at: before))
+        let lists = x.shape.enumerated().map { axis, size in
+            (0..<shape[axis]).map { $0 - paddings[2 * axis] < 0 || $0 - paddings[2 * axis] >= size ? -1 : $0 - paddings[2 * axis] }
+        }
+        return TensorValue(unchecked: shape, selectAlongAxes(x, lists))
     })
 }
 
@@ -165,7 +98,7 @@ func sliceKernel(_ context: KernelContext) throws -> Kernel {
             }
             shape.append(length)
         }
-        return TensorValue(unchecked: shape, copyBox(x, from: begin, size: shape, into: shape, at: Array(repeating: 0, count: x.rank)))
+        return TensorValue(unchecked: shape, selectAlongAxes(x, (0..<x.rank).map { Array(begin[$0]..<(begin[$0] + shape[$0])) }))
     })
 }
 
@@ -185,15 +118,6 @@ func concatenateKernel(_ context: KernelContext) throws -> Kernel {
             }
             shape[axis] += input.shape[axis]
         }
-        let outer = shape[..<axis].reduce(1, *)
-        var values: [Float] = []
-        values.reserveCapacity(shape.reduce(1, *))
-        for block in 0..<outer {
-            for input in inputs {
-                let run = input.shape[axis...].reduce(1, *)
-                values += input.values[(block * run)..<((block + 1) * run)]
-            }
-        }
-        return TensorValue(unchecked: shape, values)
+        return TensorValue(unchecked: shape, concatenated(inputs, axis: axis, shape: shape))
     })
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Interpreter
+import Kernels
 import TFLite
 
 // CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV, FULLY_CONNECTED, BATCH_MATMUL. Filters stay in
@@ -14,17 +14,10 @@ import TFLite
 
 /// Adds a per-channel bias (channels last) and applies the fused activation, in place.
 func finish(_ output: inout [Float], channels: Int, bias: TensorValue?, activation: FusedActivation) {
-    if let bias, channels > 0, bias.count == channels {
-        bias.values.withUnsafeBufferPointer { bias in
-            output.withUnsafeMutableBufferPointer { out in
-                for row in 0..<(out.count / channels) {
-                    let base = row * channels
-                    for c in 0..<channels { out[base + c] += bias[c] }
-                }
-            }
-        }
+    let bias = bias.flatMap { channels > 0 && $0.count == channels ? $0.values : nil }
+    bias.withOptionalPointer { bias in
+        output.withUnsafeMutableBufferPointer { activation.apply($0, channels: max(channels, 1), bias: bias) }
     }
-    activation.apply(&output)
 }
 
 /// Checks an optional bias input against the number of output channels.
@@ -236,52 +229,19 @@ func transposeConvolutionKernel(_ context: OperatorContext) throws -> Kernel {
             return max((forward - 1) * stride + window - size, 0) / 2
         }
         let padTop = padBefore(outputHeight, kernelHeight, strideHeight), padLeft = padBefore(outputWidth, kernelWidth, strideWidth)
-        // Filter rows reordered (kh, kw, o) so each pixel's columns add into contiguous channels.
-        let columnCount = kernelHeight * kernelWidth * outputChannels
-        var reordered = [Float](repeating: 0, count: filter.count)
-        filter.values.withUnsafeBufferPointer { source in
-            for o in 0..<outputChannels {
-                for tap in 0..<(kernelHeight * kernelWidth) {
-                    let from = (o * kernelHeight * kernelWidth + tap) * inputChannels, to = (tap * outputChannels + o) * inputChannels
-                    for i in 0..<inputChannels { reordered[to + i] = source[from + i] }
-                }
-            }
-        }
+        let geometry = TransposeConvGeometry(
+            batch: batch, height: height, width: width, inputChannels: inputChannels,
+            outputHeight: outputHeight, outputWidth: outputWidth, outputChannels: outputChannels,
+            kernelHeight: kernelHeight, kernelWidth: kernelWidth, strideHeight: strideHeight, strideWidth: strideWidth,
+            padTop: padTop, padLeft: padLeft)
         var output = [Float](repeating: 0, count: count)
-        let imagePixels = height * width
-        if imagePixels > 0 && count > 0 {
-            let imagesPerTile = max(1, min(batch, Workspace.budget / max(imagePixels * columnCount, 1)))
-            _ = try context.count([imagesPerTile * imagePixels, columnCount])
-            let columns = workspace.scratch(imagesPerTile * imagePixels * columnCount)
+        if height * width > 0 && count > 0 {
+            _ = try context.count([geometry.imagesPerTile * height * width, geometry.columnCount])
             try x.values.withUnsafeBufferPointer { input in
-                try reordered.withUnsafeBufferPointer { weights in
+                try filter.values.withUnsafeBufferPointer { filter in
                     try output.withUnsafeMutableBufferPointer { output in
-                        for first in stride(from: 0, to: batch, by: imagesPerTile) {
-                            let images = min(imagesPerTile, batch - first)
-                            try GEMM.parallelMultiply(m: images * imagePixels, n: columnCount, k: inputChannels,
-                                                      a: input.baseAddress! + first * imagePixels * inputChannels, lda: inputChannels,
-                                                      b: weights.baseAddress!, ldb: inputChannels, transposeB: true,
-                                                      c: columns, ldc: columnCount)
-                            for image in 0..<images {
-                                let target = output.baseAddress! + (first + image) * outputHeight * outputWidth * outputChannels
-                                for ih in 0..<height {
-                                    for iw in 0..<width {
-                                        let source = columns + ((image * height + ih) * width + iw) * columnCount
-                                        for kh in 0..<kernelHeight {
-                                            let oh = ih * strideHeight - padTop + kh
-                                            if oh < 0 || oh >= outputHeight { continue }
-                                            for kw in 0..<kernelWidth {
-                                                let ow = iw * strideWidth - padLeft + kw
-                                                if ow < 0 || ow >= outputWidth { continue }
-                                                let to = target + (oh * outputWidth + ow) * outputChannels
-                                                let from = source + (kh * kernelWidth + kw) * outputChannels
-                                                for o in 0..<outputChannels { to[o] += from[o] }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
+                        try transposeConvolve(input.baseAddress!, geometry, weights: filter.baseAddress!, layout: .ohwi,
+                                              output: output.baseAddress!, workspace: workspace)
                     }
                 }
             }
@@ -325,8 +285,8 @@ func fullyConnectedKernel(_ context: OperatorContext) throws -> Kernel {
             try weights.values.withUnsafeBufferPointer { weights in
                 try makeValues(count) { output in
                     if count == 0 { return }
-                    try GEMM.parallelMultiply(m: rows, n: units, k: depth, a: input.baseAddress!, lda: depth,
-                                              b: weights.baseAddress!, ldb: depth, transposeB: true, c: output, ldc: units)
+                    try dense(input.baseAddress!, rows: rows, inputs: depth, outputs: units, weights: weights.baseAddress!,
+                              layout: .oi, output: output)
                 }
             }
         }

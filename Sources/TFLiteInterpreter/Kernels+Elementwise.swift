@@ -1,5 +1,5 @@
 import Foundation
-import Interpreter
+import Kernels
 import TFLite
 
 // Elementwise builtins: binary operators with numpy broadcasting (ADD, SUB, MUL, DIV with their
@@ -7,89 +7,14 @@ import TFLite
 // comparisons, logical AND/OR), SELECT/SELECT_V2, and unary functions. Integer tensors compute in
 // float and are truncated back by the executor (DIV then divides like C++ integers).
 
-// numpy broadcasting of shapes: `broadcastShape` from the Interpreter module.
-
-/// Strides of `source` read as `rank` dimensions broadcast to a larger shape: 0 along axes
-/// where `source` has size 1 (or is missing).
-func broadcastStrides(_ source: [Int], rank: Int) -> [Int] {
-    let aligned = Array(repeating: 1, count: rank - source.count) + source
-    var strides = [Int](repeating: 0, count: rank)
-    var step = 1
-    for axis in stride(from: rank - 1, through: 0, by: -1) {
-        strides[axis] = aligned[axis] == 1 ? 0 : step
-        step *= aligned[axis]
-    }
-    return strides
-}
-
-/// Maps a flat index of `shape` to the flat index of the element of `source` (broadcast to
-/// `shape`) it reads.
-func broadcastIndex(_ source: [Int], to shape: [Int]) -> (Int) -> Int {
-    let strides = broadcastStrides(source, rank: shape.count)
-    return { flat in
-        var remaining = flat, offset = 0
-        for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] > 0 {
-            offset += (remaining % shape[axis]) * strides[axis]
-            remaining /= shape[axis]
-        }
-        return offset
-    }
-}
-
-/// Applies `body(outputRow, [offset of each operand's row], innerStrides)` over the rows (last
-/// axis) of the broadcast output shape.
-func forEachBroadcastRow(_ shape: [Int], operands: [[Int]], _ body: (_ start: Int, _ offsets: [Int], _ steps: [Int]) -> Void) {
-    let rank = shape.count
-    let count = shape.reduce(1, *)
-    guard count > 0 else { return }
-    let strides = operands.map { broadcastStrides($0, rank: rank) }
-    let inner = rank == 0 ? 1 : shape[rank - 1]
-    let steps = strides.map { rank == 0 ? 0 : $0[rank - 1] }
-    var index = [Int](repeating: 0, count: max(rank - 1, 0))
-    for row in 0..<(count / inner) {
-        var offsets = [Int](repeating: 0, count: operands.count)
-        for axis in 0..<index.count {
-            for k in operands.indices { offsets[k] += index[axis] * strides[k][axis] }
-        }
-        body(row * inner, offsets, steps)
-        var axis = index.count - 1
-        while axis >= 0 {
-            index[axis] += 1
-            if index[axis] < shape[axis] { break }
-            index[axis] = 0
-            axis -= 1
-        }
-    }
-}
-
-/// f(a, b) with numpy broadcasting.
+/// f(a, b) with numpy broadcasting; the error names the operator.
 func broadcastBinary(_ a: TensorValue, _ b: TensorValue, _ context: OperatorContext,
                      _ function: (Float, Float) -> Float) throws -> TensorValue {
     guard let shape = broadcastShape(a.shape, b.shape) else {
         throw context.invalid("the shapes \(shapeText(a.shape)) and \(shapeText(b.shape)) do not broadcast")
     }
-    let count = try context.count(shape)
-    let output: [Float] = a.values.withUnsafeBufferPointer { x in
-        b.values.withUnsafeBufferPointer { y in
-            makeValues(count) { out in
-                if a.shape == b.shape {
-                    for i in 0..<count { out[i] = function(x[i], y[i]) }
-                } else if b.count == 1 {
-                    let scalar = y[0]
-                    for i in 0..<count { out[i] = function(x[i], scalar) }
-                } else if a.count == 1 {
-                    let scalar = x[0]
-                    for i in 0..<count { out[i] = function(scalar, y[i]) }
-                } else {
-                    forEachBroadcastRow(shape, operands: [a.shape, b.shape]) { start, offsets, steps in
-                        let inner = shape.last ?? 1
-                        for j in 0..<inner { out[start + j] = function(x[offsets[0] + j * steps[0]], y[offsets[1] + j * steps[1]]) }
-                    }
-                }
-            }
-        }
-    }
-    return try context.tensor(shape, output)
+    _ = try context.count(shape)
+    return Kernels.broadcastBinary(a, b, shape: shape, function: function)
 }
 
 /// A binary builtin computing `function` with broadcasting; `activation` names the options
@@ -179,7 +104,9 @@ func unaryKernel(_ context: OperatorContext, types: Set<String> = ["float", "qua
     try context.expectTypes(types)
     return Kernel { inputs, _ in
         let x = value(inputs, 0)
-        return [try context.tensor(x.shape, x.values.map(function))]
+        var values = x.values
+        values.withUnsafeMutableBufferPointer { transformEach($0, function) }
+        return [try context.tensor(x.shape, values)]
     }
 }
 

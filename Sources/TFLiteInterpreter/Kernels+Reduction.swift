@@ -1,11 +1,9 @@
 import Foundation
-import Interpreter
+import Kernels
 import TFLite
 
 // Reductions (MEAN, SUM, REDUCE_PROD/MAX/MIN/ANY/ALL), ARG_MAX/ARG_MIN, CUMSUM, SOFTMAX,
 // LOG_SOFTMAX, L2_NORMALIZATION, LOCAL_RESPONSE_NORMALIZATION, pooling and resizing.
-
-enum Reduction { case mean, sum, product, maximum, minimum, any, all }
 
 func reduceKernel(_ context: OperatorContext, _ reduction: Reduction) throws -> Kernel {
     try context.expect(inputs: 2...2)
@@ -22,45 +20,8 @@ func reduceKernel(_ context: OperatorContext, _ reduction: Reduction) throws -> 
                 shape.append(x.shape[axis])
             }
         }
-        let count = try context.count(reducedShape)
-        let initial: Double
-        switch reduction {
-        case .mean, .sum, .any: initial = 0
-        case .product, .all: initial = 1
-        case .maximum: initial = -.infinity
-        case .minimum: initial = .infinity
-        }
-        var accumulators = [Double](repeating: initial, count: count)
-        // Walk the input once; each element adds into the output element it reduces to.
-        let strides = broadcastStrides(reducedShape, rank: x.rank)
-        var index = [Int](repeating: 0, count: x.rank), offset = 0
-        x.values.withUnsafeBufferPointer { source in
-            for position in 0..<x.count {
-                let element = Double(source[position])
-                switch reduction {
-                case .mean, .sum: accumulators[offset] += element
-                case .product: accumulators[offset] *= element
-                case .maximum: accumulators[offset] = max(accumulators[offset], element)
-                case .minimum: accumulators[offset] = min(accumulators[offset], element)
-                case .any: if element != 0 { accumulators[offset] = 1 }
-                case .all: if element == 0 { accumulators[offset] = 0 }
-                }
-                var axis = x.rank - 1
-                while axis >= 0 {
-                    index[axis] += 1
-                    offset += strides[axis]
-                    if index[axis] < x.shape[axis] { break }
-                    offset -= strides[axis] * x.shape[axis]
-                    index[axis] = 0
-                    axis -= 1
-                }
-            }
-        }
-        if case .mean = reduction {
-            let reduced = max(x.count / max(count, 1), 1)
-            for i in accumulators.indices { accumulators[i] /= Double(reduced) }
-        }
-        return [try context.tensor(shape, accumulators.map { Float($0) })]
+        _ = try context.count(reducedShape)
+        return [try context.tensor(shape, reduce(x, to: reducedShape, reduction))]
     }
 }
 
@@ -130,24 +91,7 @@ func softmaxKernel(_ context: OperatorContext, logarithm: Bool) throws -> Kernel
         let depth = x.shape.last ?? 1
         guard depth > 0 else { return [x] }
         output.withUnsafeMutableBufferPointer { values in
-            for row in 0..<(values.count / depth) {
-                let base = row * depth
-                var largest = -Float.infinity
-                for c in 0..<depth { largest = max(largest, values[base + c]) }
-                var sum: Float = 0
-                if logarithm {
-                    for c in 0..<depth { sum += expf(values[base + c] - largest) }
-                    let logSum = logf(sum)
-                    for c in 0..<depth { values[base + c] = values[base + c] - largest - logSum }
-                } else {
-                    for c in 0..<depth {
-                        let e = expf((values[base + c] - largest) * beta)
-                        values[base + c] = e
-                        sum += e
-                    }
-                    for c in 0..<depth { values[base + c] /= sum }
-                }
-            }
+            softmax(values, outer: values.count / depth, axis: depth, inner: 1, logarithm: logarithm, beta: beta)
         }
         return [try context.tensor(x.shape, output)]
     }
@@ -218,45 +162,14 @@ func poolKernel(_ context: OperatorContext, _ pooling: Pooling) throws -> Kernel
                              columns: AxisWindow(window: filterWidth, stride: strideWidth, padding: padding))
         let shape = [g.batch, g.outputHeight, g.outputWidth, g.channels]
         let count = try context.count(shape)
-        let channels = g.channels
+        let function: PoolFunction = switch pooling {
+        case .maximum: .maximum
+        case .average: .average
+        case .l2: .l2
+        }
         var output = x.values.withUnsafeBufferPointer { source in
-            makeValues(count) { out in
-                Parallel.forEach(g.batch * g.outputHeight, grain: 1) { rows in
-                    var accumulator = [Float](repeating: 0, count: channels)
-                    for row in rows {
-                        let n = row / g.outputHeight, oh = row % g.outputHeight
-                        for ow in 0..<g.outputWidth {
-                            let top = oh * g.strideHeight - g.padTop, left = ow * g.strideWidth - g.padLeft
-                            // LiteRT clips the window to the input and averages over what remains.
-                            let h0 = max(top, 0), h1 = min(top + filterHeight, g.height)
-                            let w0 = max(left, 0), w1 = min(left + filterWidth, g.width)
-                            let initial: Float = pooling == .maximum ? -.infinity : 0
-                            for c in 0..<channels { accumulator[c] = initial }
-                            var taps = 0
-                            if h0 < h1 && w0 < w1 {
-                                for ih in h0..<h1 {
-                                    for iw in w0..<w1 {
-                                        let pixel = ((n * g.height + ih) * g.width + iw) * channels
-                                        taps += 1
-                                        switch pooling {
-                                        case .maximum: for c in 0..<channels { accumulator[c] = max(accumulator[c], source[pixel + c]) }
-                                        case .average: for c in 0..<channels { accumulator[c] += source[pixel + c] }
-                                        case .l2: for c in 0..<channels { accumulator[c] += source[pixel + c] * source[pixel + c] }
-                                        }
-                                    }
-                                }
-                            }
-                            let target = out + (row * g.outputWidth + ow) * channels
-                            for c in 0..<channels {
-                                switch pooling {
-                                case .maximum: target[c] = accumulator[c]
-                                case .average: target[c] = taps > 0 ? accumulator[c] / Float(taps) : 0
-                                case .l2: target[c] = taps > 0 ? (accumulator[c] / Float(taps)).squareRoot() : 0
-                                }
-                            }
-                        }
-                    }
-                }
+            makeValues(count) { output in
+                if count > 0 { pool(source.baseAddress!, g, function, output: output) }
             }
         }
         activation.apply(&output)
@@ -307,24 +220,13 @@ func resizeKernel(_ context: OperatorContext, bilinear: Bool) throws -> Kernel {
         }
         let rows = (0..<size[0]).map { interpolation($0, height, heightScale) }
         let columns = (0..<size[1]).map { interpolation($0, width, widthScale) }
-        var output = [Float](repeating: 0, count: count)
-        x.values.withUnsafeBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { out in
-                for n in 0..<batch {
-                    for (oh, (y, y0, y1)) in rows.enumerated() {
-                        let dy = y - Float(y0)
-                        for (ow, (xPosition, x0, x1)) in columns.enumerated() {
-                            let dx = xPosition - Float(x0)
-                            let topLeft = ((n * height + y0) * width + x0) * channels, topRight = ((n * height + y0) * width + x1) * channels
-                            let bottomLeft = ((n * height + y1) * width + x0) * channels, bottomRight = ((n * height + y1) * width + x1) * channels
-                            let target = ((n * size[0] + oh) * size[1] + ow) * channels
-                            for c in 0..<channels {
-                                out[target + c] = source[topLeft + c] * (1 - dy) * (1 - dx) + source[bottomLeft + c] * dy * (1 - dx)
-                                    + source[topRight + c] * (1 - dy) * dx + source[bottomRight + c] * dy * dx
-                            }
-                        }
-                    }
-                }
+        let output = x.values.withUnsafeBufferPointer { source in
+            makeValues(count) { output in
+                guard count > 0 else { return }
+                resizeBilinear(source.baseAddress!, batch: batch, height: height, width: width, channels: channels,
+                               rows: rows.map { BilinearTap(low: $0.1, high: $0.2, fraction: $0.0 - Float($0.1)) },
+                               columns: columns.map { BilinearTap(low: $0.1, high: $0.2, fraction: $0.0 - Float($0.1)) },
+                               blend: .weightedCorners, output: output)
             }
         }
         return [try context.tensor(shape, output)]

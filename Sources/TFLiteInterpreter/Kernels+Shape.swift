@@ -1,60 +1,11 @@
 import Foundation
-import Interpreter
+import Kernels
 import TFLite
 
 // Shape and data movement: RESHAPE, SQUEEZE, EXPAND_DIMS, TRANSPOSE, SLICE, STRIDED_SLICE, TILE,
 // CONCATENATION, PACK, UNPACK, SPLIT, SPLIT_V, PAD, PADV2, MIRROR_PAD, SHAPE, RANK, FILL,
 // BROADCAST_TO, ZEROS_LIKE, GATHER, DEPTH_TO_SPACE, SPACE_TO_DEPTH, REVERSE_V2, RANGE. Most are a
 // selection of input elements per axis (`selectAlongAxes`).
-
-/// Row-major strides of `shape`.
-func rowMajorStrides(_ shape: [Int]) -> [Int] {
-    var strides = [Int](repeating: 1, count: shape.count)
-    var step = 1
-    for axis in stride(from: shape.count - 1, through: 0, by: -1) {
-        strides[axis] = step
-        step *= shape[axis]
-    }
-    return strides
-}
-
-/// The tensor whose element [i₀, …, iₙ] is x[indices[0][i₀], …, indices[n][iₙ]], or `fill` where
-/// any index is −1 (padding). Indices must lie inside x's shape (callers check).
-func selectAlongAxes(_ x: TensorValue, _ indices: [[Int]], fill: Float = 0) -> [Float] {
-    let shape = indices.map(\.count)
-    let count = shape.reduce(1, *)
-    guard count > 0 else { return [] }
-    guard !shape.isEmpty else { return x.values }
-    let strides = rowMajorStrides(x.shape)
-    let offsets = indices.enumerated().map { axis, list in list.map { $0 < 0 ? -1 : $0 * strides[axis] } }
-    let inner = shape[shape.count - 1], last = offsets[offsets.count - 1]
-    var output = [Float](repeating: fill, count: count)
-    var index = [Int](repeating: 0, count: shape.count - 1)
-    x.values.withUnsafeBufferPointer { source in
-        output.withUnsafeMutableBufferPointer { out in
-            for row in 0..<(count / inner) {
-                var base = 0, padded = false
-                for axis in 0..<index.count {
-                    let offset = offsets[axis][index[axis]]
-                    if offset < 0 { padded = true; break }
-                    base += offset
-                }
-                if !padded {
-                    let target = row * inner
-                    for j in 0..<inner where last[j] >= 0 { out[target + j] = source[base + last[j]] }
-                }
-                var axis = index.count - 1
-                while axis >= 0 {
-                    index[axis] += 1
-                    if index[axis] < shape[axis] { break }
-                    index[axis] = 0
-                    axis -= 1
-                }
-            }
-        }
-    }
-    return output
-}
 
 /// The integer values of input `i` (shapes, axes, paddings).
 func integerInput(_ inputs: [TensorValue?], _ i: Int, _ context: OperatorContext, _ what: String) throws -> [Int] {
@@ -134,37 +85,8 @@ func transposeKernel(_ context: OperatorContext) throws -> Kernel {
         guard permutation.count == x.rank, Set(permutation) == Set(0..<x.rank) else {
             throw context.invalid("\(permutation) is not a permutation of \(x.rank) axes")
         }
-        return [try context.tensor(permutation.map { x.shape[$0] }, transposed(x, permutation))]
+        return [try context.tensor(permutation.map { x.shape[$0] }, transposed(x, permutation).values)]
     }
-}
-
-/// x with its axes permuted: output axis k is input axis permutation[k].
-func transposed(_ x: TensorValue, _ permutation: [Int]) -> [Float] {
-    let shape = permutation.map { x.shape[$0] }
-    let count = x.count
-    guard count > 0, x.rank > 1 else { return x.values }
-    let inputStrides = rowMajorStrides(x.shape)
-    let strides = permutation.map { inputStrides[$0] }
-    var output = [Float](repeating: 0, count: count)
-    var index = [Int](repeating: 0, count: shape.count)
-    x.values.withUnsafeBufferPointer { source in
-        output.withUnsafeMutableBufferPointer { out in
-            var offset = 0
-            for position in 0..<count {
-                out[position] = source[offset]
-                var axis = shape.count - 1
-                while axis >= 0 {
-                    index[axis] += 1
-                    offset += strides[axis]
-                    if index[axis] < shape[axis] { break }
-                    offset -= strides[axis] * shape[axis]
-                    index[axis] = 0
-                    axis -= 1
-                }
-            }
-        }
-    }
-    return output
 }
 
 // MARK: - slicing
@@ -313,17 +235,8 @@ func concatenate(_ parts: [TensorValue], axis: Int, _ context: OperatorContext) 
     }
     var shape = first.shape
     shape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
-    let count = try context.count(shape)
-    let outer = first.shape[..<axis].reduce(1, *)
-    var output: [Float] = []
-    output.reserveCapacity(count)
-    for row in 0..<outer {
-        for part in parts {
-            let block = part.shape[axis...].reduce(1, *)
-            output += part.values[(row * block)..<((row + 1) * block)]
-        }
-    }
-    return try context.tensor(shape, output)
+    _ = try context.count(shape)
+    return try context.tensor(shape, concatenated(parts, axis: axis, shape: shape))
 }
 
 func concatenationKernel(_ context: OperatorContext) throws -> Kernel {
@@ -586,12 +499,12 @@ func depthSpaceKernel(_ context: OperatorContext, toDepth: Bool) throws -> Kerne
             guard h % block == 0, w % block == 0 else { throw context.invalid("\(h)×\(w) is not divisible by the block size \(block)") }
             // [n, h/b, b, w/b, b, c] → [n, h/b, w/b, b, b, c]
             let split = try context.tensor([n, h / block, block, w / block, block, c], x.values)
-            return [try context.tensor([n, h / block, w / block, block * block * c], transposed(split, [0, 1, 3, 2, 4, 5]))]
+            return [try context.tensor([n, h / block, w / block, block * block * c], transposed(split, [0, 1, 3, 2, 4, 5]).values)]
         }
         guard c % (block * block) == 0 else { throw context.invalid("\(c) channels are not divisible by \(block * block)") }
         // [n, h, w, b, b, c'] → [n, h, b, w, b, c']
         let split = try context.tensor([n, h, w, block, block, c / (block * block)], x.values)
-        return [try context.tensor([n, h * block, w * block, c / (block * block)], transposed(split, [0, 1, 3, 2, 4, 5]))]
+        return [try context.tensor([n, h * block, w * block, c / (block * block)], transposed(split, [0, 1, 3, 2, 4, 5]).values)]
     }
 }
 

@@ -1,6 +1,6 @@
 import FlatBuffers
 import Foundation
-import Interpreter
+import Kernels
 import TFLite
 
 /// One operator, prepared to run: its options read and checked, constant inputs repacked where a
@@ -18,14 +18,21 @@ struct Kernel {
 enum FusedActivation: Sendable {
     case none, relu, reluN1To1, relu6, tanh
 
-    func apply(_ buffer: UnsafeMutableBufferPointer<Float>) {
+    /// The clip the kernels apply with the bias, or nil (none, tanh).
+    var clip: ActivationClip? {
         switch self {
-        case .none: return
-        case .relu: for i in buffer.indices { buffer[i] = max(buffer[i], 0) }
-        case .reluN1To1: for i in buffer.indices { buffer[i] = min(max(buffer[i], -1), 1) }
-        case .relu6: for i in buffer.indices { buffer[i] = min(max(buffer[i], 0), 6) }
-        case .tanh: for i in buffer.indices { buffer[i] = Foundation.tanh(buffer[i]) }
+        case .none, .tanh: return nil
+        case .relu: return .relu
+        case .reluN1To1: return .reluN1To1
+        case .relu6: return .relu6
         }
+    }
+
+    /// Adds `bias` (one value per channel, channels last) and applies the activation, in place.
+    func apply(_ buffer: UnsafeMutableBufferPointer<Float>, channels: Int = 1, bias: UnsafePointer<Float>? = nil) {
+        guard let base = buffer.baseAddress else { return }
+        addBiasAndClip(base, count: buffer.count, channels: channels, bias: bias, clip: clip)
+        if case .tanh = self { transformEach(buffer) { Foundation.tanh($0) } }
     }
 
     func apply(_ values: inout [Float]) { values.withUnsafeMutableBufferPointer { apply($0) } }

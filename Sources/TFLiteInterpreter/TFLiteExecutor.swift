@@ -1,5 +1,6 @@
 import Foundation
-import Interpreter
+import Kernels
+import NumPy
 import TFLite
 
 /// The reference executor for `.tflite` files: runs the main subgraph (subgraph 0) of any

@@ -1,5 +1,5 @@
 import Foundation
-import Interpreter
+import Kernels
 import TFLite
 
 /// How a tensor's values are stored in the file, and so which values it can hold. The executor

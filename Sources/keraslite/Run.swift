@@ -4,6 +4,8 @@ import Files
 import Foundation
 import GraphIR
 import Interpreter
+import Kernels
+import NumPy
 import Keras
 import Passes
 import TFLite
@@ -31,7 +33,7 @@ struct Run: ParsableCommand {
 
     @Option(help: ArgumentHelp(
         "Input samples: a .npy holding N × the input shape (float32/64, integers; C order) for a one-input model, "
-            + "or an .npz with one array per input name.", valueName: "x.npy"))
+            + "an .npz with one array per input name, or a directory of them (stacked in name order).", valueName: "x.npy"))
     var input: String
 
     @Option(name: .shortAndLong, help: ArgumentHelp(

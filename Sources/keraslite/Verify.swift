@@ -1,6 +1,7 @@
 import Analysis
 import ArgumentParser
 import Foundation
+import Kernels
 
 /// `keraslite verify A B --input x.npy`: runs two model files on the same inputs on keraslite's
 /// reference interpreters and compares their outputs.
@@ -22,7 +23,7 @@ struct Verify: ParsableCommand {
     var b: String
 
     @Option(help: ArgumentHelp(
-        "Input samples: a .npy holding N × the input shape for one-input models, or an .npz with one array per input name.",
+        "Input samples: a .npy holding N × the input shape for one-input models, an .npz with one array per input name, or a directory of them.",
         valueName: "x.npy"))
     var input: String
 

@@ -1,6 +1,7 @@
 import Foundation
 import GraphIR
 import Interpreter
+import Kernels
 import Keras
 import TestSupport
 import Testing

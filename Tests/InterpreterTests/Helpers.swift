@@ -1,6 +1,7 @@
 import Foundation
 import GraphIR
 import Interpreter
+import Kernels
 import Testing
 
 /// A constant tensor for test graphs.

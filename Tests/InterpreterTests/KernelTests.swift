@@ -1,5 +1,6 @@
 import Foundation
 import GraphIR
+import Kernels
 import Passes
 import Testing
 @testable import Interpreter

@@ -2,6 +2,8 @@ import FlatBuffers
 import Foundation
 import GraphIR
 import Interpreter
+import Kernels
+import NumPy
 import Keras
 import Passes
 import TestSupport

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// An array read from a `.npy` file: its shape, numpy's dtype description (`<f4`, `|u1`, …) and
 /// its values converted to Float (integers by value, no scaling).
@@ -39,6 +40,8 @@ public enum NPYError: Error, CustomStringConvertible, Equatable, Sendable {
     case fortranOrder
     case truncated(expected: Int, actual: Int)
     case archive(String)
+    /// Sample files (`SampleFiles`) that cannot be read or matched to a model's inputs.
+    case samples(file: String, problem: String)
 
     public var description: String {
         switch self {
@@ -46,6 +49,7 @@ public enum NPYError: Error, CustomStringConvertible, Equatable, Sendable {
         case .malformedHeader(let reason): return "malformed .npy header: \(reason)"
         case .unsupportedDType(let dtype):
             return "unsupported .npy dtype '\(dtype)' (bool, integers and float16/32/64 are read)"
+        case .samples(let file, let problem): return "\(file): \(problem)"
         case .fortranOrder: return ".npy array in Fortran order; save it C-ordered (np.ascontiguousarray)"
         case .truncated(let expected, let actual): return ".npy data holds \(actual) bytes, the header promises \(expected)"
         case .archive(let reason): return "cannot read the .npz archive: \(reason)"

@@ -1,4 +1,4 @@
-/// Scratch memory for one `Interpreter.run`: im2col patches and transposed-convolution columns.
+/// Scratch memory for one run of either interpreter: im2col patches and transposed-convolution columns.
 /// Grows to the largest request and is reused by every op of the run.
 public final class Workspace {
     private var buffer: UnsafeMutablePointer<Float>?

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import ZIPFoundation
 
 /// numpy's `.npz`: a zip archive of `.npy` files, one per array, named after the array

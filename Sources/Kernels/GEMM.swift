@@ -2,16 +2,16 @@ import COpenBLAS
 
 /// Single-precision matrix products through OpenBLAS' `cblas_sgemm`.
 ///
-/// The interpreter parallelizes around BLAS (each core multiplies its own rows or columns), so
+/// The kernels parallelize around BLAS (each core multiplies its own rows or columns), so
 /// OpenBLAS runs single-threaded: its pthread build otherwise keeps worker threads spinning in
-/// sched_yield between calls, competing with the interpreter's own loops for the same cores.
+/// sched_yield between calls, competing with the kernels' own loops for the same cores.
 public enum GEMM {
     private static let singleThreaded: Void = { openblas_set_num_threads(1) }()
 
     /// Throws unless every dimension fits OpenBLAS' 32-bit integers.
     public static func check(_ dimensions: Int...) throws {
         guard dimensions.allSatisfy({ $0 <= Int(Int32.max) }) else {
-            throw InterpreterError.invalidInput("a matrix product with dimensions \(dimensions) is too large for BLAS")
+            throw KernelError.invalidArgument("a matrix product with dimensions \(dimensions) is too large for BLAS")
         }
     }
 

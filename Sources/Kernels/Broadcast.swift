@@ -1,0 +1,196 @@
+// numpy broadcasting: shapes, strides, row iteration and the binary elementwise loop both
+// interpreters run (ADD … MINIMUM, merge layers), specialized per function.
+
+/// numpy broadcasting of two static shapes, or nil when they do not broadcast.
+public func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
+    let rank = max(a.count, b.count)
+    let left = Array(repeating: 1, count: rank - a.count) + a, right = Array(repeating: 1, count: rank - b.count) + b
+    var shape: [Int] = []
+    for (x, y) in zip(left, right) {
+        if x == y || y == 1 { shape.append(x) } else if x == 1 { shape.append(y) } else { return nil }
+    }
+    return shape
+}
+
+/// Strides of `source` read as `rank` dimensions broadcast to a larger shape: 0 along axes
+/// where `source` has size 1 (or is missing).
+public func broadcastStrides(_ source: [Int], rank: Int) -> [Int] {
+    let aligned = Array(repeating: 1, count: rank - source.count) + source
+    var strides = [Int](repeating: 0, count: rank)
+    var step = 1
+    for axis in stride(from: rank - 1, through: 0, by: -1) {
+        strides[axis] = aligned[axis] == 1 ? 0 : step
+        step *= aligned[axis]
+    }
+    return strides
+}
+
+/// Maps a flat index of `shape` to the flat index of the element of `source` (broadcast to
+/// `shape`) it reads.
+public func broadcastIndex(_ source: [Int], to shape: [Int]) -> (Int) -> Int {
+    let strides = broadcastStrides(source, rank: shape.count)
+    return { flat in
+        var remaining = flat, offset = 0
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] > 0 {
+            offset += (remaining % shape[axis]) * strides[axis]
+            remaining /= shape[axis]
+        }
+        return offset
+    }
+}
+
+/// Applies `body(outputRow, [offset of each operand's row], innerStrides)` over the rows (last
+/// axis) of the broadcast output shape.
+public func forEachBroadcastRow(_ shape: [Int], operands: [[Int]], _ body: (_ start: Int, _ offsets: [Int], _ steps: [Int]) -> Void) {
+    let rank = shape.count
+    let count = shape.reduce(1, *)
+    guard count > 0 else { return }
+    let strides = operands.map { broadcastStrides($0, rank: rank) }
+    let inner = rank == 0 ? 1 : shape[rank - 1]
+    let steps = strides.map { rank == 0 ? 0 : $0[rank - 1] }
+    var index = [Int](repeating: 0, count: max(rank - 1, 0))
+    for row in 0..<(count / inner) {
+        var offsets = [Int](repeating: 0, count: operands.count)
+        for axis in 0..<index.count {
+            for k in operands.indices { offsets[k] += index[axis] * strides[k][axis] }
+        }
+        body(row * inner, offsets, steps)
+        advance(&index, within: shape)
+    }
+}
+
+/// When `small` repeats as a trailing block of `shape` (its leading 1s dropped, a suffix of
+/// `shape`), the block's element count; scalars give 1 and equal shapes the full count.
+private func trailingBlock(_ small: [Int], of shape: [Int]) -> Int? {
+    let trimmed = Array(small.drop { $0 == 1 })
+    guard trimmed.count <= shape.count, Array(shape.suffix(trimmed.count)) == trimmed else { return nil }
+    return trimmed.reduce(1, *)
+}
+
+/// A binary float function the broadcasting loops are specialized for.
+public protocol BinaryFunction {
+    func apply(_ a: Float, _ b: Float) -> Float
+}
+
+/// The binary functions the graph IR and TFLite share, each a specialized loop.
+public enum BinaryOperator: Sendable, CaseIterable {
+    case add, subtract, multiply, divide, maximum, minimum
+    /// Keras' PReLU with a = x, b = α: a > 0 ? a : b · a.
+    case prelu
+}
+
+private struct AddFunction: BinaryFunction { @inline(__always) func apply(_ a: Float, _ b: Float) -> Float { a + b } }
+private struct SubtractFunction: BinaryFunction { @inline(__always) func apply(_ a: Float, _ b: Float) -> Float { a - b } }
+private struct MultiplyFunction: BinaryFunction { @inline(__always) func apply(_ a: Float, _ b: Float) -> Float { a * b } }
+private struct DivideFunction: BinaryFunction { @inline(__always) func apply(_ a: Float, _ b: Float) -> Float { a / b } }
+private struct MaximumFunction: BinaryFunction { @inline(__always) func apply(_ a: Float, _ b: Float) -> Float { max(a, b) } }
+private struct MinimumFunction: BinaryFunction { @inline(__always) func apply(_ a: Float, _ b: Float) -> Float { min(a, b) } }
+private struct PReLUFunction: BinaryFunction { @inline(__always) func apply(_ a: Float, _ b: Float) -> Float { a > 0 ? a : b * a } }
+/// Any other function (TFLite's POW, FLOOR_MOD, comparisons…), called through a closure.
+private struct ClosureFunction: BinaryFunction {
+    let body: (Float, Float) -> Float
+    @inline(__always) func apply(_ a: Float, _ b: Float) -> Float { body(a, b) }
+}
+
+/// `operation`(a, b) elementwise, broadcast to `shape` (`broadcastShape(a.shape, b.shape)`, checked
+/// by the caller). Reuses a's (or b's) storage when it already has the output shape.
+public func broadcastBinary(_ a: TensorValue, _ b: TensorValue, shape: [Int], _ operation: BinaryOperator) -> TensorValue {
+    switch operation {
+    case .add: return broadcastBinary(a, b, shape: shape, AddFunction())
+    case .subtract: return broadcastBinary(a, b, shape: shape, SubtractFunction())
+    case .multiply: return broadcastBinary(a, b, shape: shape, MultiplyFunction())
+    case .divide: return broadcastBinary(a, b, shape: shape, DivideFunction())
+    case .maximum: return broadcastBinary(a, b, shape: shape, MaximumFunction())
+    case .minimum: return broadcastBinary(a, b, shape: shape, MinimumFunction())
+    case .prelu: return broadcastBinary(a, b, shape: shape, PReLUFunction())
+    }
+}
+
+/// `function`(a, b) elementwise, broadcast to `shape`, for functions without a specialized loop.
+public func broadcastBinary(_ a: TensorValue, _ b: TensorValue, shape: [Int], function: (Float, Float) -> Float) -> TensorValue {
+    withoutActuallyEscaping(function) { function in broadcastBinary(a, b, shape: shape, ClosureFunction(body: function)) }
+}
+
+/// f(a, b) elementwise with broadcasting to `shape` (`broadcastShape(a.shape, b.shape)`, which
+/// the caller has checked). Reuses a's (or b's) storage when it already has the output shape, so
+/// pass inputs taken from the kernel's input list.
+func broadcastBinary<F: BinaryFunction>(_ a: TensorValue, _ b: TensorValue, shape: [Int], _ function: F) -> TensorValue {
+    let count = shape.reduce(1, *)
+    guard count > 0 else { return TensorValue(unchecked: shape, []) }
+    if a.shape == shape, let block = trailingBlock(b.shape, of: shape) {
+        return updating(a, with: b, block: block, function)
+    }
+    if b.shape == shape, let block = trailingBlock(a.shape, of: shape) {
+        return updating(b, with: a, block: block, Swapped(function: function))
+    }
+    // General case: strides of 0 along broadcast axes, the last axis as the inner loop.
+    let rank = shape.count
+    let aStrides = broadcastStrides(a.shape, rank: rank), bStrides = broadcastStrides(b.shape, rank: rank)
+    let output = a.values.withUnsafeBufferPointer { left in
+        b.values.withUnsafeBufferPointer { right in
+            makeValues(count) { out in
+                let last = shape[rank - 1], aStep = aStrides[rank - 1], bStep = bStrides[rank - 1]
+                var index = [Int](repeating: 0, count: rank)
+                var aOffset = 0, bOffset = 0
+                for line in 0..<(count / last) {
+                    let target = out + line * last
+                    for j in 0..<last { target[j] = function.apply(left[aOffset + j * aStep], right[bOffset + j * bStep]) }
+                    var axis = rank - 2
+                    while axis >= 0 {
+                        index[axis] += 1
+                        aOffset += aStrides[axis]
+                        bOffset += bStrides[axis]
+                        if index[axis] < shape[axis] { break }
+                        aOffset -= aStrides[axis] * shape[axis]
+                        bOffset -= bStrides[axis] * shape[axis]
+                        index[axis] = 0
+                        axis -= 1
+                    }
+                }
+            }
+        }
+    }
+    return TensorValue(unchecked: shape, output)
+}
+
+/// `large` with each element x replaced by f(x, small[i mod block]), in place (no copy when the
+/// caller held the last reference).
+private func updating<F: BinaryFunction>(_ large: TensorValue, with small: TensorValue, block: Int, _ function: F) -> TensorValue {
+    var result = large
+    let count = result.count
+    result.withUnsafeMutableValues { out in
+        small.values.withUnsafeBufferPointer { small in
+            blockLoop(function, out.baseAddress!, small.baseAddress!, count: count, block: block)
+        }
+    }
+    return result
+}
+
+/// A function with its arguments exchanged: f(b, a).
+private struct Swapped<F: BinaryFunction>: BinaryFunction {
+    let function: F
+    @inline(__always) func apply(_ a: Float, _ b: Float) -> Float { function.apply(b, a) }
+}
+
+/// out[i] = f(out[i], small[i mod block]).
+private func blockLoop<F: BinaryFunction>(_ function: F, _ out: UnsafeMutablePointer<Float>, _ small: UnsafePointer<Float>,
+                                          count: Int, block: Int) {
+    if block == 1 {
+        let scalar = small[0]
+        Parallel.forEach(count, grain: 1 << 15) { range in
+            for i in range { out[i] = function.apply(out[i], scalar) }
+        }
+    } else if block == count {
+        Parallel.forEach(count, grain: 1 << 15) { range in
+            for i in range { out[i] = function.apply(out[i], small[i]) }
+        }
+    } else {
+        Parallel.forEach(count / block, grain: max(1, (1 << 15) / block)) { range in
+            for outer in range {
+                let row = out + outer * block
+                for j in 0..<block { row[j] = function.apply(row[j], small[j]) }
+            }
+        }
+    }
+}
+

@@ -1,0 +1,232 @@
+// The convolution cores both interpreters call: im2col + GEMM for convolutions (either filter
+// layout), a direct depthwise loop vectorized over channels, and GEMM + col2im for transposed
+// convolutions. They see pointers, a `ConvGeometry` and explicit layouts, nothing of either model format.
+
+
+/// Convolution as GEMM: output[pixels, O] = patches[pixels, KH·KW·Cg] · filter per group (the
+/// filter transposed for `.ohwi`). Each core takes a contiguous share of the output pixels and
+/// builds their patches in its own tiles (together at most `Workspace.budget` floats), then
+/// multiplies them single-threaded.
+public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: UnsafePointer<Float>, layout: FilterLayout = .hwio,
+                     groups: Int, outputChannels: Int, output: UnsafeMutablePointer<Float>, workspace: Workspace) throws {
+    let pixels = g.outputPixels
+    guard pixels > 0, outputChannels > 0 else { return }
+    let groupChannels = g.channels / groups, groupOutputs = outputChannels / groups
+    let depth = g.kernelHeight * g.kernelWidth * groupChannels
+    let transposed = layout == .ohwi
+    let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
+        && g.padTop == 0 && g.padLeft == 0 && g.outputHeight == g.height && g.outputWidth == g.width
+    if pointwise && groups == 1 {
+        try GEMM.parallelMultiply(m: pixels, n: outputChannels, k: g.channels, a: x, lda: g.channels,
+                                  b: weights, ldb: transposed ? g.channels : outputChannels, transposeB: transposed,
+                                  c: output, ldc: outputChannels)
+        return
+    }
+    try GEMM.check(pixels, outputChannels, depth)
+    let workers = max(1, min(Parallel.workers, pixels / 16))
+    let tile = max(1, min((pixels + workers - 1) / workers, Workspace.budget / max(depth * workers, 1)))
+    let scratch = workspace.scratch(workers * tile * depth)
+    Parallel.forEachChunk(pixels, chunks: workers) { worker, share in
+        let patches = scratch + worker * tile * depth
+        for start in stride(from: share.lowerBound, to: share.upperBound, by: tile) {
+            let rows = min(tile, share.upperBound - start)
+            for group in 0..<groups {
+                im2col(x, g, channelOffset: group * groupChannels, groupChannels: groupChannels,
+                       firstPixel: start, pixels: rows, into: patches)
+                GEMM.multiply(m: rows, n: groupOutputs, k: depth, a: patches, lda: depth,
+                              b: weights + group * groupOutputs * (transposed ? depth : 1),
+                              ldb: transposed ? depth : outputChannels, transposeB: transposed,
+                              c: output + start * outputChannels + group * groupOutputs, ldc: outputChannels)
+            }
+        }
+    }
+}
+
+/// Writes the receptive fields of output pixels firstPixel..<firstPixel+pixels as rows of
+/// KH·KW·groupChannels values (kh, kw, c order, zeros where the window leaves the input).
+public func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, channelOffset: Int, groupChannels: Int,
+            firstPixel: Int, pixels: Int, into patches: UnsafeMutablePointer<Float>) {
+    let depth = g.kernelHeight * g.kernelWidth * groupChannels
+    let contiguousRow = g.dilationWidth == 1 && groupChannels == g.channels
+    let rowSpan = g.kernelWidth * groupChannels
+    for index in 0..<pixels {
+        let pixel = firstPixel + index
+        let ow = pixel % g.outputWidth
+        let rest = pixel / g.outputWidth
+        let oh = rest % g.outputHeight, n = rest / g.outputHeight
+        var destination = patches + index * depth
+        let top = oh * g.strideHeight - g.padTop, left = ow * g.strideWidth - g.padLeft
+        let image = x + n * g.height * g.width * g.channels
+        for kh in 0..<g.kernelHeight {
+            let ih = top + kh * g.dilationHeight
+            if ih < 0 || ih >= g.height {
+                destination.update(repeating: 0, count: rowSpan)
+                destination += rowSpan
+                continue
+            }
+            let inputRow = image + ih * g.width * g.channels
+            if contiguousRow && left >= 0 && left + g.kernelWidth <= g.width {
+                destination.update(from: inputRow + left * g.channels, count: rowSpan)
+                destination += rowSpan
+                continue
+            }
+            for kw in 0..<g.kernelWidth {
+                let iw = left + kw * g.dilationWidth
+                if iw < 0 || iw >= g.width {
+                    destination.update(repeating: 0, count: groupChannels)
+                } else {
+                    destination.update(from: inputRow + iw * g.channels + channelOffset, count: groupChannels)
+                }
+                destination += groupChannels
+            }
+        }
+    }
+}
+
+
+/// Direct depthwise convolution: output channel c·M + m = Σ x[c] · w[kh, kw, c, m] (+ bias),
+/// one output row per task, the inner loop over contiguous channels.
+public func depthwiseConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: UnsafePointer<Float>, multiplier: Int,
+                       bias: [Float]?, output: UnsafeMutablePointer<Float>) {
+    let channels = g.channels, outputChannels = channels * multiplier
+    let rows = g.batch * g.outputHeight
+    bias.withOptionalPointer { bias in
+        Parallel.forEach(rows, grain: 1) { range in
+            for row in range {
+                let n = row / g.outputHeight, oh = row % g.outputHeight
+                let top = oh * g.strideHeight - g.padTop
+                for ow in 0..<g.outputWidth {
+                    let accumulator = output + (row * g.outputWidth + ow) * outputChannels
+                    if let bias {
+                        accumulator.update(from: bias, count: outputChannels)
+                    } else {
+                        accumulator.update(repeating: 0, count: outputChannels)
+                    }
+                    let left = ow * g.strideWidth - g.padLeft
+                    for kh in 0..<g.kernelHeight {
+                        let ih = top + kh * g.dilationHeight
+                        if ih < 0 || ih >= g.height { continue }
+                        for kw in 0..<g.kernelWidth {
+                            let iw = left + kw * g.dilationWidth
+                            if iw < 0 || iw >= g.width { continue }
+                            let pixel = x + ((n * g.height + ih) * g.width + iw) * channels
+                            let tap = weights + (kh * g.kernelWidth + kw) * outputChannels
+                            if multiplier == 1 {
+                                for c in 0..<channels { accumulator[c] += pixel[c] * tap[c] }
+                            } else {
+                                for c in 0..<channels {
+                                    let value = pixel[c]
+                                    let base = c * multiplier
+                                    for m in 0..<multiplier { accumulator[base + m] += value * tap[base + m] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How a transposed convolution's filter is laid out in memory.
+public enum TransposeFilterLayout: Sendable {
+    /// KH×KW×O×I (Keras, the graph IR): already the GEMM operand [KH·KW·O, I].
+    case hwoi
+    /// O×KH×KW×I (TFLite): reordered to KH×KW×O×I before the product.
+    case ohwi
+}
+
+/// The shape of a transposed convolution over an NHWC batch: input and requested output sizes,
+/// filter taps, strides, dilations and the padding of the forward convolution it is the gradient of.
+public struct TransposeConvGeometry: Sendable {
+    public var batch, height, width, inputChannels: Int
+    public var outputHeight, outputWidth, outputChannels: Int
+    public var kernelHeight, kernelWidth: Int
+    public var strideHeight, strideWidth: Int
+    public var dilationHeight, dilationWidth: Int
+    public var padTop, padLeft: Int
+
+    public init(batch: Int, height: Int, width: Int, inputChannels: Int, outputHeight: Int, outputWidth: Int, outputChannels: Int,
+                kernelHeight: Int, kernelWidth: Int, strideHeight: Int, strideWidth: Int,
+                dilationHeight: Int = 1, dilationWidth: Int = 1, padTop: Int, padLeft: Int) {
+        self.batch = batch
+        self.height = height
+        self.width = width
+        self.inputChannels = inputChannels
+        self.outputHeight = outputHeight
+        self.outputWidth = outputWidth
+        self.outputChannels = outputChannels
+        self.kernelHeight = kernelHeight
+        self.kernelWidth = kernelWidth
+        self.strideHeight = strideHeight
+        self.strideWidth = strideWidth
+        self.dilationHeight = dilationHeight
+        self.dilationWidth = dilationWidth
+        self.padTop = padTop
+        self.padLeft = padLeft
+    }
+
+    /// Columns per input pixel: one value per filter tap and output channel.
+    public var columnCount: Int { kernelHeight * kernelWidth * outputChannels }
+
+    /// Images whose columns are computed together, so their scratch stays within `Workspace.budget`.
+    public var imagesPerTile: Int { max(1, min(batch, Workspace.budget / max(height * width * columnCount, 1))) }
+
+    public var outputCount: Int { batch * outputHeight * outputWidth * outputChannels }
+}
+
+/// Transposed convolution as GEMM + col2im into `output`, which must hold zeros:
+/// columns[pixel, (kh, kw, o)] = Σ_i x[pixel, i] · filter[kh, kw, o, i], then each input pixel's
+/// columns add into its strided output window (images in parallel, each image in pixel order).
+public func transposeConvolve(_ x: UnsafePointer<Float>, _ g: TransposeConvGeometry, weights: UnsafePointer<Float>,
+                              layout: TransposeFilterLayout, output: UnsafeMutablePointer<Float>, workspace: Workspace) throws {
+    let imagePixels = g.height * g.width, columnCount = g.columnCount
+    guard imagePixels > 0, g.outputCount > 0 else { return }
+    let reordered: [Float]?
+    switch layout {
+    case .hwoi:
+        reordered = nil
+    case .ohwi:
+        let taps = g.kernelHeight * g.kernelWidth, inputChannels = g.inputChannels, outputChannels = g.outputChannels
+        var filter = [Float](repeating: 0, count: outputChannels * taps * inputChannels)
+        for o in 0..<outputChannels {
+            for tap in 0..<taps {
+                let from = (o * taps + tap) * inputChannels, to = (tap * outputChannels + o) * inputChannels
+                for i in 0..<inputChannels { filter[to + i] = weights[from + i] }
+            }
+        }
+        reordered = filter
+    }
+    let imagesPerTile = g.imagesPerTile
+    let columns = workspace.scratch(imagesPerTile * imagePixels * columnCount)
+    try reordered.withOptionalPointer { reordered in
+        let filter = reordered ?? weights
+        for first in stride(from: 0, to: g.batch, by: imagesPerTile) {
+            let images = min(imagesPerTile, g.batch - first)
+            try GEMM.parallelMultiply(m: images * imagePixels, n: columnCount, k: g.inputChannels,
+                                      a: x + first * imagePixels * g.inputChannels, lda: g.inputChannels,
+                                      b: filter, ldb: g.inputChannels, transposeB: true, c: columns, ldc: columnCount)
+            Parallel.forEach(images, grain: 1) { range in
+                for image in range {
+                    let target = output + (first + image) * g.outputHeight * g.outputWidth * g.outputChannels
+                    for ih in 0..<g.height {
+                        for iw in 0..<g.width {
+                            let source = columns + ((image * g.height + ih) * g.width + iw) * columnCount
+                            for kh in 0..<g.kernelHeight {
+                                let oh = ih * g.strideHeight - g.padTop + kh * g.dilationHeight
+                                if oh < 0 || oh >= g.outputHeight { continue }
+                                for kw in 0..<g.kernelWidth {
+                                    let ow = iw * g.strideWidth - g.padLeft + kw * g.dilationWidth
+                                    if ow < 0 || ow >= g.outputWidth { continue }
+                                    let to = target + (oh * g.outputWidth + ow) * g.outputChannels
+                                    let from = source + (kh * g.kernelWidth + kw) * g.outputChannels
+                                    for o in 0..<g.outputChannels { to[o] += from[o] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
