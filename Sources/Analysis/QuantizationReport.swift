@@ -69,9 +69,8 @@ public struct QuantizationReport: Sendable {
     }
 
     /// Compares `quantizedModel` with `floatModel` on the first `limit` samples.
-    public static func compare(floatModel: [UInt8], quantizedModel: [UInt8], samples: CalibrationSamples, limit: Int = 32,
+    public static func compare(floatModel floatFile: TFLiteFile, quantizedModel: [UInt8], samples: CalibrationSamples, limit: Int = 32,
                                progress: ((Int, Int) -> Void)? = nil) throws -> QuantizationReport {
-        let floatFile = try TFLiteFile(data: Data(floatModel), path: "float model")
         let quantizedFile = try TFLiteFile(data: Data(quantizedModel), path: "quantized model")
         let floatExecutor = try TFLiteExecutor(file: floatFile)
         let quantizedExecutor = try TFLiteExecutor(file: quantizedFile)

@@ -39,12 +39,13 @@ public struct Calibrator: Sendable {
     /// Passes over the samples the chosen method needs (the progress total is passes × samples).
     public var passes: Int { method == .minmax ? 1 : 2 }
 
-    /// The range of every tensor the executor produced for `model` (the bytes of a float32
-    /// .tflite whose inputs are named like the samples'), by tensor index. `progress` is called
-    /// after each batch with (samples done, samples × passes).
-    public func ranges(forModel model: [UInt8], samples: CalibrationSamples,
+    /// The range of every tensor the executor produced for `model` (a float32 .tflite — a file, or
+    /// the converter's lowered model seen through `TFLiteFile(model:)` — whose inputs are named like
+    /// the samples'), by tensor index. `progress` is called after each batch with (samples done,
+    /// samples × passes).
+    public func ranges(forModel model: TFLiteFile, samples: CalibrationSamples,
                        progress: ((Int, Int) -> Void)? = nil) throws -> [Int: ValueRange] {
-        let executor = try TFLiteExecutor(file: try TFLiteFile(data: Data(model), path: "float model"))
+        let executor = try TFLiteExecutor(file: model)
         let total = samples.count * passes
         var extremes: [Int: ValueRange] = [:]
         try forEachBatch(executor, samples, done: 0, total: total, progress: progress) { index, value in

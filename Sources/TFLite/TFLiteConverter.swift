@@ -29,8 +29,9 @@ public enum TFLiteConverter {
         public var minRuntimeVersion: String
         /// Things the user should know (int8 ops that stayed float32 and why).
         public var warnings: [String] = []
-        /// int8: the float32 model that was calibrated (the reference of a quantization report).
-        public var floatModel: [UInt8] = []
+        /// int8: the float32 model that was calibrated, as it was lowered (the reference of a
+        /// quantization report); never serialized.
+        public var floatModel: TFLiteFile? = nil
     }
 
     /// Converts `graph` (modified in place by the passes).
@@ -48,14 +49,16 @@ public enum TFLiteConverter {
         let weights = WeightQuantizer(options: options.quantization)
         try weights.apply(to: model)
         var warnings: [String] = []
-        var floatModel: [UInt8] = []
+        var floatModel: TFLiteFile?
         if options.quantization.mode == .int8 {
             guard let calibrate = options.quantization.calibrate else {
                 throw ConversionError.unsupported(op: "model", detail: "--quantize int8 needs calibration data (--calibration)")
             }
-            floatModel = try model.serialize()
+            // The lowered float model runs as it is in memory: no serialized copy of its weights.
+            let view = try TFLiteFile(model: model, path: "float model")
+            floatModel = view
             var ranges: [Int32: ValueRange] = [:]
-            for (index, range) in try calibrate(floatModel) { ranges[Int32(index)] = range }
+            for (index, range) in try calibrate(view) { ranges[Int32(index)] = range }
             // An operator belongs to a kept layer by the Keras layer it was lowered from.
             let quantizer = Int8Quantizer(ranges: ranges, io: options.quantization.io, keptFloat: weights.keptFloat)
             warnings = try quantizer.apply(to: model)

@@ -32,10 +32,10 @@ public struct QuantizationOptions: Sendable {
     /// its .tflite) and returns the range of every tensor it saw, by tensor index — so the
     /// intermediates of multi-builtin lowerings (layer norm, Keras 2 hard_sigmoid, an unfolded
     /// batch norm's MUL) get ranges too, as TensorFlow calibrates its float model.
-    public var calibrate: (@Sendable (_ floatModel: [UInt8]) throws -> [Int: ValueRange])?
+    public var calibrate: (@Sendable (_ floatModel: TFLiteFile) throws -> [Int: ValueRange])?
 
     public init(mode: QuantizationMode = .none, minElements: Int = 1024, keepFloat: Set<String> = [],
-                io: QuantizedIOType = .float32, calibrate: (@Sendable (_ floatModel: [UInt8]) throws -> [Int: ValueRange])? = nil) {
+                io: QuantizedIOType = .float32, calibrate: (@Sendable (_ floatModel: TFLiteFile) throws -> [Int: ValueRange])? = nil) {
         self.mode = mode
         self.minElements = minElements
         self.keepFloat = keepFloat

@@ -116,11 +116,11 @@ struct Convert: ParsableCommand {
         let samples = output.samples!
         try finish(output.result, start: start, summary: "; calibrated on \(samples.count) sample\(samples.count == 1 ? "" : "s") "
                    + String(format: "(%@, %.2f s)", calibrationMethod.rawValue, output.calibrationSeconds))
-        guard report else { return }
+        guard report, let floatModel = output.result.floatModel else { return }
         let comparing = ProgressBar("comparing", unit: "samples", enabled: isatty(STDERR_FILENO) == 1)
         defer { comparing.finish() }
         let quantizationReport = try FileError.naming(self.output) {
-            try QuantizationReport.compare(floatModel: output.result.floatModel, quantizedModel: output.result.bytes,
+            try QuantizationReport.compare(floatModel: floatModel, quantizedModel: output.result.bytes,
                                            samples: samples, limit: reportSamples, progress: comparing.update)
         }
         comparing.finish()

@@ -109,14 +109,32 @@ import TFLite
         }
     }
 
+    @Test(arguments: ["small_resnet_k2.h5", "multi_io_k3.h5"])
+    func theInMemoryFloatModelCalibratesAsItsFile(sample: String) throws {
+        // int8 conversion calibrates the lowered float model in memory (TFLiteFile(model:)); its
+        // ranges equal those of the same model serialized and read back, bit for bit.
+        let stem = sample.replacingOccurrences(of: ".h5", with: "")
+        let inputs = Fixtures.sample(stem + (stem.hasPrefix("multi_io") ? ".inputs.npz" : ".inputs.npy"))
+        let floatBytes = try TFLiteConverter.convert(try KerasFile.load(path: Fixtures.sample(sample)).graph).bytes
+        let keras = try KerasFile.load(path: Fixtures.sample(sample))
+        let samples = try CalibrationSamples.load(path: inputs, inputs: keras.graph.inputs)
+        let calibrator = Calibrator(method: .percentile)
+        let options = QuantizationOptions(mode: .int8, calibrate: { try calibrator.ranges(forModel: $0, samples: samples) })
+        let result = try TFLiteConverter.convert(keras.graph, options: .init(quantization: options))
+        let inMemory = try #require(result.floatModel)
+        #expect(inMemory.path == "float model")
+        let fromFile = try calibrator.ranges(forModel: try TFLiteFile(data: Data(floatBytes), path: "float"), samples: samples)
+        #expect(try calibrator.ranges(forModel: inMemory, samples: samples) == fromFile)
+    }
+
     @Test func minmaxRangesAreTheValuesKerasGraphProduces() throws {
         // The float .tflite's output range on the executor equals the IR interpreter's (an
         // independent implementation) on the same samples, in batches of 3 and 1.
         let keras = try KerasFile.load(path: Fixtures.sample("digits_mlp_k2.h5"))
         let samples = try CalibrationSamples.load(path: Fixtures.sample("digits_mlp_k2.inputs.npy"), inputs: keras.graph.inputs)
         let floatModel = try TFLiteConverter.convert(keras.graph).bytes
-        let ranges = try Calibrator(batchSize: 3).ranges(forModel: floatModel, samples: samples)
         let file = try TFLiteFile(data: Data(floatModel), path: "float")
+        let ranges = try Calibrator(batchSize: 3).ranges(forModel: file, samples: samples)
         let outputs = try Interpreter(graph: keras.graph).run(samples.inputs)
         let expected = outputs.values.first!.values
         let range = ranges[file.subgraphs[0].outputs[0]]!
