@@ -68,7 +68,7 @@ public struct OpSchema: Sendable {
     ]
 
     /// Problems with an op's attributes against its schema: undeclared names, wrong types, missing required ones.
-    func attributeProblems(of op: Op) -> [String] {
+    public func attributeProblems(of op: Op) -> [String] {
         var problems: [String] = []
         for name in op.attributes.sortedNames {
             guard let spec = attribute(named: name) else {

@@ -39,70 +39,25 @@ struct KernelContext {
         .invalidOp(op: op.name, kind: op.kind.rawValue, detail: detail)
     }
 
-    /// Rejects attributes the kernel does not know, so a new attribute (a future pass, another
-    /// frontend) fails loudly instead of being ignored. `fused_activation` is always understood.
-    func expectAttributes(_ known: Set<String>) throws {
-        for name in op.attributes.sortedNames where !known.contains(name) && name != fusedActivationAttribute {
-            throw unsupported("attribute '\(name)' = \(op.attributes[name]!) is not understood")
-        }
+    /// The attribute's value, or its schema default; a missing or mistyped one is an invalid op.
+    func attribute<Value>(_ key: AttributeKey<Value>) throws -> Value {
+        do { return try op.attribute(key) } catch let error as GraphError { throw invalid("\(error)") }
     }
 
-    func ints(_ name: String, count: Int? = nil) throws -> [Int] {
-        guard let value = op.attributes[name] else { throw invalid("missing attribute '\(name)'") }
-        guard case .ints(let values) = value else { throw invalid("attribute '\(name)' = \(value) is not a list of integers") }
-        if let count, values.count != count { throw invalid("attribute '\(name)' = \(value) needs \(count) values") }
+    /// A list attribute that must hold `count` values (one per spatial axis).
+    func attribute<Element>(_ key: AttributeKey<[Element]>, count: Int) throws -> [Element] {
+        let values = try attribute(key)
+        guard values.count == count else { throw invalid("attribute '\(key.name)' = \(values) needs \(count) values") }
         return values
     }
 
-    func optionalInts(_ name: String, count: Int) throws -> [Int]? {
-        op.attributes[name] == nil ? nil : try ints(name, count: count)
+    /// An optional attribute without a default: nil when absent.
+    func optionalAttribute<Value>(_ key: AttributeKey<Value>) throws -> Value? {
+        op.attributes[key.name] == nil ? nil : try attribute(key)
     }
 
-    func int(_ name: String, default fallback: Int? = nil) throws -> Int {
-        guard let value = op.attributes[name] else {
-            if let fallback { return fallback }
-            throw invalid("missing attribute '\(name)'")
-        }
-        guard case .int(let int) = value else { throw invalid("attribute '\(name)' = \(value) is not an integer") }
-        return int
-    }
-
-    func string(_ name: String) throws -> String {
-        guard let value = op.attributes[name] else { throw invalid("missing attribute '\(name)'") }
-        guard case .string(let string) = value else { throw invalid("attribute '\(name)' = \(value) is not a string") }
-        return string
-    }
-
-    func float(_ name: String, default fallback: Float? = nil) throws -> Float {
-        switch op.attributes[name] {
-        case .float(let value)?: return value
-        case .int(let value)?: return Float(value)
-        case nil:
-            if let fallback { return fallback }
-            throw invalid("missing attribute '\(name)'")
-        case let value?: throw invalid("attribute '\(name)' = \(value) is not a number")
-        }
-    }
-
-    func optionalFloat(_ name: String) throws -> Float? {
-        op.attributes[name] == nil ? nil : try float(name)
-    }
-
-    func floats(_ name: String) throws -> [Float] {
-        switch op.attributes[name] {
-        case .floats(let values)?: return values
-        case .float(let value)?: return [value]
-        case nil: throw invalid("missing attribute '\(name)'")
-        case let value?: throw invalid("attribute '\(name)' = \(value) is not a list of numbers")
-        }
-    }
-
-    func bool(_ name: String, default fallback: Bool) throws -> Bool {
-        switch op.attributes[name] {
-        case .bool(let value)?: return value
-        case nil: return fallback
-        case let value?: throw invalid("attribute '\(name)' = \(value) is not a boolean")
-        }
+    func optionalAttribute<Element>(_ key: AttributeKey<[Element]>, count: Int) throws -> [Element]? {
+        op.attributes[key.name] == nil ? nil : try attribute(key, count: count)
     }
 
     /// The element count of an output shape computed from attributes, checked for overflow.
@@ -132,17 +87,8 @@ struct KernelContext {
     }
 
     /// The op's `fused_activation`, if any.
-    func fusedActivation() throws -> ActivationFunction? {
-        guard let value = op.attributes[fusedActivationAttribute] else { return nil }
-        guard case .string(let name) = value, let function = ActivationFunction(rawValue: name) else {
-            throw unsupported("fused activation \(value)")
-        }
-        return function
-    }
+    func fusedActivation() throws -> ActivationFunction? { try optionalAttribute(.fusedActivation) }
 }
-
-/// The attribute fuse-activation leaves on the op it merged an activation into.
-let fusedActivationAttribute = "fused_activation"
 
 /// IR op kind → kernel builder. Every `OpKind` has a row; the builders live in `Kernels+*.swift`.
 enum KernelTable {
@@ -151,6 +97,8 @@ enum KernelTable {
     static func kernel(for op: Op, constantValue: @escaping (Tensor) throws -> TensorValue) throws -> Kernel {
         let context = KernelContext(op: op, constantValue: constantValue)
         guard let builder = table[op.kind] else { throw context.unsupported("no kernel for this op kind") }
+        // Attributes the op kind does not declare fail loudly instead of being ignored.
+        if let problem = OpSchema.of(op.kind).attributeProblems(of: op).first { throw context.unsupported(problem) }
         return try builder(context)
     }
 

@@ -48,9 +48,7 @@ private func inPlace(_ inputs: inout [TensorValue], _ transform: (UnsafeMutableB
 }
 
 func activationKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes(["function"])
-    let name = try context.string("function")
-    guard let function = ActivationFunction(rawValue: name) else { throw context.unsupported("activation function '\(name)'") }
+    let function = try context.attribute(.function)
     return Kernel(run: { inputs, _ in
         try inPlace(&inputs) { buffer, shape in
             if (function == .softmax || function == .logSoftmax) && shape.count < 2 {
@@ -64,10 +62,9 @@ func activationKernel(_ context: KernelContext) throws -> Kernel {
 /// Keras' relu(x, negative_slope, max_value, threshold):
 /// x > threshold ? (max_value ? clip(x, 0, max_value) : x) : negative_slope · (x − threshold).
 func reluKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes(["negative_slope", "threshold", "max_value"])
-    let slope = try context.float("negative_slope", default: 0)
-    let threshold = try context.float("threshold", default: 0)
-    let maxValue = try context.optionalFloat("max_value")
+    let slope = try context.attribute(.negativeSlope)
+    let threshold = try context.attribute(.threshold)
+    let maxValue = try context.optionalAttribute(.maxValue)
     return Kernel(run: { inputs, _ in
         inPlace(&inputs) { buffer, _ in
             transformEach(buffer) { x in
@@ -80,16 +77,14 @@ func reluKernel(_ context: KernelContext) throws -> Kernel {
 }
 
 func leakyReluKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes(["alpha"])
-    let alpha = try context.float("alpha", default: 0.3)
+    let alpha = try context.attribute(.alpha)
     return Kernel(run: { inputs, _ in
         inPlace(&inputs) { buffer, _ in transformEach(buffer) { $0 > 0 ? $0 : alpha * $0 } }
     })
 }
 
 func eluKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes(["alpha"])
-    let alpha = try context.float("alpha", default: 1)
+    let alpha = try context.attribute(.alpha)
     return Kernel(run: { inputs, _ in
         inPlace(&inputs) { buffer, _ in transformEach(buffer) { $0 > 0 ? $0 : alpha * expm1($0) } }
     })
@@ -97,7 +92,6 @@ func eluKernel(_ context: KernelContext) throws -> Kernel {
 
 /// PReLU: x > 0 ? x : α·x with α (Keras: input shape without the batch, shared axes 1) broadcast.
 func preluKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes([])
     let alpha = try context.constant(1)
     return Kernel(run: { inputs, _ in
         let shape = inputs[0].shape
@@ -110,8 +104,7 @@ func preluKernel(_ context: KernelContext) throws -> Kernel {
 }
 
 func softmaxKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes(["axis"])
-    let axisAttribute = try context.int("axis")
+    let axisAttribute = try context.attribute(.axis)
     return Kernel(run: { inputs, _ in
         try inPlace(&inputs) { buffer, shape in
             let axis = axisAttribute < 0 ? axisAttribute + shape.count : axisAttribute

@@ -14,13 +14,12 @@ private func positive(_ values: [Int], _ name: String, _ context: KernelContext)
 // MARK: - conv1d / conv2d
 
 func convolutionKernel(_ context: KernelContext, spatialRank: Int) throws -> Kernel {
-    try context.expectAttributes(["strides", "dilations", "padding", "groups"])
-    let strides = try context.ints("strides", count: spatialRank)
-    let dilations = try context.ints("dilations", count: spatialRank)
+    let strides = try context.attribute(.strides, count: spatialRank)
+    let dilations = try context.attribute(.dilations, count: spatialRank)
     try positive(strides, "strides", context)
     try positive(dilations, "dilations", context)
     let padding = try PaddingMode(context, allowCausal: spatialRank == 1)
-    let groups = try context.int("groups", default: 1)
+    let groups = try context.attribute(.groups)
     let kernel = try context.constant(1)
     guard kernel.rank == spatialRank + 2, kernel.shape.allSatisfy({ $0 >= 1 }) else {
         throw context.invalid("kernel shape \(shapeText(kernel.shape)) is not a \(spatialRank)-D convolution kernel")
@@ -80,8 +79,7 @@ func convolutionKernel(_ context: KernelContext, spatialRank: Int) throws -> Ker
 // MARK: - depthwise_conv2d
 
 func depthwiseKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes(["strides", "dilations", "padding"])
-    let strides = try context.ints("strides", count: 2), dilations = try context.ints("dilations", count: 2)
+    let strides = try context.attribute(.strides, count: 2), dilations = try context.attribute(.dilations, count: 2)
     try positive(strides, "strides", context)
     try positive(dilations, "dilations", context)
     let padding = try PaddingMode(context, allowCausal: false)
@@ -130,12 +128,11 @@ func transposedLength(_ length: Int, window: AxisWindow, outputPadding: Int?) ->
 }
 
 func transposeConvolutionKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes(["strides", "dilations", "padding", "output_padding"])
-    let strides = try context.ints("strides", count: 2), dilations = try context.ints("dilations", count: 2)
+    let strides = try context.attribute(.strides, count: 2), dilations = try context.attribute(.dilations, count: 2)
     try positive(strides, "strides", context)
     try positive(dilations, "dilations", context)
     let padding = try PaddingMode(context, allowCausal: false)
-    let outputPadding = try context.optionalInts("output_padding", count: 2)
+    let outputPadding = try context.optionalAttribute(.outputPadding, count: 2)
     let kernel = try context.constant(1)
     guard kernel.rank == 4, kernel.shape.allSatisfy({ $0 >= 1 }) else {
         throw context.invalid("kernel shape \(shapeText(kernel.shape)) is not H×W×O×I")
@@ -186,7 +183,6 @@ func transposeConvolutionKernel(_ context: KernelContext) throws -> Kernel {
 // MARK: - fully_connected
 
 func fullyConnectedKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes([])
     let kernel = try context.constant(1)
     guard kernel.rank == 2, kernel.count > 0 else { throw context.invalid("kernel shape \(shapeText(kernel.shape)) is not I×O") }
     let inputs = kernel.shape[0], outputs = kernel.shape[1]
@@ -234,7 +230,7 @@ func finishChannels(_ output: UnsafeMutablePointer<Float>, count: Int, channels:
 extension PaddingMode {
     /// The op's `padding` attribute; `causal` only where the op allows it (conv1d).
     init(_ context: KernelContext, allowCausal: Bool) throws {
-        let name = try context.string("padding")
+        let name = try context.attribute(.padding)
         guard let mode = PaddingMode(rawValue: name), mode != .causal || allowCausal else {
             throw context.unsupported("padding '\(name)'")
         }

@@ -14,7 +14,6 @@ func broadcastBinary(_ a: TensorValue, _ b: TensorValue, _ operation: BinaryOper
 }
 
 func elementwiseKernel(_ context: KernelContext, _ operation: BinaryOperator) throws -> Kernel {
-    try context.expectAttributes([])
     return Kernel(run: { inputs, _ in
         var result = inputs.take(0)
         for index in 1..<inputs.count {
@@ -26,7 +25,6 @@ func elementwiseKernel(_ context: KernelContext, _ operation: BinaryOperator) th
 
 /// Keras' Average: the inputs' sum divided by their count.
 func averageKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes([])
     return Kernel(run: { inputs, _ in
         let count = Float(inputs.count)
         var result = inputs.take(0)

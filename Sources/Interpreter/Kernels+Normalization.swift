@@ -7,8 +7,7 @@ import Kernels
 /// Inference batch norm on the last axis: x·s + (β − μ·s), s = γ / √(σ² + ε), as Keras'
 /// batch_normalization computes it; s and the shift are computed in Double once.
 func batchNormKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes(["epsilon", "scale", "center"])
-    let hasScale = try context.bool("scale", default: true), hasCenter = try context.bool("center", default: true)
+    let hasScale = try context.attribute(.scaled), hasCenter = try context.attribute(.centered)
     let expectedInputs = 3 + (hasScale ? 1 : 0) + (hasCenter ? 1 : 0)
     guard context.op.inputs.count == expectedInputs else {
         throw context.invalid("\(context.op.inputs.count) inputs, scale=\(hasScale) center=\(hasCenter) needs \(expectedInputs)")
@@ -21,7 +20,7 @@ func batchNormKernel(_ context: KernelContext) throws -> Kernel {
     let gamma = hasScale ? try take() : nil
     let beta = hasCenter ? try take() : nil
     let mean = try take(), variance = try take()
-    let epsilon = Double(try context.float("epsilon", default: 1e-3))
+    let epsilon = Double(try context.attribute(.epsilon))
     let channels = mean.count
     guard variance.count == channels, gamma.map({ $0.count == channels }) ?? true, beta.map({ $0.count == channels }) ?? true else {
         throw context.invalid("gamma/beta/mean/variance differ in length")
@@ -56,10 +55,9 @@ func batchNormKernel(_ context: KernelContext) throws -> Kernel {
 /// Layer normalization over `axes`: (x − mean) / √(var + ε) · γ + β, statistics per position of
 /// the other axes (in Double); γ and β have the shape of the normalized axes, in axis order.
 func layerNormKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes(["axes", "epsilon", "scale", "center"])
-    let axesAttribute = try context.ints("axes")
-    let epsilon = Double(try context.float("epsilon", default: 1e-3))
-    let hasScale = try context.bool("scale", default: true), hasCenter = try context.bool("center", default: true)
+    let axesAttribute = try context.attribute(.axes)
+    let epsilon = Double(try context.attribute(.epsilon))
+    let hasScale = try context.attribute(.scaled), hasCenter = try context.attribute(.centered)
     let expectedInputs = 1 + (hasScale ? 1 : 0) + (hasCenter ? 1 : 0)
     guard context.op.inputs.count == expectedInputs else {
         throw context.invalid("\(context.op.inputs.count) inputs, scale=\(hasScale) center=\(hasCenter) needs \(expectedInputs)")
@@ -122,7 +120,6 @@ func layerNormKernel(_ context: KernelContext) throws -> Kernel {
 
 /// Keras' Normalization: (x − mean) / max(√variance, 1e-7), mean and variance broadcast.
 func normalizeKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes([])
     let mean = try context.constant(1), variance = try context.constant(2)
     let deviation = TensorValue(unchecked: variance.shape, variance.values.map { max($0.squareRoot(), 1e-7) })
     return Kernel(run: { inputs, _ in
@@ -138,8 +135,7 @@ func normalizeKernel(_ context: KernelContext) throws -> Kernel {
 
 /// Keras' Rescaling: x · scale + offset, scale and offset scalars or one value per last-axis channel.
 func rescaleKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes(["scale", "offset"])
-    let scaleValues = try context.floats("scale"), offsetValues = try context.floats("offset")
+    let scaleValues = try context.attribute(.rescaleScale), offsetValues = try context.attribute(.rescaleOffset)
     let scale = TensorValue(unchecked: [scaleValues.count], scaleValues)
     let offset = TensorValue(unchecked: [offsetValues.count], offsetValues)
     return Kernel(run: { inputs, _ in

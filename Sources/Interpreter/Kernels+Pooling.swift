@@ -6,8 +6,7 @@ import Kernels
 /// Max or average pooling with TensorFlow's padding: SAME windows at the border cover only the
 /// input elements inside (max ignores the padding, average divides by the elements inside).
 func poolKernel(_ context: KernelContext, spatialRank: Int, isMax: Bool) throws -> Kernel {
-    try context.expectAttributes(["pool_size", "strides", "padding"])
-    let size = try context.ints("pool_size", count: spatialRank), strides = try context.ints("strides", count: spatialRank)
+    let size = try context.attribute(.poolSize, count: spatialRank), strides = try context.attribute(.strides, count: spatialRank)
     guard (size + strides).allSatisfy({ $0 >= 1 }) else { throw context.invalid("pool_size \(size) / strides \(strides) must be ≥ 1") }
     let padding = try PaddingMode(context, allowCausal: false)
     let rows = spatialRank == 2 ? AxisWindow(window: size[0], stride: strides[0], padding: padding) : AxisWindow(window: 1, stride: 1, padding: .valid)
@@ -31,8 +30,7 @@ func poolKernel(_ context: KernelContext, spatialRank: Int, isMax: Bool) throws 
 
 /// Mean or max over every axis between the batch and the channels.
 func globalPoolKernel(_ context: KernelContext, isMax: Bool) throws -> Kernel {
-    try context.expectAttributes(["keepdims"])
-    let keepDims = try context.bool("keepdims", default: false)
+    let keepDims = try context.attribute(.keepDims)
     return Kernel(run: { inputs, _ in
         let x = inputs[0]
         guard x.rank >= 3 else { throw context.invalid("input shape \(shapeText(x.shape)) needs rank ≥ 3") }
@@ -50,10 +48,9 @@ func globalPoolKernel(_ context: KernelContext, isMax: Bool) throws -> Kernel {
 /// UpSampling2D: nearest repeats pixels (Keras' ops.repeat); bilinear is tf.image.resize with
 /// half-pixel centres (source = (o + ½)·in/out − ½, clamped), computed in float32 as TensorFlow does.
 func resizeKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes(["scale", "method"])
-    let scale = try context.ints("scale", count: 2)
+    let scale = try context.attribute(.resizeScale, count: 2)
     guard scale.allSatisfy({ $0 >= 1 }) else { throw context.invalid("scale \(scale) must be ≥ 1") }
-    let method = try context.string("method")
+    let method = try context.attribute(.method)
     guard method == "nearest" || method == "bilinear" else { throw context.unsupported("resize method '\(method)'") }
     return Kernel(run: { inputs, _ in
         let x = inputs[0]

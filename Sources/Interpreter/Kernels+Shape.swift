@@ -5,14 +5,12 @@ import Kernels
 // concatenate, identity. Axis attributes count the batch axis (0) except reshape's target shape.
 
 func identityKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes([])
     return Kernel(run: { inputs, _ in inputs.take(0) })
 }
 
 /// [batch] + target shape, one -1 resolved from the element count; the values are shared.
 func reshapeKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes(["shape"])
-    let target = try context.ints("shape")
+    let target = try context.attribute(.shape)
     guard target.filter({ $0 == -1 }).count <= 1, target.allSatisfy({ $0 >= -1 }),
           checkedCount(target.filter { $0 >= 0 }) != nil else {
         throw context.invalid("target shape \(target) has more than one unknown or a negative dimension")
@@ -35,8 +33,7 @@ func reshapeKernel(_ context: KernelContext) throws -> Kernel {
 }
 
 func transposeKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes(["perm"])
-    let permutation = try context.ints("perm")
+    let permutation = try context.attribute(.permutation)
     return Kernel(run: { inputs, _ in
         let x = inputs.take(0)
         guard permutation.sorted() == Array(0..<x.rank) else {
@@ -48,8 +45,7 @@ func transposeKernel(_ context: KernelContext) throws -> Kernel {
 
 /// [N, F] → [N, n, F].
 func repeatVectorKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes(["n"])
-    let repeats = try context.int("n")
+    let repeats = try context.attribute(.repeats)
     guard repeats >= 0 else { throw context.invalid("n = \(repeats)") }
     return Kernel(run: { inputs, _ in
         let x = inputs[0]
@@ -64,8 +60,7 @@ func repeatVectorKernel(_ context: KernelContext) throws -> Kernel {
 
 /// Zero padding: paddings = [before₀, after₀, before₁, after₁, …] over every axis.
 func padKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes(["paddings"])
-    let paddings = try context.ints("paddings")
+    let paddings = try context.attribute(.paddings)
     guard paddings.allSatisfy({ $0 >= 0 }) else { throw context.unsupported("negative paddings \(paddings)") }
     return Kernel(run: { inputs, _ in
         let x = inputs[0]
@@ -83,8 +78,7 @@ func padKernel(_ context: KernelContext) throws -> Kernel {
 
 /// x[begin : begin + size] per axis; size −1 runs to the end.
 func sliceKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes(["begin", "size"])
-    let begin = try context.ints("begin"), size = try context.ints("size")
+    let begin = try context.attribute(.begin), size = try context.attribute(.size)
     return Kernel(run: { inputs, _ in
         let x = inputs[0]
         guard begin.count == x.rank, size.count == x.rank, x.rank >= 1 else {
@@ -103,8 +97,7 @@ func sliceKernel(_ context: KernelContext) throws -> Kernel {
 }
 
 func concatenateKernel(_ context: KernelContext) throws -> Kernel {
-    try context.expectAttributes(["axis"])
-    let axisAttribute = try context.int("axis")
+    let axisAttribute = try context.attribute(.axis)
     return Kernel(run: { inputs, _ in
         let first = inputs[0]
         let rank = first.rank
