@@ -16,6 +16,11 @@ struct OperatorTableTests {
         for name in written { #expect(OperatorTable.builders[name] != nil, "no builder for \(name)") }
     }
 
+    @Test func everyBuiltinTheLoweringDeclaresHasABuilder() {
+        // So every .tflite keraslite writes runs on the executor (calibration, run, verify).
+        for builtin in LoweringTable.builtins { #expect(OperatorTable.builders["\(builtin)"] != nil, "no builder for \(builtin)") }
+    }
+
     @Test func supportedListsEveryBuilder() {
         #expect(OperatorTable.supported == OperatorTable.builders.keys.sorted())
         #expect(OperatorTable.neverFolded.isSubset(of: Set(OperatorTable.builders.keys)))
