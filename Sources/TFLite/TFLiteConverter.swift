@@ -1,18 +1,18 @@
 import GraphIR
 import Passes
 
-/// Graph IR → `.tflite` bytes: fixes the batch size, runs the standard passes, lowers every op
+/// Graph IR → `.tflite` bytes: fixes the batch size, runs the pass pipeline, lowers every op
 /// through `LoweringTable`, and serializes with keraslite's own FlatBuffer builder.
 public enum TFLiteConverter {
     public struct Options: Sendable {
         /// The batch size written into the model; nil keeps it dynamic (-1 in shape_signature).
         public var batch: Int?
-        /// Pass ids run before lowering.
-        public var pipeline: [String]
+        /// The passes run before lowering (`.pruning(options)` prunes first).
+        public var pipeline: PassPipeline
         /// How weights are stored (float32, float16, dynamic-range int8).
         public var quantization: QuantizationOptions
 
-        public init(batch: Int? = 1, pipeline: [String] = PassRegistry.standardPipeline,
+        public init(batch: Int? = 1, pipeline: PassPipeline = .standard,
                     quantization: QuantizationOptions = QuantizationOptions()) {
             self.batch = batch
             self.pipeline = pipeline
@@ -31,12 +31,14 @@ public enum TFLiteConverter {
         public var warnings: [String] = []
         /// int8: the float32 model that was calibrated (the reference of a quantization report).
         public var floatModel: [UInt8] = []
+        /// What the pipeline's passes did (`passLog.pruned`: the kernels `prune-magnitude` zeroed).
+        public var passLog = PassLog()
     }
 
     /// Converts `graph` (modified in place by the passes).
     public static func convert(_ graph: Graph, options: Options = Options()) throws -> Result {
         try graph.setBatch(options.batch)
-        try PassRegistry.run(options.pipeline, on: graph)
+        let passLog = try options.pipeline.run(on: graph)
         let context = LoweringContext(graph: graph)
         let model = context.model
         model.inputs = graph.inputs.map(context.tensor(for:))
@@ -65,7 +67,8 @@ public enum TFLiteConverter {
         var counts: [String: Int] = [:]
         for op in model.operators { counts["\(model.operatorCodes[Int(op.opcodeIndex)].code)", default: 0] += 1 }
         return Result(bytes: bytes, operatorCounts: counts, operatorCount: model.operators.count,
-                      tensorCount: model.tensors.count, minRuntimeVersion: model.minRuntimeVersion, warnings: warnings, floatModel: floatModel)
+                      tensorCount: model.tensors.count, minRuntimeVersion: model.minRuntimeVersion, warnings: warnings, floatModel: floatModel,
+                      passLog: passLog)
     }
 }
 

@@ -102,11 +102,11 @@ struct Convert: ParsableCommand {
     func run() throws {
         let start = DispatchTime.now()
         let converter = try Converter(path: model.file, config: model.config)
-        if let prune {
-            _ = try converter.prune(PruningOptions(target: .sparsity(prunePattern == .twoFour ? 0.5 : prune), scope: pruneScope, pattern: prunePattern))
-        }
         let quantization = QuantizationOptions(mode: quantize, minElements: minElements, keepFloat: Set(keepFloat), io: io)
-        let options = TFLiteConverter.Options(batch: batch == 0 ? nil : batch, quantization: quantization)
+        var options = TFLiteConverter.Options(batch: batch == 0 ? nil : batch, quantization: quantization)
+        if let prune {
+            options.pipeline = .pruning(PruningOptions(target: .sparsity(prunePattern == .twoFour ? 0.5 : prune), scope: pruneScope, pattern: prunePattern))
+        }
         guard let calibration else {
             return try finish(try converter.convert(options: options).result, start: start, summary: "")
         }

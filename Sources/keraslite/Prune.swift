@@ -96,11 +96,14 @@ struct Prune: ParsableCommand {
         if let unknown = (exclude + options.perLayer.keys).sorted().first(where: { !layers.contains($0) }) {
             throw FileError.inFile(file: model.file, underlying: RunError("no layer '\(unknown)' in this model (--exclude / --plan)"))
         }
-        let pruned = try converter.prune(options)
+        let pruned: [PrunedWeight]
         var notes: [String] = []
         if lower.hasSuffix(".tflite") {
-            try AtomicFile.write(try converter.convert().result.bytes, to: output)
+            let result = try converter.convert(options: .init(pipeline: .pruning(options))).result
+            pruned = result.passLog.pruned
+            try AtomicFile.write(result.bytes, to: output)
         } else {
+            pruned = try converter.prune(options)
             notes = try converter.writeKeras(pruned: pruned, to: output)
         }
         guard !quiet else { return }
