@@ -31,6 +31,9 @@ public enum TFLiteConverter {
         public var warnings: [String] = []
         /// int8: the float32 model that was calibrated (the reference of a quantization report).
         public var floatModel: [UInt8] = []
+        /// int8: each float activation of `floatModel` that has a quantized version in `bytes`,
+        /// paired by tensor index, with its Keras layer.
+        public var quantizedTensors: [QuantizedTensorPair] = []
         /// What the pipeline's passes did (`passLog.pruned`: the kernels `prune-magnitude` zeroed).
         public var passLog = PassLog()
     }
@@ -51,6 +54,7 @@ public enum TFLiteConverter {
         try weights.apply(to: model)
         var warnings: [String] = []
         var floatModel: [UInt8] = []
+        var quantizedTensors: [QuantizedTensorPair] = []
         if options.quantization.mode == .int8 {
             guard let calibrate = options.quantization.calibrate else {
                 throw ConversionError.unsupported(op: "model", detail: "--quantize int8 needs calibration data (--calibration)")
@@ -60,7 +64,10 @@ public enum TFLiteConverter {
             for (index, range) in try calibrate(floatModel) { ranges[Int32(index)] = range }
             // An operator belongs to a kept layer by the Keras layer it was lowered from.
             let quantizer = Int8Quantizer(ranges: ranges, io: options.quantization.io, keptFloat: weights.keptFloat)
-            warnings = try quantizer.apply(to: model)
+            // The float model's tensor indices are the model's until the quantizer rewrites it.
+            let outcome = try quantizer.apply(to: model)
+            warnings = outcome.warnings
+            quantizedTensors = outcome.pairs
         }
         model.minRuntimeVersion = RuntimeVersions.minimum(for: model.operatorCodes)
         let bytes = try model.serialize()
@@ -68,7 +75,7 @@ public enum TFLiteConverter {
         for op in model.operators { counts["\(model.operatorCodes[Int(op.opcodeIndex)].code)", default: 0] += 1 }
         return Result(bytes: bytes, operatorCounts: counts, operatorCount: model.operators.count,
                       tensorCount: model.tensors.count, minRuntimeVersion: model.minRuntimeVersion, warnings: warnings, floatModel: floatModel,
-                      passLog: passLog)
+                      quantizedTensors: quantizedTensors, passLog: passLog)
     }
 }
 

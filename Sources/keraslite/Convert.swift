@@ -119,10 +119,8 @@ struct Convert: ParsableCommand {
         guard report else { return }
         let comparing = ProgressBar("comparing", unit: "samples", enabled: isatty(STDERR_FILENO) == 1)
         defer { comparing.finish() }
-        let quantizationReport = try FileError.naming(self.output) {
-            try QuantizationReport.compare(floatModel: output.result.floatModel, quantizedModel: output.result.bytes,
-                                           samples: samples, limit: reportSamples, progress: comparing.update)
-        }
+        let quantizationReport = try QuantizationReport.compare(output.result, file: self.output, samples: samples,
+                                                                limit: reportSamples, progress: comparing.update)
         comparing.finish()
         print(json ? quantizationReport.json.serialized() : quantizationReport.text(limit: reportRows))
     }
