@@ -94,9 +94,7 @@ struct Convert: ParsableCommand {
         if json, !report { throw ValidationError("--json is the format of --report") }
         guard reportSamples >= 1, reportRows >= 1 else { throw ValidationError("--report-samples and --report-rows must be ≥ 1") }
         guard percentile > 50, percentile <= 100 else { throw ValidationError("--percentile must be in (50, 100], got \(percentile)") }
-        let input = URL(fileURLWithPath: model.file).resolvingSymlinksInPath().standardized.path
-        let target = URL(fileURLWithPath: output).resolvingSymlinksInPath().standardized.path
-        guard input != target else { throw ValidationError("--output is the input file \(model.file); keraslite never overwrites its input") }
+        try refuseOverwriting("--output", output, [("the input file", model.file)])
     }
 
     func run() throws {
