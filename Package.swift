@@ -11,7 +11,7 @@ let package = Package(
                                               "Analysis", "Conversion"]),
         // The .tflite reader and its reports alone, for Tests/Fuzz (a separate package): links
         // neither libhdf5 nor OpenBLAS.
-        .library(name: "KerasLiteTFLiteReader", targets: ["FlatBuffers", "JSON", "TFLite", "HTML", "TFLiteReports"]),
+        .library(name: "KerasLiteTFLiteReader", targets: ["FlatBuffers", "JSON", "Files", "TFLite", "HTML", "TFLiteReports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "HTML"),
         // The reports a .tflite alone needs (inspect, sparsity, the inspect page), on the
         // format-neutral SparsityReport and HTMLReport; no Keras, no interpreter.
-        .target(name: "TFLiteReports", dependencies: ["TFLite", "JSON", "HTML", "CKerasliteZlib"]),
+        .target(name: "TFLiteReports", dependencies: ["TFLite", "JSON", "HTML", "Files", "CKerasliteZlib"]),
         // Reports over Keras files: inspect, sparsity, prune, the Keras inspect page.
         .target(name: "Reports", dependencies: ["TFLiteReports", "Keras", "GraphIR", "Passes", "JSON", "HTML"]),
         // `diff`: two model files reduced to comparable views, aligned, rendered as text / JSON / HTML.

@@ -1,4 +1,5 @@
 import Calibration
+import Files
 import Foundation
 import HTML
 import Interpreter
@@ -11,15 +12,16 @@ import TFLiteReports
 
 /// Where full-integer quantization loses precision: the float32 model and its int8 conversion
 /// both run on the reference executor (the int8 one simulated with its scales and zero points)
-/// on the same samples, and every quantized tensor is compared with the float tensor of the same
-/// name. Errors accumulate along the graph, so each row also says how many dB of SQNR were lost
-/// at that op (its SQNR against the best of its inputs'): the ops to keep float are those that
-/// lose the most, not simply the last ones.
+/// on the same samples, and every quantized tensor is compared with the float tensor it
+/// quantizes (the converter's `quantizedTensors`, paired by index). Errors accumulate along the
+/// graph, so each row also says how many dB of SQNR were lost at that op (its SQNR against the
+/// best of its inputs'): the ops to keep float are those that lose the most, not simply the last
+/// ones.
 public struct QuantizationReport: Sendable {
     public struct Row: Sendable {
         /// The float tensor's name (a Keras layer name, or layer/part for multi-op layers).
         public var tensor: String
-        /// The Keras layer it belongs to (the name before the first "/"): what --keep-float takes.
+        /// The Keras layer of the op that writes it (a model input's name): what --keep-float takes.
         public var layer: String
         /// The builtin that writes the int8 tensor.
         public var op: String
@@ -68,48 +70,52 @@ public struct QuantizationReport: Sendable {
         var cosine: Double { signal == 0 || quantizedPower == 0 ? (noise == 0 ? 1 : 0) : dot / (signal * quantizedPower).squareRoot() }
     }
 
-    /// Compares `quantizedModel` with `floatModel` on the first `limit` samples.
-    public static func compare(floatModel floatFile: TFLiteFile, quantizedModel: [UInt8], samples: CalibrationSamples, limit: Int = 32,
+    /// Compares the full-integer model of `conversion` with its float model on the first `limit`
+    /// samples, tensor by tensor through `conversion.quantizedTensors`. Errors name `file` (the
+    /// model written).
+    public static func compare(_ conversion: TFLiteConverter.Result, file: String, samples: CalibrationSamples, limit: Int = 32,
                                progress: ((Int, Int) -> Void)? = nil) throws -> QuantizationReport {
-        let quantizedFile = try TFLiteFile(data: Data(quantizedModel), path: "quantized model")
+        try FileError.naming(file) {
+            try compare(conversion, samples: samples, limit: limit, progress: progress)
+        }
+    }
+
+    private static func compare(_ conversion: TFLiteConverter.Result, samples: CalibrationSamples, limit: Int,
+                                progress: ((Int, Int) -> Void)?) throws -> QuantizationReport {
+        guard let floatFile = conversion.floatModel else { throw RunError("only a full-integer conversion has a float model to compare with") }
+        let quantizedFile = try TFLiteFile(data: Data(conversion.bytes), path: "quantized model")
         let floatExecutor = try TFLiteExecutor(file: floatFile)
         let quantizedExecutor = try TFLiteExecutor(file: quantizedFile)
         let count = min(limit, samples.count)
         let graph = quantizedFile.subgraphs[0]
+        let floatTensors = floatFile.subgraphs[0].tensors
 
-        // Quantized tensor index → the float tensor name it approximates, and the op writing it.
-        var compared: [Int: String] = [:]
+        // Quantized tensor index → the float tensor it approximates; and the op writing it.
+        var compared: [Int: QuantizedTensorPair] = [:]
+        for pair in conversion.quantizedTensors { compared[pair.quantizedTensor] = pair }
+        let referenced = Set(conversion.quantizedTensors.map(\.floatTensor))
         var writer: [Int: TFLiteFile.OperatorInfo] = [:]
         for op in graph.operators { for output in op.outputs { writer[output] = op } }
-        var claimed = Set<String>()
-        for tensor in graph.tensors where ["int8", "uint8", "int16"].contains(tensor.type) && !tensor.isConstant {
-            guard !tensor.name.hasSuffix("/requantize") else { continue }
-            var base = tensor.name
-            for suffix in ["/int8", "/quantize", "/uint8"] where base.hasSuffix(suffix) { base = String(base.dropLast(suffix.count)) }
-            guard !claimed.contains(base) else { continue }
-            claimed.insert(base)
-            compared[tensor.index] = base
-        }
 
-        var accumulators: [String: Accumulator] = [:]
+        var accumulators: [Int: Accumulator] = [:]  // by quantized tensor index
         for start in 0..<count {
             let rows = start..<(start + 1)
-            var reference: [String: [Float]] = [:]
-            _ = try floatExecutor.run(try samples.values(for: floatExecutor, rows: rows), batchSize: 1) { _, name, value in
-                if claimed.contains(name) { reference[name] = value.values }
+            var reference: [Int: [Float]] = [:]
+            _ = try floatExecutor.run(try samples.values(for: floatExecutor, rows: rows), batchSize: 1) { index, _, value in
+                if referenced.contains(index) { reference[index] = value.values }
             }
             _ = try quantizedExecutor.run(try samples.values(for: quantizedExecutor, rows: rows), batchSize: 1) { index, _, value in
-                guard let base = compared[index], let values = reference[base] else { return }
-                accumulators[base, default: Accumulator()].add(values, value.values)
+                guard let pair = compared[index], let values = reference[pair.floatTensor] else { return }
+                accumulators[index, default: Accumulator()].add(values, value.values)
             }
             progress?(start + 1, count)
         }
 
         var sqnrByTensor: [Int: Double] = [:]
-        for (index, base) in compared { if let accumulator = accumulators[base] { sqnrByTensor[index] = accumulator.sqnr } }
+        for (index, accumulator) in accumulators { sqnrByTensor[index] = accumulator.sqnr }
         var rows: [Row] = []
-        for (index, base) in compared {
-            guard let accumulator = accumulators[base] else { continue }
+        for (index, pair) in compared {
+            guard let accumulator = accumulators[index] else { continue }
             let tensor = graph.tensors[index]
             let op = writer[index]
             let inputs = (op?.inputs ?? []).compactMap { input -> Double? in
@@ -123,7 +129,7 @@ public struct QuantizationReport: Sendable {
             }
             let best = inputs.max()
             let lost = best.map { $0 == .infinity ? (accumulator.sqnr == .infinity ? 0 : 99) : max(0, $0 - accumulator.sqnr) } ?? 0
-            rows.append(Row(tensor: base, layer: String(base.split(separator: "/").first ?? Substring(base)), op: op?.name ?? "input",
+            rows.append(Row(tensor: floatTensors[pair.floatTensor].name, layer: pair.layer, op: op?.name ?? "input",
                             scale: tensor.quantization?.scales.first ?? 0, zeroPoint: tensor.quantization?.zeroPoints.first ?? 0,
                             sqnr: accumulator.sqnr, lost: lost, maxAbsError: accumulator.maxAbs,
                             meanAbsError: accumulator.count > 0 ? accumulator.sumAbs / Double(accumulator.count) : 0,

@@ -211,21 +211,10 @@ public struct SensitivityReport: Sendable {
         let relative = difference == 0 ? 0 : (norm > 0 ? (difference / norm).squareRoot() : .infinity)
         var top1: Double?
         if let classes = y0.shape.last, classes > 1, y.count == y0.count {
-            let rows = y0.count / classes
-            var agree = 0
-            for row in 0..<rows {
-                let slice = row * classes..<(row + 1) * classes
-                if argMax(y.values[slice]) == argMax(y0.values[slice]) { agree += 1 }
-            }
+            let (agree, rows) = top1Agreement(y0.values, y.values, classes: classes)
             top1 = rows > 0 ? Double(agree) / Double(rows) : 1
         }
         return OutputError(name: name, maxAbsError: largest, relativeL2: relative, top1Agreement: top1)
-    }
-
-    private static func argMax(_ values: ArraySlice<Float>) -> Int {
-        var best = values.startIndex
-        for index in values.indices where values[index] > values[best] { best = index }
-        return best - values.startIndex
     }
 
     /// The greedy plan: every layer starts at 0; while the zeros fall short of `target` × the

@@ -1,4 +1,5 @@
 import Kernels
+import HTML
 import Interpreter
 import JSON
 
@@ -60,23 +61,9 @@ public struct Verification {
             sum += counted
         }
         var top1: (Int, Int)?
-        if let classes = x.shape.last, classes > 1 {
-            let rows = x.count / classes
-            var agree = 0
-            for row in 0..<rows {
-                let slice = row * classes..<(row + 1) * classes
-                if argMax(x.values[slice]) == argMax(y.values[slice]) { agree += 1 }
-            }
-            top1 = (agree, rows)
-        }
+        if let classes = x.shape.last, classes > 1 { top1 = top1Agreement(x.values, y.values, classes: classes) }
         return OutputComparison(name: name, nameB: nameB, shape: x.shape, maxAbsError: largest,
                                 meanAbsError: x.count > 0 ? sum / Double(x.count) : 0, top1: top1)
-    }
-
-    private static func argMax(_ values: ArraySlice<Float>) -> Int {
-        var best = values.startIndex
-        for index in values.indices where values[index] > values[best] { best = index }
-        return best - values.startIndex
     }
 
     private static func scientific(_ value: Double) -> String {
@@ -93,17 +80,7 @@ public struct Verification {
                          "[" + output.shape.map(String.init).joined(separator: ",") + "]",
                          Self.scientific(output.maxAbsError), Self.scientific(output.meanAbsError), top1])
         }
-        var widths = Array(repeating: 0, count: rows[0].count)
-        for row in rows { for (column, cell) in row.enumerated() { widths[column] = max(widths[column], cell.count) } }
-        for row in rows {
-            let cells = row.enumerated().map { column, cell in
-                column >= 2 ? String(repeating: " ", count: widths[column] - cell.count) + cell
-                            : cell + String(repeating: " ", count: widths[column] - cell.count)
-            }
-            var line = "  " + cells.joined(separator: "  ")
-            while line.last == " " { line.removeLast() }
-            lines.append(line)
-        }
+        lines += renderTable(rows, rightAligned: [2, 3, 4]).map { "  " + $0 }
         if pairing == "position" { lines.append("outputs paired by position (the names differ)") }
         if let tolerance {
             lines.append(passed ? "ok: max |A-B| \(Self.scientific(maxAbsError)) ≤ tolerance \(Self.scientific(tolerance))"

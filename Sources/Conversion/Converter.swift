@@ -7,7 +7,7 @@ import Passes
 import TFLite
 
 /// The converter's three stages behind one door: the Keras frontend (`KerasFile.load`), the graph
-/// passes (`prune-magnitude`, then the standard pipeline inside `TFLiteConverter`), and the TFLite
+/// passes (the `PassPipeline` in `TFLiteConverter.Options`, `.pruning` for `--prune`), and the TFLite
 /// backend (lowering, `--quantize` rewrites, int8 calibrated on samples on the reference executor).
 /// Errors name the model file; output is written atomically.
 public struct Converter {
@@ -48,9 +48,11 @@ public struct Converter {
         model = try KerasFile.load(path: path, configPath: config)
     }
 
-    /// Zeroes kernel weights in the model's graph (`prune-magnitude`); returns what was pruned.
+    /// Zeroes kernel weights in the model's graph (a pipeline of `prune-magnitude` alone, once);
+    /// returns what was pruned.
     public func prune(_ options: PruningOptions) throws -> [PrunedWeight] {
-        try FileError.naming(path) { try PruneMagnitude(options: options).prune(model.graph) }
+        let pipeline = PassPipeline(stages: [.init([.init(PruneMagnitude.id, options: options)], maxRounds: 1)])
+        return try FileError.naming(path) { try pipeline.run(on: model.graph).pruned }
     }
 
     /// Lowers the (possibly pruned) graph to `.tflite` bytes; with `calibration`, the samples are

@@ -90,10 +90,30 @@ public enum QuantizedIOType: String, Sendable, CaseIterable {
     case uint8
 }
 
+/// A float32 activation of the float model and its quantized version in the full-integer model:
+/// what a quantization report compares, paired by identity rather than by name.
+public struct QuantizedTensorPair: Sendable, Equatable {
+    /// The tensor's index in the float model (`TFLiteConverter.Result.floatModel`).
+    public var floatTensor: Int
+    /// The index of its int8 version in the full-integer model (the tensor itself once rewritten,
+    /// or its QUANTIZE copy; a uint8 model input is its own version).
+    public var quantizedTensor: Int
+    /// The Keras layer of the operator that writes it (after fusions, the last of the op's
+    /// layers: what `--keep-float` takes); a model input's own name.
+    public var layer: String
+}
+
 /// Rewrites a lowered float32 `TFLiteModel` into a full-integer one: int8 activations with
 /// calibrated scales, symmetric per-channel int8 weights, int32 biases. Ops without an int8 kernel
 /// (or without a calibrated range, or kept float) stay float32 behind DEQUANTIZE/QUANTIZE.
 struct Int8Quantizer {
+    /// What `apply` did: one warning per reason ops stayed float (empty when every op is int8),
+    /// and every float activation that has a quantized version, in float tensor order.
+    struct Outcome {
+        var warnings: [String]
+        var pairs: [QuantizedTensorPair]
+    }
+
     let ranges: [Int32: ValueRange]
     let io: QuantizedIOType
     let keptFloat: (TFLiteModel.OperatorEntry) -> Bool
@@ -102,8 +122,8 @@ struct Int8Quantizer {
     private static let keptFloatReason = "--keep-float"
     private static let onlyFloatReadersReason = "only float32 ops read its output"
 
-    /// Returns one warning per reason ops stayed float (empty when every op is int8).
-    func apply(to model: TFLiteModel) throws -> [String] {
+    /// Rewrites `model` in place; its tensor indices before are those of the float model.
+    func apply(to model: TFLiteModel) throws -> Outcome {
         let original = model.operators
         var rewritten: [TFLiteModel.OperatorEntry] = []
         /// Tensor index → its int8 version (itself once rewritten, or a QUANTIZE copy) and parameters.
@@ -115,6 +135,7 @@ struct Int8Quantizer {
         var fallbacks: [String: [String]] = [:]  // "CODE\treason" → output tensor names
 
         func name(_ tensor: Int32) -> String { model.tensors[Int(tensor)].name }
+        let floatNames = model.tensors.map(\.name)  // model outputs are renamed below
         func isConstant(_ tensor: Int32) -> Bool {
             let entry = model.tensors[Int(tensor)]
             return entry.buffer != 0 && model.buffers[Int(entry.buffer)].byteCount > 0
@@ -286,14 +307,31 @@ struct Int8Quantizer {
             }
         }
 
+        // Each float activation's quantized version, before renumbering; the writer's last layer.
+        var layer: [Int32: String] = [:]
+        for op in original { for output in op.outputs { layer[output] = op.layers.last } }
+        let inputs = Set(model.inputs)
+        var quantized: [(float: Int32, quantized: Int32, layer: String)] = []
+        for tensor in activations.sorted() {
+            // A uint8 model input is the quantized tensor the caller feeds; its int8 copy follows it.
+            let version = io == .uint8 && inputs.contains(tensor) ? tensor : int8Version[tensor]?.tensor
+            guard let version else { continue }
+            let name = floatNames[Int(tensor)]
+            quantized.append((tensor, version, inputs.contains(tensor) ? name : layer[tensor] ?? name))
+        }
+
         model.operators = rewritten
-        model.removeUnusedTensors()
+        let renumbered = model.removeUnusedTensors()
         model.pruneOperatorCodes()
-        return fallbacks.sorted { $0.key < $1.key }.map { key, tensors in
+        let pairs = quantized.compactMap { pair in
+            renumbered[pair.quantized].map { QuantizedTensorPair(floatTensor: Int(pair.float), quantizedTensor: Int($0), layer: pair.layer) }
+        }
+        let warnings = fallbacks.sorted { $0.key < $1.key }.map { key, tensors in
             let parts = key.split(separator: "\t", maxSplits: 1)
             let listed = tensors.prefix(3).map { "'\($0)'" }.joined(separator: ", ") + (tensors.count > 3 ? ", …" : "")
             return "\(tensors.count) \(parts[0]) op\(tensors.count == 1 ? " stays" : "s stay") float32 (\(parts[1])): \(listed)"
         }
+        return Outcome(warnings: warnings, pairs: pairs)
     }
 
     /// Why `op` cannot run in int8, or nil when it can.
@@ -373,8 +411,10 @@ struct Int8Quantizer {
 
 extension TFLiteModel {
     /// Drops tensors no operator, model input/output or signature refers to, and buffers no
-    /// tensor refers to (the float originals of quantized weights), renumbering both.
-    func removeUnusedTensors() {
+    /// tensor refers to (the float originals of quantized weights), renumbering both; returns the
+    /// old → new index of every kept tensor.
+    @discardableResult
+    func removeUnusedTensors() -> [Int32: Int32] {
         var used = Set(inputs + outputs)
         for op in operators { used.formUnion(op.inputs.filter { $0 >= 0 }); used.formUnion(op.outputs) }
         var tensorMap: [Int32: Int32] = [:]
@@ -401,5 +441,6 @@ extension TFLiteModel {
         outputs = outputs.map(remap)
         signatureInputs = signatureInputs.map { ($0.name, remap($0.tensor)) }
         signatureOutputs = signatureOutputs.map { ($0.name, remap($0.tensor)) }
+        return tensorMap
     }
 }

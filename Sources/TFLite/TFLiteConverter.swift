@@ -1,18 +1,18 @@
 import GraphIR
 import Passes
 
-/// Graph IR → `.tflite` bytes: fixes the batch size, runs the standard passes, lowers every op
+/// Graph IR → `.tflite` bytes: fixes the batch size, runs the pass pipeline, lowers every op
 /// through `LoweringTable`, and serializes with keraslite's own FlatBuffer builder.
 public enum TFLiteConverter {
     public struct Options: Sendable {
         /// The batch size written into the model; nil keeps it dynamic (-1 in shape_signature).
         public var batch: Int?
-        /// Pass ids run before lowering.
-        public var pipeline: [String]
+        /// The passes run before lowering (`.pruning(options)` prunes first).
+        public var pipeline: PassPipeline
         /// How weights are stored (float32, float16, dynamic-range int8).
         public var quantization: QuantizationOptions
 
-        public init(batch: Int? = 1, pipeline: [String] = PassRegistry.standardPipeline,
+        public init(batch: Int? = 1, pipeline: PassPipeline = .standard,
                     quantization: QuantizationOptions = QuantizationOptions()) {
             self.batch = batch
             self.pipeline = pipeline
@@ -32,12 +32,17 @@ public enum TFLiteConverter {
         /// int8: the float32 model that was calibrated, as it was lowered (the reference of a
         /// quantization report); never serialized.
         public var floatModel: TFLiteFile? = nil
+        /// int8: each float activation of `floatModel` that has a quantized version in `bytes`,
+        /// paired by tensor index, with its Keras layer.
+        public var quantizedTensors: [QuantizedTensorPair] = []
+        /// What the pipeline's passes did (`passLog.pruned`: the kernels `prune-magnitude` zeroed).
+        public var passLog = PassLog()
     }
 
     /// Converts `graph` (modified in place by the passes).
     public static func convert(_ graph: Graph, options: Options = Options()) throws -> Result {
         try graph.setBatch(options.batch)
-        try PassRegistry.run(options.pipeline, on: graph)
+        let passLog = try options.pipeline.run(on: graph)
         let context = LoweringContext(graph: graph)
         let model = context.model
         model.inputs = graph.inputs.map(context.tensor(for:))
@@ -50,6 +55,7 @@ public enum TFLiteConverter {
         try weights.apply(to: model)
         var warnings: [String] = []
         var floatModel: TFLiteFile?
+        var quantizedTensors: [QuantizedTensorPair] = []
         if options.quantization.mode == .int8 {
             guard let calibrate = options.quantization.calibrate else {
                 throw ConversionError.unsupported(op: "model", detail: "--quantize int8 needs calibration data (--calibration)")
@@ -61,14 +67,18 @@ public enum TFLiteConverter {
             for (index, range) in try calibrate(view) { ranges[Int32(index)] = range }
             // An operator belongs to a kept layer by the Keras layer it was lowered from.
             let quantizer = Int8Quantizer(ranges: ranges, io: options.quantization.io, keptFloat: weights.keptFloat)
-            warnings = try quantizer.apply(to: model)
+            // The float model's tensor indices are the model's until the quantizer rewrites it.
+            let outcome = try quantizer.apply(to: model)
+            warnings = outcome.warnings
+            quantizedTensors = outcome.pairs
         }
         model.minRuntimeVersion = RuntimeVersions.minimum(for: model.operatorCodes)
         let bytes = try model.serialize()
         var counts: [String: Int] = [:]
         for op in model.operators { counts["\(model.operatorCodes[Int(op.opcodeIndex)].code)", default: 0] += 1 }
         return Result(bytes: bytes, operatorCounts: counts, operatorCount: model.operators.count,
-                      tensorCount: model.tensors.count, minRuntimeVersion: model.minRuntimeVersion, warnings: warnings, floatModel: floatModel)
+                      tensorCount: model.tensors.count, minRuntimeVersion: model.minRuntimeVersion, warnings: warnings, floatModel: floatModel,
+                      quantizedTensors: quantizedTensors, passLog: passLog)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Files
 import HTML
 import TFLite
 
@@ -6,6 +7,10 @@ extension SparsityReport {
     /// Sparsity of a `.tflite` file's weight tensors (main subgraph). Quantized weights are
     /// dequantized per tensor or per channel; a quantized weight is zero when it equals its zero point.
     public init(tflite file: TFLiteFile, threshold: Float) throws {
+        self = try FileError.naming(file.path) { try SparsityReport(reading: file, threshold: threshold) }
+    }
+
+    private init(reading file: TFLiteFile, threshold: Float) throws {
         let report = TFLiteInspectReport(file: file)
         var sources: [Source] = []
         // Tensors may share buffers, and a sparse tensor expands to its dense shape: cap the

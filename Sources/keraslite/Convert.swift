@@ -94,19 +94,17 @@ struct Convert: ParsableCommand {
         if json, !report { throw ValidationError("--json is the format of --report") }
         guard reportSamples >= 1, reportRows >= 1 else { throw ValidationError("--report-samples and --report-rows must be ≥ 1") }
         guard percentile > 50, percentile <= 100 else { throw ValidationError("--percentile must be in (50, 100], got \(percentile)") }
-        let input = URL(fileURLWithPath: model.file).resolvingSymlinksInPath().standardized.path
-        let target = URL(fileURLWithPath: output).resolvingSymlinksInPath().standardized.path
-        guard input != target else { throw ValidationError("--output is the input file \(model.file); keraslite never overwrites its input") }
+        try refuseOverwriting("--output", output, [("the input file", model.file)])
     }
 
     func run() throws {
         let start = DispatchTime.now()
         let converter = try Converter(path: model.file, config: model.config)
-        if let prune {
-            _ = try converter.prune(PruningOptions(target: .sparsity(prunePattern == .twoFour ? 0.5 : prune), scope: pruneScope, pattern: prunePattern))
-        }
         let quantization = QuantizationOptions(mode: quantize, minElements: minElements, keepFloat: Set(keepFloat), io: io)
-        let options = TFLiteConverter.Options(batch: batch == 0 ? nil : batch, quantization: quantization)
+        var options = TFLiteConverter.Options(batch: batch == 0 ? nil : batch, quantization: quantization)
+        if let prune {
+            options.pipeline = .pruning(PruningOptions(target: .sparsity(prunePattern == .twoFour ? 0.5 : prune), scope: pruneScope, pattern: prunePattern))
+        }
         guard let calibration else {
             return try finish(try converter.convert(options: options).result, start: start, summary: "")
         }
@@ -116,13 +114,11 @@ struct Convert: ParsableCommand {
         let samples = output.samples!
         try finish(output.result, start: start, summary: "; calibrated on \(samples.count) sample\(samples.count == 1 ? "" : "s") "
                    + String(format: "(%@, %.2f s)", calibrationMethod.rawValue, output.calibrationSeconds))
-        guard report, let floatModel = output.result.floatModel else { return }
+        guard report else { return }
         let comparing = ProgressBar("comparing", unit: "samples", enabled: isatty(STDERR_FILENO) == 1)
         defer { comparing.finish() }
-        let quantizationReport = try FileError.naming(self.output) {
-            try QuantizationReport.compare(floatModel: floatModel, quantizedModel: output.result.bytes,
-                                           samples: samples, limit: reportSamples, progress: comparing.update)
-        }
+        let quantizationReport = try QuantizationReport.compare(output.result, file: self.output, samples: samples,
+                                                                limit: reportSamples, progress: comparing.update)
         comparing.finish()
         print(json ? quantizationReport.json.serialized() : quantizationReport.text(limit: reportRows))
     }

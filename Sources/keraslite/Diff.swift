@@ -46,12 +46,7 @@ struct Diff: ParsableCommand {
     func validate() throws {
         guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--tolerance must be a finite number ≥ 0, got \(tolerance)") }
         guard limit >= 0 else { throw ValidationError("--limit must be ≥ 0, got \(limit)") }
-        if let html {
-            func resolved(_ path: String) -> String { URL(fileURLWithPath: path).resolvingSymlinksInPath().standardized.path }
-            for input in [a, b] where resolved(input) == resolved(html) {
-                throw ValidationError("--html is the input file \(input); keraslite never overwrites its input")
-            }
-        }
+        try refuseOverwriting("--html", html, [("the input file", a), ("the input file", b)])
     }
 
     func run() throws {

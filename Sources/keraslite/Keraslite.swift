@@ -28,6 +28,12 @@ struct ModelOptions: ParsableArguments {
     func load() throws -> KerasModel { try KerasFile.load(path: file, configPath: config) }
 }
 
+/// A usage error when `output` (the value of `option`) is one of `inputs`: keraslite never overwrites its input.
+func refuseOverwriting(_ option: String, _ output: String?, _ inputs: [(role: String, path: String?)]) throws {
+    guard let output, let problem = InputProtection.violation(option, output, inputs: inputs) else { return }
+    throw ValidationError(problem)
+}
+
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show a model's layers, shapes, parameters, weight sizes and zeros.")
@@ -47,10 +53,7 @@ struct Inspect: ParsableCommand {
     var html: String?
 
     func validate() throws {
-        guard let html else { return }
-        let input = URL(fileURLWithPath: model.file).resolvingSymlinksInPath().standardized.path
-        let target = URL(fileURLWithPath: html).resolvingSymlinksInPath().standardized.path
-        guard input != target else { throw ValidationError("--html is the input file \(model.file); keraslite never overwrites its input") }
+        try refuseOverwriting("--html", html, [("the input file", model.file)])
     }
 
     func run() throws {
@@ -60,9 +63,7 @@ struct Inspect: ParsableCommand {
         case .tflite(let file):
             let report = TFLiteInspectReport(file: file)
             if let html {
-                let sparsity: SparsityReport?
-                do { sparsity = metadataOnly ? nil : try SparsityReport(tflite: file, threshold: HTMLReport.defaultThreshold) }
-                catch { throw FileError.inFile(file: model.file, underlying: error) }
+                let sparsity = metadataOnly ? nil : try SparsityReport(tflite: file, threshold: HTMLReport.defaultThreshold)
                 try AtomicFile.write(Array(HTMLReport.inspect(tflite: report, sparsity: sparsity).utf8), to: html)
             }
             print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
@@ -144,14 +145,7 @@ struct Sparsity: ParsableCommand {
         if let target, !(target >= 0 && target < 1) { throw ValidationError("--target must be in [0, 1), got \(target)") }
         if let minParams, minParams < 0 { throw ValidationError("--min-params must be ≥ 0, got \(minParams)") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }
-        if let planOut {
-            let canonical = { (path: String) in URL(fileURLWithPath: path).resolvingSymlinksInPath().standardized.path }
-            for (option, path) in [("the model file", model.file), ("--config", model.config), ("--input", input)] {
-                if let path, canonical(path) == canonical(planOut) {
-                    throw ValidationError("--plan-out is \(option) \(path); keraslite never overwrites its input")
-                }
-            }
-        }
+        try refuseOverwriting("--plan-out", planOut, [("the model file", model.file), ("--config", model.config), ("--input", input)])
     }
 
     /// --levels parsed: ascending, distinct, each in [0, 1).
@@ -172,7 +166,7 @@ struct Sparsity: ParsableCommand {
         if sensitivity { return try runSensitivity() }
         let report: SparsityReport
         switch try ModelFile.open(path: model.file, config: model.config) {
-        case .tflite(let file): report = try FileError.naming(model.file) { try SparsityReport(tflite: file, threshold: threshold) }
+        case .tflite(let file): report = try SparsityReport(tflite: file, threshold: threshold)
         case .keras(let keras): report = try SparsityReport(model: keras, threshold: threshold)
         }
         print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")

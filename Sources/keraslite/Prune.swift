@@ -71,10 +71,7 @@ struct Prune: ParsableCommand {
         guard lower.hasSuffix(".h5") || lower.hasSuffix(".keras") || lower.hasSuffix(".tflite") else {
             throw ValidationError("--output must end in .h5, .keras or .tflite, got \(output)")
         }
-        let target = canonical(output)
-        for (option, path) in [("the model file", model.file), ("--config", model.config), ("--plan", plan)] {
-            if let path, canonical(path) == target { throw ValidationError("--output is \(option) \(path); keraslite never overwrites its input") }
-        }
+        try refuseOverwriting("--output", output, [("the model file", model.file), ("--config", model.config), ("--plan", plan)])
     }
 
     func run() throws {
@@ -91,16 +88,19 @@ struct Prune: ParsableCommand {
         var options = PruningOptions(scope: scope, pattern: pattern, exclude: Set(exclude), minParams: minParams,
                                      skipFirstConv: skipFirstConv, skipOutputLayers: skipOutputLayer)
         options.target = threshold.map(PruningOptions.Target.threshold) ?? .sparsity(sparsity ?? (pattern == .twoFour ? 0.5 : 0))
-        if let plan { options.perLayer = try Self.readPlan(plan) }
+        if let plan { options.perLayer = try PruningPlan.read(path: plan) }
         let layers = Set(keras.graph.ops.compactMap(\.origin?.layer))
         if let unknown = (exclude + options.perLayer.keys).sorted().first(where: { !layers.contains($0) }) {
             throw FileError.inFile(file: model.file, underlying: RunError("no layer '\(unknown)' in this model (--exclude / --plan)"))
         }
-        let pruned = try converter.prune(options)
+        let pruned: [PrunedWeight]
         var notes: [String] = []
         if lower.hasSuffix(".tflite") {
-            try AtomicFile.write(try converter.convert().result.bytes, to: output)
+            let result = try converter.convert(options: .init(pipeline: .pruning(options))).result
+            pruned = result.passLog.pruned
+            try AtomicFile.write(result.bytes, to: output)
         } else {
+            pruned = try converter.prune(options)
             notes = try converter.writeKeras(pruned: pruned, to: output)
         }
         guard !quiet else { return }
@@ -113,29 +113,4 @@ struct Prune: ParsableCommand {
             print("wrote \(output)")
         }
     }
-
-    /// {"layers": {"conv2d": 0.5, …}} (other keys, like the sensitivity table, are ignored).
-    static func readPlan(_ path: String) throws -> [String: Double] {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw FileError.inFile(file: path, underlying: RunError("cannot read the plan: \(error.localizedDescription)"))
-        }
-        let json: JSON
-        do { json = try JSON.parse(text) } catch { throw FileError.inFile(file: path, underlying: error) }
-        guard case .object(let root) = json, case .object(let layers)? = root["layers"] else {
-            throw FileError.inFile(file: path, underlying: RunError("a plan is an object with a \"layers\" object of layer → sparsity"))
-        }
-        var plan: [String: Double] = [:]
-        for (layer, value) in layers {
-            guard case .number(let sparsity) = value, sparsity >= 0, sparsity < 1 else {
-                throw FileError.inFile(file: path, underlying: RunError("layer '\(layer)': the sparsity must be a number in [0, 1)"))
-            }
-            plan[layer] = sparsity
-        }
-        return plan
-    }
-}
-
-private func canonical(_ path: String) -> String {
-    URL(fileURLWithPath: path).resolvingSymlinksInPath().standardized.path
 }

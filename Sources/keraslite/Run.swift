@@ -59,50 +59,24 @@ struct Run: ParsableCommand {
         guard output.hasSuffix(".npy") || output.hasSuffix(".npz") else {
             throw ValidationError("--output must end in .npy or .npz, got \(output)")
         }
-        let target = canonicalPath(output)
-        for (option, path) in [("the model file", model.file), ("--input", input), ("--config", model.config)] {
-            if let path, canonicalPath(path) == target {
-                throw ValidationError("--output is \(option) \(path); keraslite never overwrites its input")
-            }
-        }
+        try refuseOverwriting("--output", output, [("the model file", model.file), ("--input", input), ("--config", model.config)])
     }
 
     func run() throws {
         let start = DispatchTime.now()
         let reference = try ReferenceModel.load(path: model.file, config: model.config, passes: !noPasses)
-        let outputNames = reference.outputNames
-        if let output, output.hasSuffix(".npy"), outputNames.count != 1 {
-            throw FileError.inFile(file: model.file, underlying: RunError(
-                "the model has \(outputNames.count) outputs (\(outputNames.joined(separator: ", "))); write them to an .npz"))
-        }
+        if let output { try reference.checkOutputFile(output) }
         let inputs = try reference.loadInputs(input)
         let samples = inputs.first?.shape.first ?? 0
         let loaded = DispatchTime.now()
         let outputs = try reference.run(inputs, batchSize: batchSize)
         let ran = DispatchTime.now()
         let stored = try reference.stored(outputs, dequantize: dequantizeOutputs)
-        if let output {
-            let bytes = output.hasSuffix(".npy") ? NPY.encode(stored[0].value, as: stored[0].type) : try NPZ.encode(stored)
-            try AtomicFile.write(bytes, to: output)
-        }
+        if let output { try AtomicFile.write(try ReferenceModel.encode(stored, for: output), to: output) }
         guard !quiet else { return }
-        var chunk = min(batchSize, max(samples, 1))
-        if case .tflite(let executor) = reference.engine, !executor.inputs.allSatisfy(\.hasDynamicBatch) {
-            chunk = executor.inputs.first?.shape.first ?? 1
-        }
-        let described = stored.map { entry in
-            "\(entry.name) [\(entry.value.shape.map(String.init).joined(separator: ","))]" + (entry.type == .float32 ? "" : " \(entry.type)")
-        }
-        print("ran \(model.file) on \(samples) sample\(samples == 1 ? "" : "s") (batches of \(chunk)): "
-              + described.joined(separator: ", ")
-              + String(format: "; %.2f s (load %.2f s, run %.2f s, %.1f ms/sample)", seconds(start, ran), seconds(start, loaded),
-                       seconds(loaded, ran), samples > 0 ? 1000 * seconds(loaded, ran) / Double(samples) : 0)
-              + (output.map { "; wrote \($0)" } ?? ""))
+        print(reference.summary(samples: samples, batchSize: batchSize, stored: stored,
+                                seconds: (seconds(start, ran), seconds(start, loaded), seconds(loaded, ran)), wrote: output))
     }
-}
-
-func canonicalPath(_ path: String) -> String {
-    URL(fileURLWithPath: path).resolvingSymlinksInPath().standardized.path
 }
 
 func seconds(_ from: DispatchTime, _ to: DispatchTime) -> Double {
