@@ -34,11 +34,11 @@ public final class Interpreter: @unchecked Sendable {
     /// Constant values by slot; nil for computed slots.
     private let initialValues: [TensorValue?]
 
-    /// Prepares `graph` for execution; throws `InterpreterError` for an invalid graph, an op
+    /// Prepares `graph` for execution; throws `ExecutionError` for an invalid graph, an op
     /// kind or attribute without a kernel, or a constant that cannot be read.
     public init(graph: Graph) throws {
         self.graph = graph
-        if let problem = graph.verify().first { throw InterpreterError.invalidGraph(problem) }
+        if let problem = graph.verify().first { throw ExecutionError.invalidModel(.interpreter, problem) }
 
         var slots: [ObjectIdentifier: Int] = [:]
         var values: [TensorValue?] = []
@@ -48,12 +48,12 @@ public final class Interpreter: @unchecked Sendable {
             slots[ObjectIdentifier(tensor)] = index
             if let constant = tensor.constant {
                 guard tensor.shape.allSatisfy({ $0 != nil }) else {
-                    throw InterpreterError.invalidGraph("constant '\(tensor.name)' has the unknown shape \(tensor.shape.text)")
+                    throw ExecutionError.invalidModel(.interpreter, "constant '\(tensor.name)' has the unknown shape \(tensor.shape.text)")
                 }
                 do {
                     values.append(try TensorValue(shape: tensor.shape.map { $0! }, values: try constant.valuesWithoutCaching()))
                 } catch {
-                    throw InterpreterError.invalidGraph("cannot read constant '\(tensor.name)': \(error)")
+                    throw ExecutionError.invalidModel(.interpreter, "cannot read constant '\(tensor.name)': \(error)")
                 }
             } else {
                 values.append(nil)
@@ -65,18 +65,18 @@ public final class Interpreter: @unchecked Sendable {
         var pending: [(op: Op, kernel: Kernel, inputs: [Int], output: Int, activation: ActivationFunction?)] = []
         for op in graph.ops {
             guard op.outputs.count == 1 else {
-                throw InterpreterError.unsupported(op: op.name, kind: op.kind.rawValue, detail: "\(op.outputs.count) outputs")
+                throw ExecutionError.unsupported(.interpreter, at: op.errorLocation, "\(op.outputs.count) outputs")
             }
             // Quantized tensors (a future quantization pass, a .tflite importer) would need
             // simulated quantization; running them as float would silently give other numbers.
             if let quantized = (op.inputs + op.outputs).first(where: { $0.quantization != nil }) {
-                throw InterpreterError.unsupported(op: op.name, kind: op.kind.rawValue,
-                                                   detail: "'\(quantized.name)' is quantized; the interpreter runs float32 only")
+                throw ExecutionError.unsupported(.interpreter, at: op.errorLocation,
+                                                 "'\(quantized.name)' is quantized; the interpreter runs float32 only")
             }
             let inputs = try op.inputs.map(slot(for:))
             let constantValue: (Tensor) throws -> TensorValue = { tensor in
                 guard let index = slots[ObjectIdentifier(tensor)], let value = values[index] else {
-                    throw InterpreterError.invalidGraph("'\(tensor.name)' is not a constant")
+                    throw ExecutionError.invalidModel(.interpreter, "'\(tensor.name)' is not a constant")
                 }
                 return value
             }
@@ -119,11 +119,11 @@ public final class Interpreter: @unchecked Sendable {
     public func run(_ inputs: [String: TensorValue], observe: ((Tensor, TensorValue) -> Void)? = nil) throws -> [String: TensorValue] {
         let expected = Set(inputNames)
         if let unknown = inputs.keys.sorted().first(where: { !expected.contains($0) }) {
-            throw InterpreterError.invalidInput("the model has no input '\(unknown)' (inputs: \(inputNames.joined(separator: ", ")))")
+            throw ExecutionError.invalidInput(.interpreter, "the model has no input '\(unknown)' (inputs: \(inputNames.joined(separator: ", ")))")
         }
         let ordered = try graph.inputs.map { input -> TensorValue in
             guard let value = inputs[input.name] else {
-                throw InterpreterError.invalidInput("no value for the model input '\(input.name)' (inputs: \(inputNames.joined(separator: ", ")))")
+                throw ExecutionError.invalidInput(.interpreter, "no value for the model input '\(input.name)' (inputs: \(inputNames.joined(separator: ", ")))")
             }
             return value
         }
@@ -134,7 +134,7 @@ public final class Interpreter: @unchecked Sendable {
     /// Runs the graph on values in `graph.inputs` order; returns values in `graph.outputs` order.
     public func run(_ inputs: [TensorValue], observe: ((Tensor, TensorValue) -> Void)? = nil) throws -> [TensorValue] {
         guard inputs.count == graph.inputs.count else {
-            throw InterpreterError.invalidInput("the model takes \(graph.inputs.count) inputs, got \(inputs.count)")
+            throw ExecutionError.invalidInput(.interpreter, "the model takes \(graph.inputs.count) inputs, got \(inputs.count)")
         }
         var environment = initialValues
         for (index, (tensor, value)) in zip(graph.inputs, inputs).enumerated() {
@@ -149,8 +149,8 @@ public final class Interpreter: @unchecked Sendable {
             var output: TensorValue
             do {
                 output = try step.kernel.run(&arguments, workspace)
-            } catch InterpreterError.invalidInput(let message) {
-                throw InterpreterError.invalidOp(op: step.op.name, kind: step.op.kind.rawValue, detail: message)
+            } catch let error as ExecutionError where error.problem == .invalidInput {
+                throw ExecutionError.invalidOperator(.interpreter, at: step.op.errorLocation, error.detail)
             }
             arguments = []
             if let function = step.fusedActivation {
@@ -170,10 +170,10 @@ public final class Interpreter: @unchecked Sendable {
     /// outputs: bounded memory for many samples. `observe` sees each batch separately.
     public func run(_ inputs: [String: TensorValue], batchSize: Int,
                     observe: ((Tensor, TensorValue) -> Void)? = nil) throws -> [String: TensorValue] {
-        guard batchSize >= 1 else { throw InterpreterError.invalidInput("batch size \(batchSize) must be ≥ 1") }
+        guard batchSize >= 1 else { throw ExecutionError.invalidInput(.interpreter, "batch size \(batchSize) must be ≥ 1") }
         let rows = Set(inputs.values.map { $0.shape.first ?? 0 })
         guard rows.count <= 1 else {
-            throw InterpreterError.invalidInput("the inputs have different numbers of rows: \(inputs.mapValues { $0.shape.first ?? 0 })")
+            throw ExecutionError.invalidInput(.interpreter, "the inputs have different numbers of rows: \(inputs.mapValues { $0.shape.first ?? 0 })")
         }
         let total = rows.first ?? 0
         if total <= batchSize { return try run(inputs, observe: observe) }
@@ -195,8 +195,8 @@ public final class Interpreter: @unchecked Sendable {
             return nil
         }()
         if let problem {
-            throw InterpreterError.invalidInput("input '\(tensor.name)' of shape \(shapeText(value.shape)) \(problem); "
-                                                + "the model expects \(tensor.shape.text) (any batch size)")
+            throw ExecutionError.invalidInput(.interpreter, "input '\(tensor.name)' of shape \(shapeText(value.shape)) \(problem); "
+                                                            + "the model expects \(tensor.shape.text) (any batch size)")
         }
     }
 }

@@ -23,6 +23,11 @@ extension Array where Element == TensorValue {
     }
 }
 
+extension Op {
+    /// How the interpreter's errors name an op: `'conv' (conv2d)`.
+    var errorLocation: String { "'\(name)' (\(kind.rawValue))" }
+}
+
 /// What a kernel builder sees: the op, typed attribute accessors whose errors name the op, and
 /// the values of constant inputs.
 struct KernelContext {
@@ -31,13 +36,9 @@ struct KernelContext {
 
     var name: String { op.name }
 
-    func unsupported(_ detail: String) -> InterpreterError {
-        .unsupported(op: op.name, kind: op.kind.rawValue, detail: detail)
-    }
+    func unsupported(_ detail: String) -> ExecutionError { .unsupported(.interpreter, at: op.errorLocation, detail) }
 
-    func invalid(_ detail: String) -> InterpreterError {
-        .invalidOp(op: op.name, kind: op.kind.rawValue, detail: detail)
-    }
+    func invalid(_ detail: String) -> ExecutionError { .invalidOperator(.interpreter, at: op.errorLocation, detail) }
 
     /// The attribute's value, or its schema default; a missing or mistyped one is an invalid op.
     func attribute<Value>(_ key: AttributeKey<Value>) throws -> Value {

@@ -38,6 +38,11 @@ enum FusedActivation: Sendable {
     func apply(_ values: inout [Float]) { values.withUnsafeMutableBufferPointer { apply($0) } }
 }
 
+extension TFLiteFile.OperatorInfo {
+    /// How the executor's errors name an operator: `operator 3 (CONV_2D)`.
+    var errorLocation: String { "operator \(index) (\(name))" }
+}
+
 /// What a kernel builder sees: the operator, its tensors, the values of constant inputs, typed
 /// option accessors and checked helpers whose errors name the operator.
 struct OperatorContext {
@@ -52,13 +57,9 @@ struct OperatorContext {
     var index: Int { info.index }
     var builtin: String { info.name }
 
-    func unsupported(_ detail: String) -> TFLiteExecutorError {
-        .unsupported(operator: index, builtin: builtin, detail: detail)
-    }
+    func unsupported(_ detail: String) -> ExecutionError { .unsupported(.executor, at: info.errorLocation, detail) }
 
-    func invalid(_ detail: String) -> TFLiteExecutorError {
-        .invalidOperator(operator: index, builtin: builtin, detail: detail)
-    }
+    func invalid(_ detail: String) -> ExecutionError { .invalidOperator(.executor, at: info.errorLocation, detail) }
 
     // MARK: tensors
 

@@ -106,7 +106,7 @@ public final class TFLiteExecutor: @unchecked Sendable {
             for index in values.indices {
                 let q = values[index]
                 guard q == q.rounded(), Double(q) >= grid.minimum, Double(q) <= grid.maximum else {
-                    throw TFLiteExecutorError.invalidInput(
+                    throw ExecutionError.invalidInput(.executor,
                         "input '\(name)' is \(type): the value \(q) is not a whole number in \(Int(grid.minimum))…\(Int(grid.maximum)) "
                         + "(pass real numbers as float32 to have them quantized)")
                 }
@@ -156,11 +156,11 @@ public final class TFLiteExecutor: @unchecked Sendable {
         try self.init(file: try TFLiteFile(path: path), options: options)
     }
 
-    /// Prepares the main subgraph of `file`; throws `TFLiteExecutorError` for anything it cannot run.
+    /// Prepares the main subgraph of `file`; throws `ExecutionError` for anything it cannot run.
     public init(file: TFLiteFile, options: Options = Options()) throws {
         self.file = file
         self.options = options
-        guard let subgraph = file.subgraphs.first else { throw TFLiteExecutorError.invalidModel("the file has no subgraph") }
+        guard let subgraph = file.subgraphs.first else { throw ExecutionError.invalidModel(.executor, "the file has no subgraph") }
         let tensors = subgraph.tensors
         self.tensors = tensors
         let storageResults = tensors.map(TensorStorage.of)
@@ -185,10 +185,10 @@ public final class TFLiteExecutor: @unchecked Sendable {
             return Dictionary(entries.map { ($0.tensor, $0.name) }, uniquingKeysWith: { first, _ in first })
         }
         func port(_ index: Int, _ what: String, names: [Int: String]) throws -> Port {
-            guard tensors.indices.contains(index) else { throw TFLiteExecutorError.invalidModel("the subgraph's \(what) is missing (-1)") }
+            guard tensors.indices.contains(index) else { throw ExecutionError.invalidModel(.executor, "the subgraph's \(what) is missing (-1)") }
             let tensor = tensors[index]
             let stored: TensorStorage
-            do { stored = try storage(index) } catch { throw TFLiteExecutorError.invalidModel("\(what) \(error.description)") }
+            do { stored = try storage(index) } catch { throw ExecutionError.invalidModel(.executor, "\(what) \(error.description)") }
             return Port(name: names[index] ?? tensor.name, tensorIndex: index, tensorName: tensor.name, type: tensor.type,
                         shape: tensor.shape, shapeSignature: tensor.shapeSignature,
                         scale: tensor.quantization?.scales.first, zeroPoint: tensor.quantization?.zeroPoints.first, storage: stored)
@@ -197,19 +197,19 @@ public final class TFLiteExecutor: @unchecked Sendable {
         inputs = try subgraph.inputs.map { try port($0, "input", names: inputNames) }
         for input in inputs {
             guard let count = elementCount(input.shape), count <= options.maximumTensorElements else {
-                throw TFLiteExecutorError.invalidModel("input '\(input.name)' has the shape \(shapeText(input.shape)), "
-                                                       + "more than \(options.maximumTensorElements) elements")
+                throw ExecutionError.invalidModel(.executor, "input '\(input.name)' has the shape \(shapeText(input.shape)), "
+                                                             + "more than \(options.maximumTensorElements) elements")
             }
             guard !available[input.tensorIndex] else {
-                throw TFLiteExecutorError.invalidModel("tensor \(input.tensorIndex) is listed twice as an input")
+                throw ExecutionError.invalidModel(.executor, "tensor \(input.tensorIndex) is listed twice as an input")
             }
             available[input.tensorIndex] = true
         }
 
         var prepared: [(step: Step, readers: [Int])] = []
         for op in subgraph.operators {
-            func unsupported(_ detail: String) -> TFLiteExecutorError { .unsupported(operator: op.index, builtin: op.name, detail: detail) }
-            func invalid(_ detail: String) -> TFLiteExecutorError { .invalidOperator(operator: op.index, builtin: op.name, detail: detail) }
+            func unsupported(_ detail: String) -> ExecutionError { .unsupported(.executor, at: op.errorLocation, detail) }
+            func invalid(_ detail: String) -> ExecutionError { .invalidOperator(.executor, at: op.errorLocation, detail) }
             if op.isCustom { throw unsupported("custom operators are not supported") }
             guard let builder = OperatorTable.builders[op.name] else { throw unsupported("no kernel for this builtin") }
             for index in op.inputs where index >= 0 {
@@ -227,7 +227,7 @@ public final class TFLiteExecutor: @unchecked Sendable {
                     available[index] = true
                     continue
                 }
-                throw TFLiteExecutorError.invalidModel(
+                throw ExecutionError.invalidModel(.executor,
                     "operator \(op.index) (\(op.name)) reads tensor \(index) ('\(tensor.name)'), which no earlier operator writes")
             }
             for index in op.outputs {
@@ -266,12 +266,12 @@ public final class TFLiteExecutor: @unchecked Sendable {
         for output in outputs where !available[output.tensorIndex] {
             let tensor = tensors[output.tensorIndex]
             guard tensor.isConstant && !tensor.isVariable else {
-                throw TFLiteExecutorError.invalidModel("output tensor \(output.tensorIndex) ('\(output.tensorName)') is never written")
+                throw ExecutionError.invalidModel(.executor, "output tensor \(output.tensorIndex) ('\(output.tensorName)') is never written")
             }
             do {
                 values[output.tensorIndex] = try TensorValue(shape: tensor.shape, values: try decoder.decode(tensor, storage: output.storage))
             } catch {
-                throw TFLiteExecutorError.invalidModel("cannot decode the constant output tensor \(output.tensorIndex): \(error)")
+                throw ExecutionError.invalidModel(.executor, "cannot decode the constant output tensor \(output.tensorIndex): \(error)")
             }
             available[output.tensorIndex] = true
         }
@@ -297,7 +297,7 @@ public final class TFLiteExecutor: @unchecked Sendable {
         var results: [TensorValue]
         do {
             results = try kernel.run(inputs, workspace)
-        } catch let error as TFLiteExecutorError {
+        } catch let error as ExecutionError {
             throw error
         } catch {
             throw context().invalid("\(error)")
@@ -327,7 +327,7 @@ public final class TFLiteExecutor: @unchecked Sendable {
     /// the shape signature). Returns one value per output, in `outputs` order, as real numbers.
     public func run(_ values: [TensorValue], observe: Observer? = nil) throws -> [TensorValue] {
         guard values.count == inputs.count else {
-            throw TFLiteExecutorError.invalidInput("the model takes \(inputs.count) inputs, got \(values.count)")
+            throw ExecutionError.invalidInput(.executor, "the model takes \(inputs.count) inputs, got \(values.count)")
         }
         var environment = initialValues
         for (input, value) in zip(inputs, values) {
@@ -336,11 +336,11 @@ public final class TFLiteExecutor: @unchecked Sendable {
                 value.shape[axis] == input.shape[axis] || (signature.indices.contains(axis) && signature[axis] == -1)
             }
             guard fits else {
-                throw TFLiteExecutorError.invalidInput("input '\(input.name)' has the shape \(shapeText(value.shape)); the model expects "
-                                                       + shapeText(signature) + (signature.contains(-1) ? " (-1: any size)" : ""))
+                throw ExecutionError.invalidInput(.executor, "input '\(input.name)' has the shape \(shapeText(value.shape)); the model expects "
+                                                             + shapeText(signature) + (signature.contains(-1) ? " (-1: any size)" : ""))
             }
             guard value.count <= options.maximumTensorElements else {
-                throw TFLiteExecutorError.invalidInput("input '\(input.name)' has more than \(options.maximumTensorElements) elements")
+                throw ExecutionError.invalidInput(.executor, "input '\(input.name)' has more than \(options.maximumTensorElements) elements")
             }
             var snapped = value
             if case .float32 = input.storage {} else {
@@ -380,22 +380,22 @@ public final class TFLiteExecutor: @unchecked Sendable {
     /// with a fixed batch B (keraslite writes B = 1 by default) runs B samples at a time, the last
     /// chunk padded with zeros whose outputs are dropped. `observe` sees each chunk separately.
     public func run(_ values: [TensorValue], batchSize: Int, observe: Observer? = nil) throws -> [TensorValue] {
-        guard batchSize >= 1 else { throw TFLiteExecutorError.invalidInput("batch size \(batchSize) must be ≥ 1") }
+        guard batchSize >= 1 else { throw ExecutionError.invalidInput(.executor, "batch size \(batchSize) must be ≥ 1") }
         guard values.count == inputs.count, !inputs.isEmpty, values.allSatisfy({ $0.rank > 0 }) else {
             return try run(values, observe: observe)
         }
         let rows = Set(values.map { $0.shape.first ?? -1 })
         guard rows.count == 1, let total = rows.first, total >= 0 else {
-            throw TFLiteExecutorError.invalidInput("the inputs have different numbers of samples: \(values.map { $0.shape.first ?? 0 })")
+            throw ExecutionError.invalidInput(.executor, "the inputs have different numbers of samples: \(values.map { $0.shape.first ?? 0 })")
         }
         let dynamic = inputs.allSatisfy(\.hasDynamicBatch)
         let declared = Set(inputs.map { $0.shape.first ?? 1 })
         guard dynamic || declared.count == 1, let fixed = declared.first else {
-            throw TFLiteExecutorError.invalidInput("the model's inputs have different batch sizes \(inputs.map { $0.shape.first ?? 1 })")
+            throw ExecutionError.invalidInput(.executor, "the model's inputs have different batch sizes \(inputs.map { $0.shape.first ?? 1 })")
         }
         let chunk = dynamic ? batchSize : fixed
         if (dynamic && total <= chunk) || (!dynamic && total == chunk) { return try run(values, observe: observe) }
-        guard chunk >= 1 else { throw TFLiteExecutorError.invalidInput("the model's inputs have batch size 0") }
+        guard chunk >= 1 else { throw ExecutionError.invalidInput(.executor, "the model's inputs have batch size 0") }
         var parts = [[TensorValue]](repeating: [], count: outputs.count)
         for start in stride(from: 0, to: total, by: chunk) {
             let range = start..<min(start + chunk, total)
@@ -408,7 +408,7 @@ public final class TFLiteExecutor: @unchecked Sendable {
             }
             for (k, result) in try run(batch, observe: observe).enumerated() {
                 guard result.shape.first == batch[0].shape[0] else {
-                    throw TFLiteExecutorError.invalidInput(
+                    throw ExecutionError.invalidInput(.executor,
                         "output '\(outputs[k].name)' of shape \(shapeText(result.shape)) has no batch dimension to stack chunks along; "
                         + "pass \(chunk) sample\(chunk == 1 ? "" : "s") at a time")
                 }

@@ -17,7 +17,7 @@ import TestSupport
 
     @Test func unsupportedAttributeIsAnErrorNamingTheOp() throws {
         let resize = try oneOpGraph(.resize, input: [nil, 2, 2, 1], ["scale": .ints([2, 2]), "method": .string("bicubic")])
-        #expect(throws: InterpreterError.unsupported(op: "op", kind: "resize", detail: "resize method 'bicubic'")) {
+        #expect(throws: ExecutionError.unsupported(.interpreter, at: "'op' (resize)", "resize method 'bicubic'")) {
             try Interpreter(graph: resize)
         }
         // An attribute the op's schema does not declare fails verification instead of being ignored.
@@ -31,19 +31,19 @@ import TestSupport
         let x = Tensor(name: "x", shape: [nil, 2]), k = Tensor(name: "k", shape: [nil, 2])
         graph.inputs = [x, k]
         graph.outputs = try graph.append(Op(name: "dense", kind: .fullyConnected, inputs: [x, k]))
-        #expect(throws: InterpreterError.self) { try Interpreter(graph: graph) }
+        #expect(throws: ExecutionError.self) { try Interpreter(graph: graph) }
         // Quantized tensors are not run as float.
         let quantized = try oneOpGraph(.activation, input: [nil, 2], ["function": .string("relu")])
         quantized.inputs[0].quantization = Quantization(scales: [0.1], zeroPoints: [0])
-        #expect(throws: InterpreterError.self) { try Interpreter(graph: quantized) }
+        #expect(throws: ExecutionError.self) { try Interpreter(graph: quantized) }
     }
 
     @Test func inputsAreCheckedAgainstTheGraph() throws {
         let graph = try oneOpGraph(.activation, input: [nil, 3], ["function": .string("relu")])
         let interpreter = try Interpreter(graph: graph)
-        #expect(throws: InterpreterError.self) { try interpreter.run([try TensorValue(shape: [1, 4], values: [1, 2, 3, 4])]) }
-        #expect(throws: InterpreterError.self) { try interpreter.run(["y": try TensorValue(shape: [1, 3], values: [1, 2, 3])]) }
-        #expect(throws: InterpreterError.self) { try interpreter.run([String: TensorValue]()) }
+        #expect(throws: ExecutionError.self) { try interpreter.run([try TensorValue(shape: [1, 4], values: [1, 2, 3, 4])]) }
+        #expect(throws: ExecutionError.self) { try interpreter.run(["y": try TensorValue(shape: [1, 3], values: [1, 2, 3])]) }
+        #expect(throws: ExecutionError.self) { try interpreter.run([String: TensorValue]()) }
         #expect(throws: KernelError.self) { try TensorValue(shape: [2, 2], values: [1]) }
         // Any batch size, by name.
         let y = try interpreter.run(["x": try TensorValue(shape: [2, 3], values: [-1, 2, -3, 4, -5, 6])])

@@ -69,7 +69,7 @@ extension TFLiteInterpreterTests {
             #expect(!fixed.inputs[0].hasDynamicBatch && fixed.inputs[0].shape == [1, 8, 8, 1])
             // Four samples through a batch-1 file: one run per sample, outputs stacked.
             #expect(relativeError(try fixed.run(inputs, batchSize: 3)[0], expected[0]) <= 1e-5)
-            #expect(throws: TFLiteExecutorError.self) { try fixed.run(inputs) }
+            #expect(throws: ExecutionError.self) { try fixed.run(inputs) }
 
             let dynamic = try converted("digits_cnn_k3.keras", batch: nil)
             #expect(dynamic.inputs[0].hasDynamicBatch)
@@ -214,7 +214,7 @@ extension TFLiteInterpreterTests {
             // Stored integers of an int8 input go through Port.dequantize.
             let port = executor.outputs[0]
             #expect(try port.dequantize(try TensorValue(shape: [1, 2], values: [-1, 3])).values == [0, 2])
-            #expect(throws: TFLiteExecutorError.self) { try port.dequantize(try TensorValue(shape: [1], values: [200])) }
+            #expect(throws: ExecutionError.self) { try port.dequantize(try TensorValue(shape: [1], values: [200])) }
         }
 
         @Test func unsupportedOperatorsFailWhilePreparingNamingTheOperator() throws {
@@ -224,7 +224,7 @@ extension TFLiteInterpreterTests {
             model.op(.SVDF, [y], [z])
             model.inputs = [x]
             model.outputs = [z]
-            #expect(throws: TFLiteExecutorError.unsupported(operator: 1, builtin: "SVDF", detail: "no kernel for this builtin")) {
+            #expect(throws: ExecutionError.unsupported(.executor, at: "operator 1 (SVDF)", "no kernel for this builtin")) {
                 try TFLiteExecutor(file: try model.file())
             }
             // A custom operator.
@@ -245,7 +245,7 @@ extension TFLiteInterpreterTests {
             strings.op(.RESHAPE, [s], [t])
             strings.inputs = [s]
             strings.outputs = [t]
-            #expect(throws: TFLiteExecutorError.self) { try TFLiteExecutor(file: try strings.file()) }
+            #expect(throws: ExecutionError.self) { try TFLiteExecutor(file: try strings.file()) }
             var unwritten = TinyModel()
             let u = unwritten.tensor("u", [2]), v = unwritten.tensor("v", [2]), w = unwritten.tensor("w", [2])
             unwritten.op(.ADD, [u, v], [w], .AddOptions)
@@ -297,7 +297,7 @@ extension TFLiteInterpreterTests {
             model.outputs = [y]
             let executor = try TFLiteExecutor(file: try model.file(), options: .init(maximumTensorElements: 1 << 20))
             // A dynamic batch takes any number of rows; other dimensions must match.
-            #expect(throws: TFLiteExecutorError.self) { try executor.run([try TensorValue(shape: [1, 3], repeating: 0)]) }
+            #expect(throws: ExecutionError.self) { try executor.run([try TensorValue(shape: [1, 3], repeating: 0)]) }
             do {
                 _ = try executor.run([try TensorValue(shape: [2, 2], repeating: 0)])
                 Issue.record("expected an error")
