@@ -38,6 +38,7 @@ public struct ReferenceModel {
                                   outputNames: executor.outputs.map(\.name))
         }
         let keras = try KerasFile.load(path: path, configPath: config)
+        try keras.requireConvertible()
         let interpreter: Interpreter
         do {
             if passes { try PassRegistry.run(PassRegistry.standardPipeline, on: keras.graph) }

@@ -46,6 +46,7 @@ public struct Converter {
     public init(path: String, config: String? = nil) throws {
         self.path = path
         model = try KerasFile.load(path: path, configPath: config)
+        try model.requireConvertible()
     }
 
     /// Zeroes kernel weights in the model's graph (a pipeline of `prune-magnitude` alone, once);

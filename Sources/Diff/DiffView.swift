@@ -11,12 +11,13 @@ import TFLiteReports
 /// A model reduced to what `diff` compares: ops in execution order (type, attributes, tensors)
 /// and constant weights whose values are read, dequantized, only when compared.
 ///
-/// Two levels exist. Keras files on both sides are compared as graph IR after the standard pass
+/// Three levels exist. Keras files on both sides are compared as graph IR after the standard pass
 /// pipeline (BatchNorm folded, activations fused). When either side is a `.tflite`, a Keras side
 /// is lowered by keraslite's converter and both are compared as TFLite operators — the level
-/// where the two files can be equal at all.
+/// where the two files can be equal at all. When a Keras side has layers keraslite cannot lower,
+/// both Keras files are compared as their layers (class, output shapes) and stored weights by name.
 struct DiffView {
-    enum Level: String { case graphIR = "graph IR", tflite = "TFLite operators" }
+    enum Level: String { case graphIR = "graph IR", tflite = "TFLite operators", layers = "Keras layers" }
 
     struct TensorRef {
         var name: String
@@ -71,14 +72,25 @@ struct DiffView {
         self.fileParams = fileParams
     }
 
-    /// Reads any model file keraslite understands at the requested level.
-    static func load(path: String, level: Level, configPath: String? = nil) throws -> DiffView {
+    /// The level two opened files are compared at.
+    static func level(_ a: ModelFile, _ b: ModelFile) -> Level {
+        func isTFLite(_ file: ModelFile) -> Bool { if case .tflite = file { return true } else { return false } }
+        func isBlocked(_ file: ModelFile) -> Bool { if case .keras(let model) = file { return !model.isConvertible } else { return false } }
+        if isTFLite(a) || isTFLite(b) { return .tflite }
+        return isBlocked(a) || isBlocked(b) ? .layers : .graphIR
+    }
+
+    /// An opened model file at the requested level.
+    static func load(_ file: ModelFile, path: String, level: Level) throws -> DiffView {
         let model: KerasModel
-        switch try ModelFile.open(path: path, config: configPath) {
+        switch file {
         case .tflite(let file): return try DiffView(tflite: file)
         case .keras(let keras): model = keras
         }
+        if level == .layers { return DiffView(layersOf: model) }
+        try model.requireConvertible()
         switch level {
+        case .layers: return DiffView(layersOf: model)
         case .graphIR:
             try PassRegistry.run(PassRegistry.standardPipeline, on: model.graph)
             return DiffView(graph: model.graph, path: path, format: model.format.rawValue, sizeBytes: model.sizeBytes,
@@ -124,6 +136,37 @@ struct DiffView {
             for name in op.attributes.sortedNames { attributes[name] = op.attributes[name]?.description }
             nodes.append(Node(name: op.name, type: op.kind.rawValue, attributes: attributes,
                               inputs: op.inputs.map(reference), outputs: op.outputs.map(reference)))
+        }
+    }
+
+    // MARK: Keras layers
+
+    /// The model's layers (nested ones as `model/layer`) as nodes of their class, with their output
+    /// shapes ("?" where unknown) and stored weights, each weight a weight by its Keras name.
+    init(layersOf model: KerasModel) {
+        path = model.path
+        format = model.format.rawValue
+        level = .layers
+        sizeBytes = model.sizeBytes
+        fileParams = model.params
+        func add(_ layer: KerasLayer, prefix: String) {
+            let name = prefix + layer.name
+            var inputs: [TensorRef?] = []
+            for weight in layer.weights {
+                inputs.append(TensorRef(name: weight.name, shape: Shape(weight.shape.map { $0 }).text, dtype: weight.storedType,
+                                        weight: weights.count))
+                let data = weight.data
+                weights.append(Weight(name: weight.name, shape: weight.shape, dtype: weight.storedType, count: weight.elementCount,
+                                      values: { try data.valuesWithoutCaching() }))
+            }
+            let shapes = layer.outputShapes.isEmpty ? "?" : layer.outputShapes.map(\.text).joined(separator: " ")
+            nodes.append(Node(name: name, type: layer.className, attributes: layer.isConvertible ? [:] : ["convertible": "no"],
+                              inputs: inputs, outputs: [TensorRef(name: name, shape: shapes, dtype: "")]))
+            for sublayer in layer.sublayers { add(sublayer, prefix: name + "/") }
+        }
+        for layer in model.layers { add(layer, prefix: "") }
+        if !model.isConvertible {
+            notes.append("\(path): compared as Keras layers and stored weights: \(model.blockers.count) layer\(model.blockers.count == 1 ? "" : "s") keraslite cannot lower")
         }
     }
 

@@ -87,10 +87,11 @@ public struct ModelDiff {
     /// Compares two model files of any format keraslite reads. `tolerance` bounds the absolute
     /// difference of any weight element for the models to count as equal.
     public init(pathA: String, pathB: String, tolerance: Double = 0, configA: String? = nil, configB: String? = nil) throws {
-        let anyTFLite = ModelFile.kind(path: pathA) == .tflite || ModelFile.kind(path: pathB) == .tflite
-        let level: DiffView.Level = anyTFLite ? .tflite : .graphIR
-        let viewA = try DiffError.naming(pathA) { try DiffView.load(path: pathA, level: level, configPath: configA) }
-        let viewB = try DiffError.naming(pathB) { try DiffView.load(path: pathB, level: level, configPath: configB) }
+        let fileA = try DiffError.naming(pathA) { try ModelFile.open(path: pathA, config: configA) }
+        let fileB = try DiffError.naming(pathB) { try ModelFile.open(path: pathB, config: configB) }
+        let level = DiffView.level(fileA, fileB)
+        let viewA = try DiffError.naming(pathA) { try DiffView.load(fileA, path: pathA, level: level) }
+        let viewB = try DiffError.naming(pathB) { try DiffView.load(fileB, path: pathB, level: level) }
         try self.init(viewA, viewB, tolerance: tolerance)
     }
 

@@ -30,6 +30,8 @@ public enum KerasError: Error, CustomStringConvertible, Sendable {
     /// A replacement for a weight that does not fit the model (no weight stored at that path,
     /// another element count, not a float weight).
     case replacement(file: String, weight: String, reason: String)
+    /// The model reads but has layers keraslite cannot lower (every one is listed).
+    case notConvertible(file: String, blockers: [ConversionBlocker])
 
     public var description: String {
         switch self {
@@ -49,6 +51,68 @@ public enum KerasError: Error, CustomStringConvertible, Sendable {
         case .graph(let file, let layer, let reason): return "\(file): layer '\(layer)': \(reason)"
         case .unwritable(let file, let reason): return "\(file): cannot write: \(reason)"
         case .replacement(let file, let weight, let reason): return "\(file): cannot replace weight '\(weight)': \(reason)"
+        case .notConvertible(let file, let blockers):
+            // A model-level blocker (a weights-only file) is its own message.
+            if blockers.count == 1, blockers[0].layer == ConversionBlocker.wholeModel { return blockers[0].error.description }
+            return "\(file): \(ConversionBlocker.summary(blockers))"
         }
+    }
+}
+
+extension KerasError {
+    /// The message without the file it names (what a report shows beside the layer).
+    public var reason: String {
+        let text = description, prefix = file + ": "
+        return text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text
+    }
+
+    /// The file the error names.
+    public var file: String {
+        switch self {
+        case .unreadable(let file, _), .notAKerasFile(let file, _), .malformedConfig(let file, _), .unsupportedLayer(let file, _, _),
+             .lambdaLayer(let file, _, _), .customObject(let file, _, _), .unsupportedOption(let file, _, _, _), .weights(let file, _, _),
+             .hdf5(let file, _), .graph(let file, _, _), .unwritable(let file, _), .replacement(let file, _, _), .notConvertible(let file, _):
+            return file
+        }
+    }
+
+    /// Errors that concern one layer's meaning (its class, options, weights or shapes), after which
+    /// the rest of the model can still be read: the layer is reported, not lowered.
+    var blocksOnlyConversion: Bool {
+        switch self {
+        case .unsupportedLayer, .lambdaLayer, .customObject, .unsupportedOption, .weights, .graph: return true
+        default: return false
+        }
+    }
+}
+
+/// A layer keraslite can read but not lower to the graph IR, and why.
+public struct ConversionBlocker: Sendable {
+    public var layer: String
+    public var className: String
+    public var error: KerasError
+
+    /// The reason without the file name.
+    public var reason: String { error.reason }
+
+    /// The `layer` of a blocker that concerns the whole model (a weights-only file).
+    public static let wholeModel = "(model)"
+
+    /// One line for all blockers: classes with counts (layer names for a few), then the first reason.
+    static func summary(_ blockers: [ConversionBlocker]) -> String {
+        var order: [String] = []
+        var layers: [String: [String]] = [:]
+        for blocker in blockers {
+            if layers[blocker.className] == nil { order.append(blocker.className) }
+            layers[blocker.className, default: []].append(blocker.layer)
+        }
+        let classes = order.map { className -> String in
+            let names = layers[className]!
+            let listed = names.prefix(3).map { "'\($0)'" }.joined(separator: ", ") + (names.count > 3 ? ", …" : "")
+            return "\(names.count) \(className) (\(listed))"
+        }
+        let count = blockers.count
+        return "cannot convert: \(count) layer\(count == 1 ? "" : "s") keraslite cannot lower — \(classes.joined(separator: ", "))"
+            + (blockers.first.map { "; first: \($0.reason)" } ?? "")
     }
 }

@@ -59,7 +59,8 @@ public enum KerasFile {
                 configText = try root.attribute("model_config").readString()
                 configSource = path
             } else if root.hasAttribute("layer_names") || root.contains("layers") {
-                throw KerasError.notAKerasFile(file: path, reason: "holds weights only (no model_config); give the architecture JSON with --config")
+                let store: WeightStore = root.hasAttribute("layer_names") ? try LegacyH5WeightStore(group: root) : KerasV3WeightStore(root: root)
+                return try ModelBuilder.weightsOnly(path: path, size: size, kerasVersion: kerasVersion, backend: backend, store: store)
             } else {
                 throw KerasError.notAKerasFile(file: path, reason: "HDF5 file without a Keras model_config attribute")
             }
@@ -171,4 +172,5 @@ public enum KerasFile {
 /// A store for models saved without weights.
 struct EmptyWeightStore: WeightStore {
     func weights(at path: LayerPath) throws -> [StoredWeight] { [] }
+    func groups() throws -> [(name: String, weights: [StoredWeight])] { [] }
 }

@@ -37,6 +37,12 @@ public final class KerasLayer: @unchecked Sendable {
     public var outputShapes: [Shape] = []
     /// How many times the model calls this layer (more than one for shared layers).
     public var callCount = 0
+    /// Why keraslite cannot lower this layer (its class, an option, its weights), nil when it can;
+    /// such a layer is still read: class, stored weights, parameters.
+    public internal(set) var blocker: String?
+
+    /// Whether this layer, and every layer inside it, lowers to the graph IR.
+    public var isConvertible: Bool { blocker == nil && sublayers.allSatisfy(\.isConvertible) }
 
     init(name: String, className: String) {
         self.name = name
@@ -71,11 +77,20 @@ public final class KerasModel: @unchecked Sendable {
     public let sizeBytes: Int
     /// Top-level layers in the order Keras lists them (`model.layers`); input layers included.
     public let layers: [KerasLayer]
-    /// The model as a graph: inputs and outputs carry the Keras names.
+    /// The model as a graph: inputs and outputs carry the Keras names. Complete only when
+    /// `blockers` is empty; otherwise it holds what was built and must not be converted or run
+    /// (`requireConvertible()` says why, naming every blocker).
     public let graph: Graph
+    /// Layers keraslite reads but cannot lower, in model order (empty when the whole model converts).
+    public let blockers: [ConversionBlocker]
+    /// Tensors whose shape is unknown because a blocked layer produced them (or a layer after one).
+    let unknownShapes: Set<ObjectIdentifier>
 
     init(path: String, format: KerasFormat, kerasVersion: String?, backend: String?, className: String,
-         name: String, sizeBytes: Int, layers: [KerasLayer], graph: Graph) {
+         name: String, sizeBytes: Int, layers: [KerasLayer], graph: Graph, blockers: [ConversionBlocker] = [],
+         unknownShapes: Set<ObjectIdentifier> = []) {
+        self.blockers = blockers
+        self.unknownShapes = unknownShapes
         self.path = path
         self.format = format
         self.kerasVersion = kerasVersion
@@ -86,6 +101,16 @@ public final class KerasModel: @unchecked Sendable {
         self.layers = layers
         self.graph = graph
     }
+
+    public var isConvertible: Bool { blockers.isEmpty }
+
+    /// Throws `KerasError.notConvertible` listing every layer keraslite cannot lower.
+    public func requireConvertible() throws {
+        guard blockers.isEmpty else { throw KerasError.notConvertible(file: path, blockers: blockers) }
+    }
+
+    /// Whether `tensor`'s shape is known (false after a layer keraslite cannot lower).
+    public func hasKnownShape(_ tensor: Tensor) -> Bool { !unknownShapes.contains(ObjectIdentifier(tensor)) }
 
     /// Total weight elements, trainable and not: Keras' `count_params()`.
     public var params: Int { layers.reduce(0) { $0 + $1.params } }

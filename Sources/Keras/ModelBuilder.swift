@@ -1,3 +1,4 @@
+import Foundation
 import GraphIR
 import HDF5
 import JSON
@@ -17,6 +18,10 @@ final class ModelBuilder {
     private var usedNames = Set<String>()
     private var records: [String: KerasLayer] = [:]
     private var weightTensors: [String: [String: Tensor]] = [:]
+    /// Layers that could be read but not lowered, in call order.
+    private var blockers: [ConversionBlocker] = []
+    /// Tensors standing for the outputs of blocked layers and of layers after them: no known shape.
+    private var unknownShapes = Set<ObjectIdentifier>()
 
     static let modelClasses: Set<String> = ["Sequential", "Functional", "Model"]
 
@@ -48,12 +53,33 @@ final class ModelBuilder {
             let outputLayers = try builder.references(references, what: "output_layers").map(\.layer)
             if outputLayers.count == outputs.count, outputLayers != outputs.map(\.name) { graph.outputNames = outputLayers }
         }
-        let problems = graph.verify()
-        if let first = problems.first {
+        if builder.blockers.isEmpty, let first = graph.verify().first {
             throw KerasError.graph(file: path, layer: name, reason: "built graph is inconsistent: \(first)")
         }
         return KerasModel(path: path, format: format, kerasVersion: kerasVersion, backend: backend, className: className,
-                          name: name, sizeBytes: size, layers: top.sublayers, graph: graph)
+                          name: name, sizeBytes: size, layers: top.sublayers, graph: graph, blockers: builder.blockers,
+                          unknownShapes: builder.unknownShapes)
+    }
+
+    /// A file of weights without a model config (`save_weights`): each stored group is a layer of
+    /// unknown class with its weights, and the model cannot be lowered until `--config` gives the
+    /// architecture.
+    static func weightsOnly(path: String, size: Int, kerasVersion: String?, backend: String?, store: WeightStore) throws -> KerasModel {
+        let layers = try store.groups().map { group -> KerasLayer in
+            let layer = KerasLayer(name: group.name, className: "?")
+            layer.weights = try group.weights.enumerated().map { index, stored in
+                var weight = try stored.keras(variable: stored.variable ?? String(index))
+                weight.name = stored.variable == nil ? "\(group.name)/\(index)" : stored.name
+                return weight
+            }
+            layer.blocker = "no model config: its class is not recorded"
+            return layer
+        }
+        let error = KerasError.notAKerasFile(file: path, reason: "holds weights only (no model_config); give the architecture JSON with --config")
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return KerasModel(path: path, format: .kerasH5, kerasVersion: kerasVersion, backend: backend, className: "weights only",
+                          name: name, sizeBytes: size, layers: layers, graph: Graph(name: name),
+                          blockers: [ConversionBlocker(layer: ConversionBlocker.wholeModel, className: "weights only", error: error)])
     }
 
     static func majorVersion(_ version: String?) -> Int? {
@@ -130,6 +156,12 @@ final class ModelBuilder {
                 return tensor
             }
         }
+        // How many outputs each layer call has, as far as the model's references say (what a
+        // blocked layer, whose outputs are not computed, must stand in for).
+        var outputCounts: [String: Int] = [:]
+        for reference in pending.flatMap({ $0.refs.compactMap(\.reference) }) + (try references(config["output_layers"], what: "output_layers")) {
+            outputCounts[reference.layer] = max(outputCounts[reference.layer] ?? 1, reference.tensor + 1)
+        }
         while !pending.isEmpty {
             var progressed = false
             var index = 0
@@ -137,7 +169,8 @@ final class ModelBuilder {
                 let item = pending[index]
                 let name = layerName(item.layer)
                 guard let inputs = resolve(item.refs, available, layer: name) else { index += 1; continue }
-                available["\(name)#\(item.node)"] = try callLayer(item.layer, path: item.path, inputs: inputs)
+                available["\(name)#\(item.node)"] = try callLayer(item.layer, path: item.path, inputs: inputs,
+                                                                   outputCount: outputCounts[name] ?? 1)
                 pending.remove(at: index)
                 progressed = true
             }
@@ -190,7 +223,7 @@ final class ModelBuilder {
             let name = layerName(layer)
             let layerPath = path.appending(name, saved: savedName)
             if firstCall { record.sublayers.append(try layerRecord(layer, path: layerPath)) }
-            let outputs = try callLayer(layer, path: layerPath, inputs: [x])
+            let outputs = try callLayer(layer, path: layerPath, inputs: [x], outputCount: 1)
             guard outputs.count == 1 else {
                 throw KerasError.graph(file: file, layer: name, reason: "a layer in a Sequential model must have one output")
             }
@@ -217,25 +250,71 @@ final class ModelBuilder {
         return record
     }
 
-    private func callLayer(_ json: JSON, path: LayerPath, inputs: [Tensor]) throws -> [Tensor] {
+    /// Builds one layer call. A layer keraslite cannot lower (its class, an option, its weights or
+    /// shapes) is recorded as a blocker with its stored weights, and its `outputCount` outputs become
+    /// tensors of unknown shape; layers reading them are read (weights matched) but not built.
+    private func callLayer(_ json: JSON, path: LayerPath, inputs: [Tensor], outputCount: Int) throws -> [Tensor] {
         let name = path.names.last!
         let className = json["class_name"]?.string ?? ""
         let record = try layerRecord(json, path: path)
         record.callCount += 1
-        let outputs: [Tensor]
+        var outputs: [Tensor]
         if Self.modelClasses.contains(className) {
             outputs = try runModel(json, record: record, path: path, callInputs: inputs).outputs
         } else {
             let config = LayerConfig(values: json["config"]?.object ?? [:], layer: name, className: className, file: file)
-            let spec = try self.spec(for: json, config: config)
-            let weights = try weightTensors(path: path, spec: spec, config: config, record: record)
-            let context = LayerContext(graph: graph, config: config, opName: uniqueName(name), inputs: inputs,
-                                       weights: weights, kerasMajor: kerasMajor)
-            outputs = try spec.build(context)
-            context.finish(outputs)
+            do {
+                let spec = try self.spec(for: json, config: config)
+                let weights = try weightTensors(path: path, spec: spec, config: config, record: record)
+                if inputs.contains(where: { unknownShapes.contains(ObjectIdentifier($0)) }) {
+                    outputs = unknownOutputs(name, count: outputCount)
+                } else {
+                    let context = LayerContext(graph: graph, config: config, opName: uniqueName(name), inputs: inputs,
+                                               weights: weights, kerasMajor: kerasMajor)
+                    outputs = try spec.build(context)
+                    context.finish(outputs)
+                }
+            } catch let error as KerasError where error.blocksOnlyConversion {
+                if record.blocker == nil {
+                    record.blocker = error.reason
+                    blockers.append(ConversionBlocker(layer: path.key, className: blockerClass(json, error), error: error))
+                    if record.weights.isEmpty { record.weights = try storedWeights(path: path, layer: name) }
+                }
+                outputs = unknownOutputs(name, count: outputCount)
+            }
         }
-        if record.callCount == 1 { record.outputShapes = outputs.map(\.shape) }
+        if record.callCount == 1 {
+            record.outputShapes = outputs.allSatisfy({ !unknownShapes.contains(ObjectIdentifier($0)) }) ? outputs.map(\.shape) : []
+        }
         return outputs
+    }
+
+    /// The class a blocker is listed under: a custom object's registered name, else the class.
+    private func blockerClass(_ json: JSON, _ error: KerasError) -> String {
+        if case .customObject(_, _, let className) = error { return className }
+        return json["class_name"]?.string ?? "?"
+    }
+
+    /// Stand-ins for the outputs of a layer that is not built.
+    private func unknownOutputs(_ name: String, count: Int) -> [Tensor] {
+        (0..<max(count, 1)).map { index in
+            let tensor = Tensor(name: uniqueName(index == 0 ? name : "\(name):\(index)"), shape: [])
+            unknownShapes.insert(ObjectIdentifier(tensor))
+            return tensor
+        }
+    }
+
+    /// A blocked layer's weights as stored, named by their recorded variable names (or positions).
+    private func storedWeights(path: LayerPath, layer: String) throws -> [KerasWeight] {
+        do {
+            return try store.weights(at: path).enumerated().map { index, stored in
+                var weight = try stored.keras(variable: stored.variable ?? String(index))
+                weight.name = "\(layer)/\(weight.variable)"
+                return weight
+            }
+        } catch let error as HDF5Error {
+            throw KerasError.hdf5(file: file, underlying: error)
+        }
     }
 
     private func spec(for json: JSON, config: LayerConfig) throws -> LayerSpec {

@@ -6,6 +6,9 @@ protocol WeightStore {
     /// The stored weights of the layer at `path`, in stored order, with their variable names
     /// when the file records them.
     func weights(at path: LayerPath) throws -> [StoredWeight]
+    /// Every group of stored weights with its name, in stored order, for files without a model
+    /// config (nested models' layers as `model/layer`).
+    func groups() throws -> [(name: String, weights: [StoredWeight])]
 }
 
 /// Where a layer sits in a (possibly nested) model: its name and, for Keras 3's native weights
@@ -118,6 +121,21 @@ struct LegacyH5WeightStore: WeightStore {
         }
         return result
     }
+
+    func groups() throws -> [(name: String, weights: [StoredWeight])] {
+        try (group.chunkedStringsAttribute("layer_names") ?? []).compactMap { name in
+            guard group.contains(name) else { return nil }
+            let layerGroup = try group.group(name)
+            let weights = try (layerGroup.chunkedStringsAttribute("weight_names") ?? []).map { path -> StoredWeight in
+                var variable = String(path.split(separator: "/").last ?? Substring(path))
+                if let colon = variable.lastIndex(of: ":") { variable = String(variable[..<colon]) }
+                var display = path
+                if let colon = display.lastIndex(of: ":") { display = String(display[..<colon]) }
+                return StoredWeight(name: display, variable: variable, dataset: try layerGroup.dataset(path))
+            }
+            return (name, weights)
+        }
+    }
 }
 
 /// Weights in Keras 3's `model.weights.h5` (inside `.keras` archives, or `*.weights.h5`):
@@ -131,6 +149,26 @@ struct KerasV3WeightStore: WeightStore {
         return try indices.map { index in
             StoredWeight(name: "\(path.names.last!)/\(index)", variable: nil, dataset: try vars.dataset(String(index)))
         }
+    }
+
+    func groups() throws -> [(name: String, weights: [StoredWeight])] {
+        var result: [(name: String, weights: [StoredWeight])] = []
+        func walk(_ path: String, prefix: String) throws {
+            guard root.contains(path) else { return }
+            for child in try root.group(path).childNames() {
+                let base = "\(path)/\(child)"
+                let name = prefix + child
+                if root.contains(base + "/vars") {
+                    let vars = try root.group(base + "/vars")
+                    let indices = try vars.childNames().compactMap(Int.init).sorted()
+                    let weights = try indices.map { StoredWeight(name: "\(name)/\($0)", variable: nil, dataset: try vars.dataset(String($0))) }
+                    if !weights.isEmpty { result.append((name, weights)) }
+                }
+                try walk(base + "/layers", prefix: name + "/")
+            }
+        }
+        try walk("layers", prefix: "")
+        return result
     }
 
     /// The `vars` group of the layer: at its saved path when that group's `name` attribute (which

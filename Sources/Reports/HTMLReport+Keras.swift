@@ -59,8 +59,11 @@ extension HTMLReport {
         if let zeros = report.zeros, report.params > 0 {
             facts.append(("Exact zeros", formatPercent(Double(zeros) / Double(report.params))))
         }
-        let tensors = report.inputs.map { ("input", $0.name, $0.dtype, $0.shape.text) }
-            + report.outputs.map { ("output", $0.name, $0.dtype, $0.shape.text) }
+        if !report.convertible {
+            facts.append(("Convertible", "no: " + report.blockers.map { "\($0.layer) (\($0.className))" }.joined(separator: ", ")))
+        }
+        let tensors = report.inputs.map { ("input", $0.name, $0.dtype, $0.shape?.text ?? "?") }
+            + report.outputs.map { ("output", $0.name, $0.dtype, $0.shape?.text ?? "?") }
         return HTMLPage.facts(facts) + tensorTable(tensors)
     }
 

@@ -16,12 +16,22 @@ public struct InspectReport: Sendable {
         /// Exact zeros among the layer's weights; nil when weights were not read.
         public var zeros: Int?
         public var sublayers: [Layer]
+        /// Whether the layer (and everything inside it) lowers to the graph IR.
+        public var convertible: Bool
     }
 
     public struct TensorInfo: Sendable {
         public var name: String
-        public var shape: Shape
+        /// nil when a layer keraslite cannot lower produced it.
+        public var shape: Shape?
         public var dtype: String
+    }
+
+    /// A layer keraslite reads but cannot lower.
+    public struct Blocker: Sendable {
+        public var layer: String
+        public var className: String
+        public var reason: String
     }
 
     public var path: String
@@ -37,6 +47,9 @@ public struct InspectReport: Sendable {
     public var layers: [Layer]
     public var zeros: Int?
     public var opCount: Int
+    /// Every layer that keeps the model from converting (empty when it converts).
+    public var blockers: [Blocker]
+    public var convertible: Bool { blockers.isEmpty }
 
     /// Builds the report. With `countZeros` every weight is read once to count exact zeros;
     /// without it only metadata is read.
@@ -49,8 +62,12 @@ public struct InspectReport: Sendable {
         params = model.params
         weightBytes = model.layers.reduce(0) { $0 + $1.weightBytes }
         sizeBytes = model.sizeBytes
-        inputs = model.graph.inputs.map { TensorInfo(name: $0.name, shape: $0.shape, dtype: $0.dtype.rawValue) }
-        outputs = model.graph.outputs.map { TensorInfo(name: $0.name, shape: $0.shape, dtype: $0.dtype.rawValue) }
+        func info(_ tensor: Tensor) -> TensorInfo {
+            TensorInfo(name: tensor.name, shape: model.hasKnownShape(tensor) ? tensor.shape : nil, dtype: tensor.dtype.rawValue)
+        }
+        inputs = model.graph.inputs.map(info)
+        outputs = model.graph.outputs.map(info)
+        blockers = model.blockers.map { Blocker(layer: $0.layer, className: $0.className, reason: $0.reason) }
         func describe(_ layer: KerasLayer) throws -> Layer {
             let sublayers = try layer.sublayers.map(describe)
             var zeros: Int?
@@ -60,7 +77,8 @@ public struct InspectReport: Sendable {
                 zeros = count + sublayers.reduce(0) { $0 + ($1.zeros ?? 0) }
             }
             return Layer(name: layer.name, type: layer.className, params: layer.params, weightBytes: layer.weightBytes,
-                         outputShapes: layer.outputShapes, calls: layer.callCount, zeros: zeros, sublayers: sublayers)
+                         outputShapes: layer.outputShapes, calls: layer.callCount, zeros: zeros, sublayers: sublayers,
+                         convertible: layer.isConvertible)
         }
         layers = try model.layers.map(describe)
         zeros = countZeros ? layers.reduce(0) { $0 + ($1.zeros ?? 0) } : nil
@@ -73,13 +91,15 @@ extension InspectReport {
     public var json: JSON {
         func shapeJSON(_ shape: Shape) -> JSON { .array(shape.map { $0.map { JSON.number(Double($0)) } ?? .null }) }
         func tensorJSON(_ tensor: TensorInfo) -> JSON {
-            ["name": .string(tensor.name), "shape": shapeJSON(tensor.shape), "dtype": .string(tensor.dtype)]
+            ["name": .string(tensor.name), "shape": tensor.shape.map(shapeJSON) ?? .null, "dtype": .string(tensor.dtype)]
         }
         func layerJSON(_ layer: Layer) -> JSON {
             var object: [String: JSON] = [
                 "name": .string(layer.name), "type": .string(layer.type), "params": .number(Double(layer.params)),
                 "weight_bytes": .number(Double(layer.weightBytes)), "calls": .number(Double(layer.calls)),
-                "output_shape": layer.outputShapes.count == 1 ? shapeJSON(layer.outputShapes[0]) : .array(layer.outputShapes.map(shapeJSON)),
+                "output_shape": layer.outputShapes.count == 1 ? shapeJSON(layer.outputShapes[0])
+                    : layer.outputShapes.isEmpty && !convertible ? .null : .array(layer.outputShapes.map(shapeJSON)),
+                "convertible": .bool(layer.convertible),
             ]
             if let zeros = layer.zeros { object["zeros"] = .number(Double(zeros)) }
             if !layer.sublayers.isEmpty { object["layers"] = .array(layer.sublayers.map(layerJSON)) }
@@ -92,6 +112,9 @@ extension InspectReport {
             "weight_bytes": .number(Double(weightBytes)), "size_bytes": .number(Double(sizeBytes)),
             "inputs": .array(inputs.map(tensorJSON)), "outputs": .array(outputs.map(tensorJSON)),
             "layers": .array(layers.map(layerJSON)), "ops": .number(Double(opCount)),
+            "convertible": .bool(convertible),
+            "not_convertible": .array(blockers.map { .object(["layer": .string($0.layer), "class": .string($0.className),
+                                                               "reason": .string($0.reason)]) }),
         ]
         if let zeros { object["zeros"] = .number(Double(zeros)) }
         return .object(object)
@@ -103,12 +126,12 @@ extension InspectReport {
         let version = kerasVersion.map { "Keras \($0)" } ?? "Keras version not recorded"
         let backendText = backend.map { " (\($0))" } ?? ""
         lines.append("\(path): \(format), \(modelClass) written by \(version)\(backendText), \(formatBytes(sizeBytes))")
-        for input in inputs { lines.append("  input  \(input.name) \(input.dtype)\(input.shape.text)") }
-        for output in outputs { lines.append("  output \(output.name) \(output.dtype)\(output.shape.text)") }
+        for input in inputs { lines.append("  input  \(input.name) \(input.dtype)\(input.shape?.text ?? " ?")") }
+        for output in outputs { lines.append("  output \(output.name) \(output.shape.map { output.dtype + $0.text } ?? "?")") }
         lines.append("")
         var rows: [[String]] = [["layer", "class", "output shape", "params", "weights", "zeros"]]
         func addRows(_ layer: Layer, depth: Int) {
-            let shapes = layer.outputShapes.map(\.text).joined(separator: " ")
+            let shapes = layer.outputShapes.isEmpty && !convertible ? "?" : layer.outputShapes.map(\.text).joined(separator: " ")
             let shared = layer.calls > 1 ? " ×\(layer.calls)" : ""
             let zeros: String
             if let count = layer.zeros, layer.params > 0 {
@@ -116,7 +139,7 @@ extension InspectReport {
             } else {
                 zeros = "-"
             }
-            rows.append([String(repeating: "  ", count: depth) + layer.name + shared, layer.type, shapes,
+            rows.append([String(repeating: "  ", count: depth) + layer.name + shared, layer.type + (layer.convertible ? "" : " ✗"), shapes,
                          formatCount(layer.params), formatBytes(layer.weightBytes), zeros])
             for sublayer in layer.sublayers { addRows(sublayer, depth: depth + 1) }
         }
@@ -125,8 +148,13 @@ extension InspectReport {
         lines.append("")
         var total = "total: \(formatCount(params)) params, \(formatBytes(weightBytes)) of weights"
         if let zeros, params > 0 { total += ", \(formatPercent(Double(zeros) / Double(params))) exact zeros" }
-        total += "; \(opCount) graph ops"
+        total += convertible ? "; \(opCount) graph ops" : "; not convertible"
         lines.append(total)
+        if !convertible {
+            lines.append("")
+            lines.append("✗ \(blockers.count) layer\(blockers.count == 1 ? "" : "s") keraslite cannot lower (inspect, sparsity and diff read them; convert, graph and run need them lowered):")
+            lines += renderTable(blockers.map { ["  " + $0.layer, $0.className, $0.reason] }, rightAligned: [])
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 }

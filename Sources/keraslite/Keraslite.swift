@@ -26,6 +26,13 @@ struct ModelOptions: ParsableArguments {
     var config: String?
 
     func load() throws -> KerasModel { try KerasFile.load(path: file, configPath: config) }
+
+    /// The model, which must lower completely (`graph`, `sparsity --sensitivity`).
+    func loadConvertible() throws -> KerasModel {
+        let model = try load()
+        try model.requireConvertible()
+        return model
+    }
 }
 
 /// A usage error when `output` (the value of `option`) is one of `inputs`: keraslite never overwrites its input.
@@ -181,6 +188,6 @@ struct GraphCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
 
     func run() throws {
-        print(try model.load().graph.printed(), terminator: "")
+        print(try model.loadConvertible().graph.printed(), terminator: "")
     }
 }

@@ -9,7 +9,7 @@ import Reports
 extension Sparsity {
     /// `sparsity MODEL --sensitivity --input X`: per-layer pruning sensitivity and a plan for `prune --plan`.
     func runSensitivity() throws {
-        let keras = try model.load()
+        let keras = try model.loadConvertible()
         let layers = Set(keras.graph.ops.compactMap(\.origin?.layer))
         if let unknown = exclude.sorted().first(where: { !layers.contains($0) }) {
             throw FileError.inFile(file: model.file, underlying: RunError("no layer '\(unknown)' in this model (--exclude)"))

@@ -8,7 +8,15 @@ import Testing
 @Suite struct UnsupportedContentTests {
     static let weights = Fixtures.realworld
 
+    /// Reads the model with `config`; the first layer it cannot lower is thrown as its error (reading
+    /// itself goes on past such layers — see ReadingWithoutConvertingTests).
     func load(config: String) throws -> KerasModel {
+        let model = try read(config: config)
+        if let blocker = model.blockers.first { throw blocker.error }
+        return model
+    }
+
+    func read(config: String) throws -> KerasModel {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("keraslite-config-\(UUID().uuidString).json")
         try Data(config.utf8).write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
