@@ -173,4 +173,5 @@ public enum KerasFile {
 struct EmptyWeightStore: WeightStore {
     func weights(at path: LayerPath) throws -> [StoredWeight] { [] }
     func groups() throws -> [(name: String, weights: [StoredWeight])] { [] }
+    func allWeights(at path: LayerPath) throws -> [StoredWeight] { [] }
 }

@@ -307,9 +307,9 @@ final class ModelBuilder {
     /// A blocked layer's weights as stored, named by their recorded variable names (or positions).
     private func storedWeights(path: LayerPath, layer: String) throws -> [KerasWeight] {
         do {
-            return try store.weights(at: path).enumerated().map { index, stored in
+            return try store.allWeights(at: path).enumerated().map { index, stored in
                 var weight = try stored.keras(variable: stored.variable ?? String(index))
-                weight.name = "\(layer)/\(weight.variable)"
+                weight.name = stored.variable == nil ? stored.name : "\(layer)/\(weight.variable)"
                 return weight
             }
         } catch let error as HDF5Error {

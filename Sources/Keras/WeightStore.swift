@@ -9,7 +9,12 @@ protocol WeightStore {
     /// Every group of stored weights with its name, in stored order, for files without a model
     /// config (nested models' layers as `model/layer`).
     func groups() throws -> [(name: String, weights: [StoredWeight])]
+    /// Every weight stored for the layer at `path`, its sublayers' too (a recurrent layer's `cell`,
+    /// a Bidirectional's `forward_layer/cell`): what a layer keraslite cannot lower is shown with.
+    func allWeights(at path: LayerPath) throws -> [StoredWeight]
 }
+
+
 
 /// Where a layer sits in a (possibly nested) model: its name and, for Keras 3's native weights
 /// file, the name the saver gave it.
@@ -104,7 +109,13 @@ struct LegacyH5WeightStore: WeightStore {
         layerNames = Set(try group.chunkedStringsAttribute("layer_names") ?? [])
     }
 
-    func weights(at path: LayerPath) throws -> [StoredWeight] {
+    func weights(at path: LayerPath) throws -> [StoredWeight] { try weights(at: path, includingSublayers: false) }
+
+    /// `weight_names` lists a layer's sublayers' weights too (`lstm/lstm_cell/kernel:0`); inside a
+    /// nested model they belong to the layer whose name is the first path part.
+    func allWeights(at path: LayerPath) throws -> [StoredWeight] { try weights(at: path, includingSublayers: true) }
+
+    private func weights(at path: LayerPath, includingSublayers: Bool) throws -> [StoredWeight] {
         let layerPath = path.names
         guard let top = layerPath.first, layerNames.contains(top) else { return [] }
         let layerGroup = try group.group(top)
@@ -114,7 +125,9 @@ struct LegacyH5WeightStore: WeightStore {
             var parts = name.split(separator: "/").map(String.init)
             guard var variable = parts.popLast() else { continue }
             if let colon = variable.lastIndex(of: ":") { variable = String(variable[..<colon]) }
-            let owner = parts.last ?? top
+            // Sublayer weights name the layer first, after the enclosing models' names (Keras 3
+            // writes `encoder/lstm/lstm_cell/kernel`, tf.keras `lstm/lstm_cell/kernel:0`).
+            let owner = (includingSublayers ? parts.drop { layerPath.dropLast().contains($0) }.first : parts.last) ?? top
             if layerPath.count > 1 && owner != layerPath.last! { continue }
             let display = (layerPath.count > 1 ? layerPath.last! : owner) + "/" + variable
             result.append(StoredWeight(name: display, variable: variable, dataset: try layerGroup.dataset(name)))
@@ -168,6 +181,30 @@ struct KerasV3WeightStore: WeightStore {
             }
         }
         try walk("layers", prefix: "")
+        return result
+    }
+
+    func allWeights(at path: LayerPath) throws -> [StoredWeight] {
+        guard let vars = try varsGroup(for: path) else { return [] }
+        let layerPath = String(vars.path.dropLast("/vars".count))
+        var result: [StoredWeight] = []
+        func walk(_ groupPath: String, prefix: String) throws {
+            let group = try root.group(groupPath)
+            if root.contains(groupPath + "/vars") {
+                let inner = try root.group(groupPath + "/vars")
+                for index in try inner.childNames().compactMap(Int.init).sorted() {
+                    result.append(StoredWeight(name: "\(prefix)/\(index)", variable: nil, dataset: try inner.dataset(String(index))))
+                }
+            }
+            for child in try group.childNames().sorted() where child != "vars" && hasVars(below: "\(groupPath)/\(child)") {
+                try walk("\(groupPath)/\(child)", prefix: "\(prefix)/\(child)")
+            }
+        }
+        func hasVars(below groupPath: String) -> Bool {
+            guard let children = try? root.group(groupPath).childNames() else { return false }
+            return children.contains { $0 == "vars" || hasVars(below: "\(groupPath)/\($0)") }
+        }
+        try walk(layerPath.hasPrefix("/") ? String(layerPath.dropFirst()) : layerPath, prefix: path.names.last!)
         return result
     }
 

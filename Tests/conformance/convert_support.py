@@ -286,6 +286,8 @@ class ModelCache:
     A builder writes into a temporary directory; finished targets move into the cache only when the
     builder exits, so an interrupted run never leaves half-written models behind."""
 
+    script = "convert_support.py"  # the builder script, run as `python <script> <command> --keras V ...`
+
     def __init__(self, root, command, key):
         self.root, self.command, self.key = pathlib.Path(root), command, key
         self.running = {}  # version -> (process, work dir, log file, start time)
@@ -311,7 +313,7 @@ class ModelCache:
         log = open(work / "build.log", "w")
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="-1")
         process = subprocess.Popen(
-            [sys.executable, str(HERE / "convert_support.py"), self.command, "--keras", version,
+            [sys.executable, str(HERE / self.script), self.command, "--keras", version,
              "--out", str(work), "--only", *missing], stdout=log, stderr=subprocess.STDOUT, env=env)
         self.running[version] = (process, work, log, time.time())
 

@@ -1,0 +1,153 @@
+"""Models keraslite reads but cannot (yet) lower: recurrent, text, 3-D, attention, Lambda and
+custom layers, built by real Keras 2 (tf_keras) and Keras 3 in builder subprocesses and cached like
+the layer zoo (`python reading_support.py build-reading --keras 3 --out DIR`).
+
+Each case records, per top-level layer, Keras' own class name and count_params(), and which
+classes keraslite is expected to list as not convertible."""
+import argparse
+import hashlib
+import json
+import pathlib
+import sys
+import time
+import zlib
+
+import numpy as np
+
+import convert_support as cs
+
+READING = []  # (name, build(K) -> model, versions, blocked classes, extras)
+
+
+def reading_case(name, blocked, versions=cs.BOTH, **extras):
+    def register(build):
+        READING.append((name, build, tuple(versions), tuple(blocked), extras))
+        return build
+    return register
+
+
+def _k3(K):
+    return K.__name__ == "keras"
+
+
+@reading_case("stock-lstm-stack", ["LSTM"], zip=True)
+def _(K):
+    # The classic 60-step stock-price model: stacked LSTMs, Dropout, a Dense head.
+    return K.Sequential([K.Input(shape=(60, 1)), K.layers.LSTM(16, return_sequences=True), K.layers.Dropout(0.2),
+                         K.layers.LSTM(16), K.layers.Dropout(0.2), K.layers.Dense(1)])
+
+
+@reading_case("text-bilstm", ["Embedding", "Bidirectional"], zip=True)
+def _(K):
+    return K.Sequential([K.Input(shape=(20,)), K.layers.Embedding(100, 8),
+                         K.layers.Bidirectional(K.layers.LSTM(6, return_sequences=True)),
+                         K.layers.GlobalMaxPooling1D(), K.layers.Dense(3, activation="softmax")])
+
+
+@reading_case("masked-gru", ["Embedding", "GRU"])
+def _(K):
+    return K.Sequential([K.Input(shape=(12,)), K.layers.Embedding(50, 4, mask_zero=True), K.layers.GRU(5),
+                         K.layers.Dense(2, activation="softmax")])
+
+
+@reading_case("simplernn-timedistributed", ["SimpleRNN", "TimeDistributed"])
+def _(K):
+    return K.Sequential([K.Input(shape=(8, 3)), K.layers.SimpleRNN(4, return_sequences=True),
+                         K.layers.TimeDistributed(K.layers.Dense(2))])
+
+
+@reading_case("conv3d-volume", ["Conv3D", "MaxPooling3D"], zip=True)
+def _(K):
+    return K.Sequential([K.Input(shape=(6, 6, 6, 1)), K.layers.Conv3D(4, 3, activation="relu"), K.layers.MaxPooling3D(2),
+                         K.layers.Flatten(), K.layers.Dense(2)])
+
+
+@reading_case("convlstm2d-video", ["ConvLSTM2D"])
+def _(K):
+    return K.Sequential([K.Input(shape=(4, 8, 8, 1)), K.layers.ConvLSTM2D(3, 3, padding="same"),
+                         K.layers.GlobalAveragePooling2D(), K.layers.Dense(2)])
+
+
+@reading_case("attention-functional", ["MultiHeadAttention"], zip=True)
+def _(K):
+    x = K.Input(shape=(6, 8), name="tokens")
+    attended = K.layers.MultiHeadAttention(num_heads=2, key_dim=4, name="mha")(x, x)
+    pooled = K.layers.GlobalAveragePooling1D()(K.layers.Add()([x, attended]))
+    return K.Model(x, K.layers.Dense(2, name="out")(pooled))
+
+
+@reading_case("nested-lstm-in-functional", ["LSTM"])
+def _(K):
+    inner = K.Sequential([K.Input(shape=(5, 3)), K.layers.LSTM(4), K.layers.Dense(4)], name="encoder")
+    a, b = K.Input(shape=(5, 3), name="a"), K.Input(shape=(4,), name="b")
+    joined = K.layers.Concatenate()([inner(a), K.layers.Dense(4, name="b_dense")(b)])
+    return K.Model([a, b], K.layers.Dense(1, name="score")(joined))
+
+
+@reading_case("lambda-then-dense", ["Lambda"])
+def _(K):
+    return K.Sequential([K.Input(shape=(4,)), K.layers.Dense(3), K.layers.Lambda(lambda t: t * 2.0),
+                         K.layers.Dense(2)])
+
+
+def reading_cases(version):
+    return [name for name, _, versions, _, _ in READING if version in versions]
+
+
+def reading_case_info(name):
+    return next((blocked, extras) for n, _, _, blocked, extras in READING if n == name)
+
+
+def reading_cache_key():
+    here = pathlib.Path(__file__)
+    return cs.cache_key(hashlib.sha256(here.read_bytes()).hexdigest())
+
+
+class ReadingCache(cs.ModelCache):
+    script = "reading_support.py"
+
+
+def build_reading(version, out, only=None):
+    """Builds each case into out/<case>/model.h5 (+ model.keras on Keras 3 where asked) with
+    meta.json: per top-level layer name, Keras class and count_params, and the model's total."""
+    K = cs._import_keras(version)
+    out = pathlib.Path(out)
+    for name, build, versions, blocked, extras in READING:
+        if version not in versions or (only and name not in only):
+            continue
+        case_dir = out / name
+        case_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            K.backend.clear_session()
+            K.utils.set_random_seed(zlib.crc32(name.encode()) % (2 ** 31))
+            model = build(K)
+            files = ["model.h5"]
+            model.save(str(case_dir / "model.h5"))
+            if extras.get("zip") and version == "3":
+                model.save(str(case_dir / "model.keras"))
+                files.append("model.keras")
+            layers = [{"name": layer.name, "class": type(layer).__name__, "params": int(layer.count_params())}
+                      for layer in model.layers]
+            meta = {"name": name, "keras": version, "keras_version": K.__version__, "files": files,
+                    "params": int(model.count_params()), "layers": layers, "blocked": list(blocked)}
+            (case_dir / "meta.json").write_text(json.dumps(meta, indent=1))
+        except Exception:  # noqa: BLE001 - recorded per case, reported by the test
+            import traceback
+
+            (case_dir / "error.txt").write_text(traceback.format_exc())
+            print(f"FAILED {name}", flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["build-reading"])
+    parser.add_argument("--keras", choices=["2", "3"], required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--only", nargs="*")
+    args = parser.parse_args(argv)
+    build_reading(args.keras, args.out, only=args.only)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+    main()
