@@ -32,4 +32,12 @@ public enum ModelFile {
         case .keras: return .keras(try KerasFile.load(path: path, configPath: config))
         }
     }
+
+    /// Opens `path` as a Keras model, for the commands that work on Keras weights or layers
+    /// (`graph`, `convert`, `prune`, `sparsity --sensitivity`): a `.tflite` is refused by name,
+    /// anything else goes to the Keras reader, whose errors name the file.
+    public static func openKeras(path: String, config: String? = nil) throws -> KerasModel {
+        guard kind(path: path) == .keras else { throw ModelFileError.needsKeras(file: path) }
+        return try KerasFile.load(path: path, configPath: config)
+    }
 }

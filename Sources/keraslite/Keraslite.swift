@@ -1,3 +1,4 @@
+import Analysis
 import ArgumentParser
 import Files
 import Foundation
@@ -25,7 +26,6 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Architecture JSON (model.to_json()) for a weights-only .h5 file.")
     var config: String?
 
-    func load() throws -> KerasModel { try KerasFile.load(path: file, configPath: config) }
 }
 
 /// A usage error when `output` (the value of `option`) is one of `inputs`: keraslite never overwrites its input.
@@ -141,25 +141,11 @@ struct Sparsity: ParsableCommand {
         if ModelFile.kind(path: model.file) == .tflite {
             throw ValidationError("--sensitivity prunes Keras weights; \(model.file) is a .tflite file (give the .h5/.keras it came from)")
         }
-        _ = try sensitivityLevels()
+        do { _ = try SensitivityReport.Options.levels(parsing: levels) } catch { throw ValidationError("\(error)") }
         if let target, !(target >= 0 && target < 1) { throw ValidationError("--target must be in [0, 1), got \(target)") }
         if let minParams, minParams < 0 { throw ValidationError("--min-params must be ≥ 0, got \(minParams)") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }
         try refuseOverwriting("--plan-out", planOut, [("the model file", model.file), ("--config", model.config), ("--input", input)])
-    }
-
-    /// --levels parsed: ascending, distinct, each in [0, 1).
-    func sensitivityLevels() throws -> [Double] {
-        guard let levels else { return [0.25, 0.5, 0.75, 0.9] }
-        var parsed: [Double] = []
-        for item in levels.split(separator: ",", omittingEmptySubsequences: false) {
-            let text = item.trimmingCharacters(in: .whitespaces)
-            guard let level = Double(text), level >= 0, level < 1 else {
-                throw ValidationError("--levels takes comma-separated sparsities in [0, 1), like 0.25,0.5,0.75,0.9; got '\(text)'")
-            }
-            parsed.append(level)
-        }
-        return Array(Set(parsed)).sorted()
     }
 
     func run() throws {
@@ -181,6 +167,6 @@ struct GraphCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
 
     func run() throws {
-        print(try model.load().graph.printed(), terminator: "")
+        print(try ModelFile.openKeras(path: model.file, config: model.config).graph.printed(), terminator: "")
     }
 }
