@@ -67,7 +67,7 @@ let package = Package(
         // format-neutral SparsityReport and HTMLReport; no Keras, no interpreter.
         .target(name: "TFLiteReports", dependencies: ["TFLite", "JSON", "HTML", "Files", "CKerasliteZlib"]),
         // Reports over Keras files: inspect, sparsity, prune, the Keras inspect page.
-        .target(name: "Reports", dependencies: ["TFLiteReports", "Keras", "GraphIR", "Passes", "JSON", "HTML"]),
+        .target(name: "Reports", dependencies: ["TFLiteReports", "ModelFile", "Keras", "GraphIR", "Passes", "JSON", "HTML"]),
         // `diff`: two model files reduced to comparable views, aligned, rendered as text / JSON / HTML.
         .target(name: "Diff", dependencies: [
             "TFLiteReports", "ModelFile", "Keras", "GraphIR", "Passes", "TFLite", "FlatBuffers", "JSON", "HTML",

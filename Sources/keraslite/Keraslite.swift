@@ -3,10 +3,8 @@ import ArgumentParser
 import Files
 import Foundation
 import JSON
-import Keras
 import ModelFile
 import Reports
-import TFLite
 import TFLiteReports
 
 /// `keraslite`: read Keras models without TensorFlow; inspect them, analyse their sparsity.
@@ -26,6 +24,15 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Architecture JSON (model.to_json()) for a weights-only .h5 file.")
     var config: String?
 
+}
+
+/// The architecture JSONs of `diff` and `verify`, one per model file.
+struct ConfigPairOptions: ParsableArguments {
+    @Option(help: "Architecture JSON for A when A is a weights-only .h5.")
+    var configA: String?
+
+    @Option(help: "Architecture JSON for B when B is a weights-only .h5.")
+    var configB: String?
 }
 
 /// A usage error when `output` (the value of `option`) is one of `inputs`: keraslite never overwrites its input.
@@ -57,24 +64,9 @@ struct Inspect: ParsableCommand {
     }
 
     func run() throws {
-        let keras: KerasModel
-        switch try ModelFile.open(path: model.file, config: model.config) {
-        case .keras(let model): keras = model
-        case .tflite(let file):
-            let report = TFLiteInspectReport(file: file)
-            if let html {
-                let sparsity = metadataOnly ? nil : try SparsityReport(tflite: file, threshold: HTMLReport.defaultThreshold)
-                try AtomicFile.write(Array(HTMLReport.inspect(tflite: report, sparsity: sparsity).utf8), to: html)
-            }
-            print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
-            return
-        }
-        let report = try InspectReport(model: keras, countZeros: !metadataOnly)
-        if let html {
-            let sparsity = metadataOnly ? nil : try SparsityReport(model: keras, threshold: HTMLReport.defaultThreshold)
-            try AtomicFile.write(Array(HTMLReport.inspect(keras: keras, report: report, sparsity: sparsity).utf8), to: html)
-        }
-        print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
+        let inspection = try ModelInspection(path: model.file, config: model.config, countZeros: !metadataOnly)
+        if let html { try AtomicFile.write(Array(try inspection.html().utf8), to: html) }
+        print(json ? inspection.json.serialized() : inspection.text(), terminator: json ? "\n" : "")
     }
 }
 
@@ -150,11 +142,7 @@ struct Sparsity: ParsableCommand {
 
     func run() throws {
         if sensitivity { return try runSensitivity() }
-        let report: SparsityReport
-        switch try ModelFile.open(path: model.file, config: model.config) {
-        case .tflite(let file): report = try SparsityReport(tflite: file, threshold: threshold)
-        case .keras(let keras): report = try SparsityReport(model: keras, threshold: threshold)
-        }
+        let report = try SparsityReport(path: model.file, config: model.config, threshold: threshold)
         print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
     }
 }

@@ -1,10 +1,8 @@
 import Analysis
 import ArgumentParser
 import Conversion
-import Files
 import Foundation
 import JSON
-import Keras
 import Passes
 import Reports
 

@@ -3,7 +3,6 @@ import Files
 import Foundation
 import JSON
 import Passes
-import Reports
 
 extension Sparsity {
     /// `sparsity MODEL --sensitivity --input X`: per-layer pruning sensitivity and a plan for `prune --plan`.
