@@ -67,7 +67,7 @@ let package = Package(
         // format-neutral SparsityReport and HTMLReport; no Keras, no interpreter.
         .target(name: "TFLiteReports", dependencies: ["TFLite", "JSON", "HTML", "Files", "CKerasliteZlib"]),
         // Reports over Keras files: inspect, sparsity, prune, the Keras inspect page.
-        .target(name: "Reports", dependencies: ["TFLiteReports", "Keras", "GraphIR", "Passes", "JSON", "HTML"]),
+        .target(name: "Reports", dependencies: ["TFLiteReports", "ModelFile", "Keras", "GraphIR", "Passes", "JSON", "HTML"]),
         // `diff`: two model files reduced to comparable views, aligned, rendered as text / JSON / HTML.
         .target(name: "Diff", dependencies: [
             "TFLiteReports", "ModelFile", "Keras", "GraphIR", "Passes", "TFLite", "FlatBuffers", "JSON", "HTML",
@@ -78,7 +78,7 @@ let package = Package(
         ]),
         // The converter behind one door: Keras file → prune → passes → lowering → quantize (int8
         // calibrated on samples) → .tflite bytes; pruned weights written back as Keras files.
-        .target(name: "Conversion", dependencies: ["Keras", "Passes", "TFLite", "Calibration", "Files"]),
+        .target(name: "Conversion", dependencies: ["Keras", "ModelFile", "Passes", "TFLite", "Calibration", "Files"]),
         // The thin command-line front.
         .executableTarget(name: "keraslite", dependencies: [
             "Files", "ModelFile", "Conversion", "Keras", "JSON", "TFLiteReports", "Reports", "Diff", "Analysis", "GraphIR", "TFLite", "Kernels", "NumPy", "Interpreter", "TFLiteInterpreter",

@@ -37,8 +37,7 @@ public struct ReferenceModel {
             return ReferenceModel(path: path, engine: .tflite(executor), inputNames: executor.inputs.map(\.name),
                                   outputNames: executor.outputs.map(\.name))
         }
-        let keras = try KerasFile.load(path: path, configPath: config)
-        try keras.requireConvertible()
+        let keras = try ModelFile.openKeras(path: path, config: config)
         let interpreter: Interpreter
         do {
             if passes { try PassRegistry.run(PassRegistry.standardPipeline, on: keras.graph) }

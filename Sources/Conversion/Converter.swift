@@ -3,10 +3,11 @@ import Dispatch
 import Files
 import Foundation
 import Keras
+import ModelFile
 import Passes
 import TFLite
 
-/// The converter's three stages behind one door: the Keras frontend (`KerasFile.load`), the graph
+/// The converter's three stages behind one door: the Keras frontend (`ModelFile.openKeras`), the graph
 /// passes (the `PassPipeline` in `TFLiteConverter.Options`, `.pruning` for `--prune`), and the TFLite
 /// backend (lowering, `--quantize` rewrites, int8 calibrated on samples on the reference executor).
 /// Errors name the model file; output is written atomically.
@@ -36,6 +37,8 @@ public struct Converter {
         public var result: TFLiteConverter.Result
         public var samples: CalibrationSamples?
         public var calibrationSeconds: Double
+        /// How int8 ranges were chosen (nil when not calibrated).
+        public var calibrationMethod: CalibrationMethod?
     }
 
     /// The Keras file as given on the command line (errors name it).
@@ -45,15 +48,32 @@ public struct Converter {
     /// Loads the Keras file at `path` (`config`: architecture JSON for a weights-only `.h5`).
     public init(path: String, config: String? = nil) throws {
         self.path = path
-        model = try KerasFile.load(path: path, configPath: config)
-        try model.requireConvertible()
+        model = try ModelFile.openKeras(path: path, config: config)
     }
 
-    /// Zeroes kernel weights in the model's graph (a pipeline of `prune-magnitude` alone, once);
-    /// returns what was pruned.
-    public func prune(_ options: PruningOptions) throws -> [PrunedWeight] {
+    /// `prune`: zeroes kernel weights and writes the result to `output` — a `.tflite` (the pruning
+    /// pipeline, then lowering), or the same kind of Keras file as the input with only the pruned
+    /// datasets replaced. Refuses a Keras output of the other kind and layers in `options.exclude`
+    /// or `options.perLayer` the model lacks, before anything is pruned. Returns what was pruned
+    /// and the Keras writer's notes.
+    public func prune(_ options: PruningOptions, writingTo output: String) throws -> (pruned: [PrunedWeight], notes: [String]) {
+        let lower = output.lowercased()
+        let own = model.format == .kerasZip ? ".keras" : ".h5"
+        if !lower.hasSuffix(".tflite"), !lower.hasSuffix(own) {
+            throw ConverterError.keepsKerasFormat(file: path, extension: own, output: output)
+        }
+        let layers = Set(model.graph.ops.compactMap(\.origin?.layer))
+        if let unknown = (Array(options.exclude) + options.perLayer.keys).sorted().first(where: { !layers.contains($0) }) {
+            throw ConverterError.noSuchLayer(file: path, layer: unknown)
+        }
+        if lower.hasSuffix(".tflite") {
+            let result = try convert(options: .init(pipeline: .pruning(options))).result
+            try AtomicFile.write(result.bytes, to: output)
+            return (result.passLog.pruned, [])
+        }
         let pipeline = PassPipeline(stages: [.init([.init(PruneMagnitude.id, options: options)], maxRounds: 1)])
-        return try FileError.naming(path) { try pipeline.run(on: model.graph).pruned }
+        let pruned = try FileError.naming(path) { try pipeline.run(on: model.graph).pruned }
+        return (pruned, try writeKeras(pruned: pruned, to: output))
     }
 
     /// Lowers the (possibly pruned) graph to `.tflite` bytes; with `calibration`, the samples are
@@ -75,7 +95,7 @@ public struct Converter {
             }
         }
         let result = try FileError.naming(path) { try TFLiteConverter.convert(model.graph, options: options) }
-        return Output(result: result, samples: samples, calibrationSeconds: timing.seconds)
+        return Output(result: result, samples: samples, calibrationSeconds: timing.seconds, calibrationMethod: calibration?.method)
     }
 
     /// The new values of the Keras weights `pruned` changed, keyed by their storage path — what

@@ -32,4 +32,15 @@ public enum ModelFile {
         case .keras: return .keras(try KerasFile.load(path: path, configPath: config))
         }
     }
+
+    /// Opens `path` as a Keras model to lower or run it (`graph`, `convert`, `prune`, `run`,
+    /// `verify`, `sparsity --sensitivity`): a `.tflite` is refused by name, anything else goes to the
+    /// Keras reader, whose errors name the file, and a model with layers keraslite cannot lower is
+    /// refused naming every one of them (`KerasModel.requireConvertible`).
+    public static func openKeras(path: String, config: String? = nil) throws -> KerasModel {
+        guard kind(path: path) == .keras else { throw ModelFileError.needsKeras(file: path) }
+        let model = try KerasFile.load(path: path, configPath: config)
+        try model.requireConvertible()
+        return model
+    }
 }

@@ -105,40 +105,21 @@ struct Convert: ParsableCommand {
         if let prune {
             options.pipeline = .pruning(PruningOptions(target: .sparsity(prunePattern == .twoFour ? 0.5 : prune), scope: pruneScope, pattern: prunePattern))
         }
-        guard let calibration else {
-            return try finish(try converter.convert(options: options).result, start: start, summary: "")
+        let progress = ProgressBar("calibrating", unit: "samples", enabled: calibration != nil && !quiet && isatty(STDERR_FILENO) == 1)
+        let converted = try converter.convert(options: options, calibration: calibration.map {
+            .init(samples: $0, method: calibrationMethod, percentile: percentile, progress: progress.update, finish: progress.finish)
+        })
+        try AtomicFile.write(converted.result.bytes, to: output)
+        for warning in converted.result.warnings {
+            FileHandle.standardError.write(Data("keraslite: warning: \(model.file): \(warning)\n".utf8))
         }
-        let progress = ProgressBar("calibrating", unit: "samples", enabled: !quiet && isatty(STDERR_FILENO) == 1)
-        let output = try converter.convert(options: options, calibration: .init(
-            samples: calibration, method: calibrationMethod, percentile: percentile, progress: progress.update, finish: progress.finish))
-        let samples = output.samples!
-        try finish(output.result, start: start, summary: "; calibrated on \(samples.count) sample\(samples.count == 1 ? "" : "s") "
-                   + String(format: "(%@, %.2f s)", calibrationMethod.rawValue, output.calibrationSeconds))
-        guard report else { return }
+        if !quiet, !json { print(converted.summary(wrote: output, seconds: seconds(start, .now()))) }
+        guard report, let samples = converted.samples else { return }
         let comparing = ProgressBar("comparing", unit: "samples", enabled: isatty(STDERR_FILENO) == 1)
         defer { comparing.finish() }
-        let quantizationReport = try QuantizationReport.compare(output.result, file: self.output, samples: samples,
+        let quantizationReport = try QuantizationReport.compare(converted.result, file: output, samples: samples,
                                                                 limit: reportSamples, progress: comparing.update)
         comparing.finish()
         print(json ? quantizationReport.json.serialized() : quantizationReport.text(limit: reportRows))
     }
-
-    private func finish(_ result: TFLiteConverter.Result, start: DispatchTime, summary: String) throws {
-        try AtomicFile.write(result.bytes, to: output)
-        for warning in result.warnings {
-            FileHandle.standardError.write(Data("keraslite: warning: \(model.file): \(warning)\n".utf8))
-        }
-        guard !quiet, !json else { return }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        let ops = result.operatorCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-            .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        print("wrote \(output): \(result.operatorCount) ops (\(ops)), \(result.tensorCount) tensors, "
-              + "\(formatSize(result.bytes.count)), \(String(format: "%.2f", seconds)) s" + summary)
-    }
-}
-
-func formatSize(_ bytes: Int) -> String {
-    if bytes < 1024 { return "\(bytes) B" }
-    if bytes < 1 << 20 { return String(format: "%.1f KB", Double(bytes) / 1024) }
-    return String(format: "%.1f MB", Double(bytes) / 1048576)
 }

@@ -2,7 +2,6 @@ import ArgumentParser
 import Diff
 import Files
 import Foundation
-import Reports
 import TFLiteReports
 
 struct Diff: ParsableCommand {
@@ -27,11 +26,7 @@ struct Diff: ParsableCommand {
     @Flag(help: "Print one JSON object (keys in docs/json.md).")
     var json = false
 
-    @Option(help: "Architecture JSON for A when A is a weights-only .h5.")
-    var configA: String?
-
-    @Option(help: "Architecture JSON for B when B is a weights-only .h5.")
-    var configB: String?
+    @OptionGroup var configs: ConfigPairOptions
 
     @Option(help: "Most changed ops and differing weights listed in the text report.")
     var limit = 40
@@ -50,7 +45,7 @@ struct Diff: ParsableCommand {
     }
 
     func run() throws {
-        let diff = try ModelDiff(pathA: a, pathB: b, tolerance: tolerance, configA: configA, configB: configB)
+        let diff = try ModelDiff(pathA: a, pathB: b, tolerance: tolerance, configA: configs.configA, configB: configs.configB)
         if let html { try AtomicFile.write(Array(HTMLReport.diff(diff).utf8), to: html) }
         print(json ? diff.json.serialized() : diff.text(limit: limit), terminator: json ? "\n" : "")
         if !diff.equal { throw ExitCode(1) }

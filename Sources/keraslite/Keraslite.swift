@@ -1,11 +1,10 @@
+import Analysis
 import ArgumentParser
 import Files
 import Foundation
 import JSON
-import Keras
 import ModelFile
 import Reports
-import TFLite
 import TFLiteReports
 
 /// `keraslite`: read Keras models without TensorFlow; inspect them, analyse their sparsity.
@@ -25,14 +24,15 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Architecture JSON (model.to_json()) for a weights-only .h5 file.")
     var config: String?
 
-    func load() throws -> KerasModel { try KerasFile.load(path: file, configPath: config) }
+}
 
-    /// The model, which must lower completely (`graph`, `sparsity --sensitivity`).
-    func loadConvertible() throws -> KerasModel {
-        let model = try load()
-        try model.requireConvertible()
-        return model
-    }
+/// The architecture JSONs of `diff` and `verify`, one per model file.
+struct ConfigPairOptions: ParsableArguments {
+    @Option(help: "Architecture JSON for A when A is a weights-only .h5.")
+    var configA: String?
+
+    @Option(help: "Architecture JSON for B when B is a weights-only .h5.")
+    var configB: String?
 }
 
 /// A usage error when `output` (the value of `option`) is one of `inputs`: keraslite never overwrites its input.
@@ -64,24 +64,9 @@ struct Inspect: ParsableCommand {
     }
 
     func run() throws {
-        let keras: KerasModel
-        switch try ModelFile.open(path: model.file, config: model.config) {
-        case .keras(let model): keras = model
-        case .tflite(let file):
-            let report = TFLiteInspectReport(file: file)
-            if let html {
-                let sparsity = metadataOnly ? nil : try SparsityReport(tflite: file, threshold: HTMLReport.defaultThreshold)
-                try AtomicFile.write(Array(HTMLReport.inspect(tflite: report, sparsity: sparsity).utf8), to: html)
-            }
-            print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
-            return
-        }
-        let report = try InspectReport(model: keras, countZeros: !metadataOnly)
-        if let html {
-            let sparsity = metadataOnly ? nil : try SparsityReport(model: keras, threshold: HTMLReport.defaultThreshold)
-            try AtomicFile.write(Array(HTMLReport.inspect(keras: keras, report: report, sparsity: sparsity).utf8), to: html)
-        }
-        print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
+        let inspection = try ModelInspection(path: model.file, config: model.config, countZeros: !metadataOnly)
+        if let html { try AtomicFile.write(Array(try inspection.html().utf8), to: html) }
+        print(json ? inspection.json.serialized() : inspection.text(), terminator: json ? "\n" : "")
     }
 }
 
@@ -148,34 +133,16 @@ struct Sparsity: ParsableCommand {
         if ModelFile.kind(path: model.file) == .tflite {
             throw ValidationError("--sensitivity prunes Keras weights; \(model.file) is a .tflite file (give the .h5/.keras it came from)")
         }
-        _ = try sensitivityLevels()
+        do { _ = try SensitivityReport.Options.levels(parsing: levels) } catch { throw ValidationError("\(error)") }
         if let target, !(target >= 0 && target < 1) { throw ValidationError("--target must be in [0, 1), got \(target)") }
         if let minParams, minParams < 0 { throw ValidationError("--min-params must be ≥ 0, got \(minParams)") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }
         try refuseOverwriting("--plan-out", planOut, [("the model file", model.file), ("--config", model.config), ("--input", input)])
     }
 
-    /// --levels parsed: ascending, distinct, each in [0, 1).
-    func sensitivityLevels() throws -> [Double] {
-        guard let levels else { return [0.25, 0.5, 0.75, 0.9] }
-        var parsed: [Double] = []
-        for item in levels.split(separator: ",", omittingEmptySubsequences: false) {
-            let text = item.trimmingCharacters(in: .whitespaces)
-            guard let level = Double(text), level >= 0, level < 1 else {
-                throw ValidationError("--levels takes comma-separated sparsities in [0, 1), like 0.25,0.5,0.75,0.9; got '\(text)'")
-            }
-            parsed.append(level)
-        }
-        return Array(Set(parsed)).sorted()
-    }
-
     func run() throws {
         if sensitivity { return try runSensitivity() }
-        let report: SparsityReport
-        switch try ModelFile.open(path: model.file, config: model.config) {
-        case .tflite(let file): report = try SparsityReport(tflite: file, threshold: threshold)
-        case .keras(let keras): report = try SparsityReport(model: keras, threshold: threshold)
-        }
+        let report = try SparsityReport(path: model.file, config: model.config, threshold: threshold)
         print(json ? report.json.serialized() : report.text(), terminator: json ? "\n" : "")
     }
 }
@@ -188,6 +155,6 @@ struct GraphCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
 
     func run() throws {
-        print(try model.loadConvertible().graph.printed(), terminator: "")
+        print(try ModelFile.openKeras(path: model.file, config: model.config).graph.printed(), terminator: "")
     }
 }

@@ -1,10 +1,8 @@
 import Analysis
 import ArgumentParser
 import Conversion
-import Files
 import Foundation
 import JSON
-import Keras
 import Passes
 import Reports
 
@@ -76,35 +74,13 @@ struct Prune: ParsableCommand {
 
     func run() throws {
         let converter = try Converter(path: model.file, config: model.config)
-        let keras = converter.model
-        let lower = output.lowercased()
-        if !lower.hasSuffix(".tflite") {
-            let wanted = keras.format == .kerasZip ? ".keras" : ".h5"
-            guard lower.hasSuffix(wanted) else {
-                throw FileError.inFile(file: model.file, underlying: RunError(
-                    "a \(keras.format == .kerasZip ? ".keras" : ".h5") model is written back as \(wanted) (or .tflite), not \(output)"))
-            }
-        }
         var options = PruningOptions(scope: scope, pattern: pattern, exclude: Set(exclude), minParams: minParams,
                                      skipFirstConv: skipFirstConv, skipOutputLayers: skipOutputLayer)
         options.target = threshold.map(PruningOptions.Target.threshold) ?? .sparsity(sparsity ?? (pattern == .twoFour ? 0.5 : 0))
         if let plan { options.perLayer = try PruningPlan.read(path: plan) }
-        let layers = Set(keras.graph.ops.compactMap(\.origin?.layer))
-        if let unknown = (exclude + options.perLayer.keys).sorted().first(where: { !layers.contains($0) }) {
-            throw FileError.inFile(file: model.file, underlying: RunError("no layer '\(unknown)' in this model (--exclude / --plan)"))
-        }
-        let pruned: [PrunedWeight]
-        var notes: [String] = []
-        if lower.hasSuffix(".tflite") {
-            let result = try converter.convert(options: .init(pipeline: .pruning(options))).result
-            pruned = result.passLog.pruned
-            try AtomicFile.write(result.bytes, to: output)
-        } else {
-            pruned = try converter.prune(options)
-            notes = try converter.writeKeras(pruned: pruned, to: output)
-        }
+        let (pruned, notes) = try converter.prune(options, writingTo: output)
         guard !quiet else { return }
-        let report = try PruneReport(model: keras, pruned: pruned)
+        let report = try PruneReport(model: converter.model, pruned: pruned)
         if json {
             print(report.json.serialized())
         } else {

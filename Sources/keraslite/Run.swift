@@ -2,14 +2,6 @@ import Analysis
 import ArgumentParser
 import Files
 import Foundation
-import GraphIR
-import Interpreter
-import Kernels
-import NumPy
-import Keras
-import Passes
-import TFLite
-import TFLiteInterpreter
 
 /// `keraslite run MODEL --input x.npy -o y.npy`: the reference interpreters on a model file.
 ///

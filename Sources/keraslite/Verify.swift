@@ -1,7 +1,6 @@
 import Analysis
 import ArgumentParser
 import Foundation
-import Kernels
 
 /// `keraslite verify A B --input x.npy`: runs two model files on the same inputs on keraslite's
 /// reference interpreters and compares their outputs.
@@ -36,11 +35,7 @@ struct Verify: ParsableCommand {
     @Flag(help: "Print one JSON object (keys in docs/json.md).")
     var json = false
 
-    @Option(help: "Architecture JSON for A when A is a weights-only .h5.")
-    var configA: String?
-
-    @Option(help: "Architecture JSON for B when B is a weights-only .h5.")
-    var configB: String?
+    @OptionGroup var configs: ConfigPairOptions
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }
@@ -50,15 +45,8 @@ struct Verify: ParsableCommand {
     }
 
     func run() throws {
-        let modelA = try ReferenceModel.load(path: a, config: configA)
-        let modelB = try ReferenceModel.load(path: b, config: configB)
-        let inputsA = try modelA.loadInputs(input)
-        let inputsB = try modelB.loadInputs(input)
-        let samples = inputsA.first?.shape.first ?? 0
-        let outputsA = try modelA.run(inputsA, batchSize: batchSize)
-        let outputsB = try modelB.run(inputsB, batchSize: batchSize)
-        let verification = try Verification(a: modelA, outputsA: outputsA, b: modelB, outputsB: outputsB,
-                                            samples: samples, input: input, tolerance: tolerance)
+        let verification = try Verification(pathA: a, configA: configs.configA, pathB: b, configB: configs.configB,
+                                            input: input, batchSize: batchSize, tolerance: tolerance)
         print(json ? verification.json.serialized() : verification.text(), terminator: json ? "\n" : "")
         if !verification.passed { throw ExitCode(1) }
     }

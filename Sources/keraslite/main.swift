@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Keras
 
 // Errors become one line on stderr: "keraslite: <file>: <problem>", exit 2 for bad input (like
 // diff(1) and grep(1): `diff` uses 1 for "the models differ") and ArgumentParser's usage code (64)

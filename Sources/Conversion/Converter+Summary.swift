@@ -1,0 +1,26 @@
+import Foundation
+
+extension Converter.Output {
+    /// `convert`'s one-line report: `wrote OUT: 9 ops (CONV_2D 2, …), 21 tensors, 152.1 KB, 0.02 s`,
+    /// operator types by count (most first, then by name), and for int8
+    /// `; calibrated on N samples (minmax, 0.12 s)`. `seconds` is the whole command's time.
+    public func summary(wrote output: String, seconds: Double) -> String {
+        let ops = result.operatorCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        var line = "wrote \(output): \(result.operatorCount) ops (\(ops)), \(result.tensorCount) tensors, "
+            + "\(Self.formatSize(result.bytes.count)), \(String(format: "%.2f", seconds)) s"
+        if let samples, let calibrationMethod {
+            line += "; calibrated on \(samples.count) sample\(samples.count == 1 ? "" : "s") "
+                + String(format: "(%@, %.2f s)", calibrationMethod.rawValue, calibrationSeconds)
+        }
+        return line
+    }
+
+    /// `912 B`, `1.6 KB`, `98.0 MB` (printf rounding; HTML's `formatBytes` rounds halves up and
+    /// goes on to GB, so the two differ on some sizes).
+    static func formatSize(_ bytes: Int) -> String {
+        if bytes < 1024 { return "\(bytes) B" }
+        if bytes < 1 << 20 { return String(format: "%.1f KB", Double(bytes) / 1024) }
+        return String(format: "%.1f MB", Double(bytes) / 1048576)
+    }
+}
