@@ -37,24 +37,46 @@ public struct TFLiteTensorDecoder: Sendable {
 
     private func raw(_ data: Data) -> [Int64] {
         data.withUnsafeBytes { bytes -> [Int64] in
-            switch tensor.type {
-            case "int8": return bytes.bindMemory(to: Int8.self).map { Int64($0) }
-            case "uint8": return bytes.bindMemory(to: UInt8.self).map { Int64($0) }
-            case "int16": return (0..<bytes.count / 2).map { Int64(bytes.loadUnaligned(fromByteOffset: $0 * 2, as: Int16.self)) }
-            default: return (0..<bytes.count / 4).map { Int64(bytes.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self)) }
-            }
+            let read = Self.elementReader(bytes, type: tensor.type)
+            return (0..<bytes.count / max(tensor.elementBytes, 1)).map { Int64(read($0)) }
         }
     }
 
-    /// The dense values: a sparse tensor's stored values are scattered into zeros (the zero point
-    /// for quantized tensors dequantizes to 0).
-    public func values(_ data: Data) throws -> [Float] {
-        guard let sparsity = tensor.sparsity else { return try storedValues(data, denseIndex: { $0 }) }
-        let width = max(tensor.elementBytes, 1)
+    /// Reads element `k` of a little-endian buffer of `type` (any TFLite numeric or bool type) as a
+    /// Double — floats and 32-bit integers exactly. The caller keeps `k` below the element count.
+    public static func elementReader(_ raw: UnsafeRawBufferPointer, type: String) -> (Int) -> Double {
+        func load<T: FixedWidthInteger>(_: T.Type) -> (Int) -> Double {
+            { k in Double(T(littleEndian: raw.loadUnaligned(fromByteOffset: k * MemoryLayout<T>.size, as: T.self))) }
+        }
+        switch type {
+        case "float32": return { k in Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: k * 4, as: UInt32.self)))) }
+        case "float16": return { k in Double(float(halfBits: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: k * 2, as: UInt16.self)))) }
+        case "int8": return load(Int8.self)
+        case "uint8", "bool": return load(UInt8.self)
+        case "int16": return load(Int16.self)
+        case "uint16": return load(UInt16.self)
+        case "int32": return load(Int32.self)
+        case "uint32": return load(UInt32.self)
+        default: return load(Int64.self)
+        }
+    }
+
+    /// IEEE half → single precision (exact) through the platform's Float16 (x86-64 and arm64, the
+    /// platforms keraslite builds for).
+    static func float(halfBits bits: UInt16) -> Float {
+        #if arch(x86_64) || arch(arm64)
+        return Float(Float16(bitPattern: bits))
+        #else
+        return .nan
+        #endif
+    }
+
+    /// Where each of `storedCount` stored values of a sparse tensor goes in the dense tensor, with
+    /// the bounds that keep the traversal far from overflow: a dense size that fits 31 bits (as in
+    /// LiteRT), each dimension blocked at most once, every CSR index and position inside the tensor.
+    public static func densePositions(_ tensor: TFLiteFile.TensorInfo, storedCount: Int) throws -> [Int] {
+        guard let sparsity = tensor.sparsity else { return Array(0..<storedCount) }
         let denseCount = tensor.elementCount
-        // Bounds that keep the traversal's coordinate arithmetic far from overflow: a dense
-        // size that fits 31 bits (as in LiteRT), each dimension blocked at most once, every CSR
-        // index inside the tensor.
         guard denseCount < 1 << 31 else {
             throw TFLiteError.invalid("sparse tensor \(tensor.index) has \(denseCount) elements, more than 2^31")
         }
@@ -64,10 +86,22 @@ public struct TFLiteTensorDecoder: Sendable {
         for case .sparseCSR(_, let indices) in sparsity.dimensions where indices.contains(where: { $0 < 0 || $0 >= denseCount }) {
             throw TFLiteError.invalid("sparse tensor \(tensor.index) has a CSR index outside its \(denseCount) elements")
         }
-        let positions = try sparsity.denseIndices(shape: tensor.shape, storedCount: data.count / width)
+        let positions: [Int]
+        do { positions = try sparsity.denseIndices(shape: tensor.shape, storedCount: storedCount) } catch {
+            throw TFLiteError.invalid("sparse tensor \(tensor.index): \(error)")
+        }
         guard positions.allSatisfy({ (0..<denseCount).contains($0) }) else {
             throw TFLiteError.invalid("sparse tensor \(tensor.index) places a value outside its \(denseCount) elements")
         }
+        return positions
+    }
+
+    /// The dense values: a sparse tensor's stored values are scattered into zeros (the zero point
+    /// for quantized tensors dequantizes to 0).
+    public func values(_ data: Data) throws -> [Float] {
+        guard tensor.sparsity != nil else { return try storedValues(data, denseIndex: { $0 }) }
+        let denseCount = tensor.elementCount
+        let positions = try Self.densePositions(tensor, storedCount: data.count / max(tensor.elementBytes, 1))
         let stored = try storedValues(data, denseIndex: { positions[$0] })
         var dense = [Float](repeating: 0, count: denseCount)
         for (k, position) in positions.enumerated() { dense[position] = stored[k] }

@@ -193,25 +193,15 @@ struct ConstantDecoder {
         remaining -= count
         let stored = data.count / width
         return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> [Float] in
-            let read = Self.reader(raw, type: tensor.type)
+            let read = TFLiteTensorDecoder.elementReader(raw, type: tensor.type)
             var values = [Float](repeating: 0, count: count)
-            if let sparsity = tensor.sparsity {
-                guard count < 1 << 31 else { throw DecodeProblem("sparse tensor \(tensor.index) has \(count) elements, more than 2^31") }
-                guard Set(sparsity.blockMap).count == sparsity.blockMap.count else {
-                    throw DecodeProblem("sparse tensor \(tensor.index) blocks a dimension twice")
-                }
-                for case .sparseCSR(_, let indices) in sparsity.dimensions where indices.contains(where: { $0 < 0 || $0 >= count }) {
-                    throw DecodeProblem("sparse tensor \(tensor.index) has a CSR index outside its \(count) elements")
-                }
+            if tensor.sparsity != nil {
                 let positions: [Int]
-                do { positions = try sparsity.denseIndices(shape: tensor.shape, storedCount: stored) } catch {
-                    throw DecodeProblem("sparse tensor \(tensor.index): \(error)")
+                do { positions = try TFLiteTensorDecoder.densePositions(tensor, storedCount: stored) } catch {
+                    throw DecodeProblem("\(error)")
                 }
                 // Elements the encoding leaves out are zero (the zero point of a quantized tensor).
                 for (k, position) in positions.enumerated() {
-                    guard (0..<count).contains(position) else {
-                        throw DecodeProblem("sparse tensor \(tensor.index) places a value outside its \(count) elements")
-                    }
                     values[position] = Self.value(read(k), at: position, storage: storage, shape: tensor.shape)
                 }
                 return values
@@ -249,25 +239,6 @@ struct ConstantDecoder {
             return raw != 0 ? 1 : 0
         default:
             return Float(raw)
-        }
-    }
-
-    /// Reads element `k` of a little-endian buffer of `type` as a Double (floats exactly). The
-    /// caller guarantees `k` is below the buffer's element count.
-    private static func reader(_ raw: UnsafeRawBufferPointer, type: String) -> (Int) -> Double {
-        func load<T: FixedWidthInteger>(_: T.Type) -> (Int) -> Double {
-            { k in Double(T(littleEndian: raw.loadUnaligned(fromByteOffset: k * MemoryLayout<T>.size, as: T.self))) }
-        }
-        switch type {
-        case "float32": return { k in Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: k * 4, as: UInt32.self)))) }
-        case "float16": return { k in Double(Float(halfBits: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: k * 2, as: UInt16.self)))) }
-        case "int8": return load(Int8.self)
-        case "uint8", "bool": return load(UInt8.self)
-        case "int16": return load(Int16.self)
-        case "uint16": return load(UInt16.self)
-        case "int32": return load(Int32.self)
-        case "uint32": return load(UInt32.self)
-        default: return load(Int64.self)
         }
     }
 }
