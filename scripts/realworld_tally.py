@@ -28,8 +28,8 @@ For each file present:
    it (tf_keras for keras_version 1.x/2.x, keras 3 for 3.x; compile=False; a failure is recorded
    as "Keras cannot load") and runs 4 random samples, one at a time (keraslite writes batch 1),
    through Keras and through LiteRT (ai_edge_litert.interpreter.Interpreter). Float inputs are
-   uniform in [0, 1); an input that feeds an Embedding gets integers in [0, input_dim). The
-   reported error is max |y_keras − y_litert| / max(1, max |y_keras|) over all outputs and
+   uniform in [0, 1), seeded by the file name's CRC-32 so reruns draw the same samples; an input
+   that feeds an Embedding gets integers in [0, input_dim). The reported error is max |y_keras − y_litert| / max(1, max |y_keras|) over all outputs and
    samples; "exact" means ≤ 1e-4.
 
 Every keraslite command runs with a timeout (--timeout, default 120 s) and every Keras/LiteRT
@@ -51,6 +51,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import zlib
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -220,10 +221,15 @@ def is_bug(status):
     return not (isinstance(status, int) and status in (0, 1, 2))
 
 
-def first_line(text):
+def first_line(text, path=None):
+    """The first non-empty line, without the "keraslite: <path>: " prefix."""
     for line in (text or "").splitlines():
         line = line.strip()
         if line:
+            if path:
+                for prefix in ("keraslite: %s: " % path, "%s: " % path):
+                    if line.startswith(prefix):
+                        line = line[len(prefix):]
             return line
     return ""
 
@@ -282,7 +288,7 @@ def main():
         st, out, err = run([args.bin, "inspect", path, "--json"], args.timeout)
         row["inspect_status"] = st
         if is_bug(st):
-            bugs.append((name, "inspect", st, first_line(err)))
+            bugs.append((name, "inspect", st, first_line(err, path)))
         info = None
         if st == 0:
             try:
@@ -290,7 +296,7 @@ def main():
             except ValueError:
                 row["inspect_status"] = "bad JSON"
         else:
-            row["inspect_error"] = first_line(err)
+            row["inspect_error"] = first_line(err, path)
         if info:
             row["keras_version"] = info.get("keras_version")
             row["params"] = info.get("params")
@@ -300,7 +306,7 @@ def main():
         st, out, err = run([args.bin, "sparsity", path, "--json"], args.timeout)
         row["sparsity_status"] = st
         if is_bug(st):
-            bugs.append((name, "sparsity", st, first_line(err)))
+            bugs.append((name, "sparsity", st, first_line(err, path)))
         if st == 0 and info:
             try:
                 row["sparsity_total_ok"] = json.loads(out).get("total") == info.get("params")
@@ -311,15 +317,15 @@ def main():
         tfl = os.path.join(tmp, "m%d.tflite" % n)
         st, out, err = run([args.bin, "convert", path, "-o", tfl], args.timeout)
         row["convert_status"] = st
-        row["convert_error"] = first_line(err) if st != 0 else ""
+        row["convert_error"] = first_line(err, path) if st != 0 else ""
         if is_bug(st):
-            bugs.append((name, "convert", st, first_line(err)))
+            bugs.append((name, "convert", st, first_line(err, path)))
 
         # 3. Keras vs LiteRT
         if st == 0 and os.path.exists(tfl):
             kv = row.get("keras_version") or "2"
             try:
-                p = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", path, tfl, kv, str(n)],
+                p = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", path, tfl, kv, str(zlib.crc32(name.encode()))],
                                    capture_output=True, text=True, timeout=args.keras_timeout, env=env)
                 lines = [l for l in p.stdout.splitlines() if l.startswith("{")]
                 if lines:
@@ -362,14 +368,14 @@ def render(rows, bugs, absent, args):
         elif r.get("inspect_status") == 0 and r.get("sparsity_total_ok") is False:
             insp += " (sparsity total ≠ params)"
         if r.get("inspect_status") != 0:
-            conv = md_escape(r.get("inspect_error", "")[:90])
+            conv = md_escape(r.get("inspect_error", "")[:110])
         elif r.get("convertible"):
             conv = "yes"
         else:
             b = r.get("blocking") or {}
             conv = "no: " + ", ".join("%s×%d" % (k, v) if v > 1 else k for k, v in b.most_common()) if b else "no"
         cs = r.get("convert_status")
-        cv = "ok" if cs == 0 else "exit %s: %s" % (cs, md_escape(r.get("convert_error", "")[:100]))
+        cv = "ok" if cs == 0 else "exit %s: %s" % (cs, md_escape(r.get("convert_error", "")[:110]))
         c = r.get("compare")
         if c is None:
             err = "—"
