@@ -650,6 +650,11 @@ def _(K):
                             K.layers.Dense(2, name="a_reg")(pooled)])
 
 
+import zoo_misc  # noqa: E402 (registers its cases through case / _register_simple)
+
+zoo_misc.register(case, _register_simple)
+
+
 def zoo_cases(version):
     """Names of the zoo cases for Keras major version '2' or '3', in definition order."""
     return [name for name, _, versions, _ in ZOO if version in versions]
@@ -688,6 +693,8 @@ def _randomize(model, rng):
             value = rng.uniform(0.5, 1.5, shape)
         elif name == "alpha":
             value = rng.uniform(0.05, 0.6, shape)
+        elif name in ("scale", "concat_score_weight"):  # Attention, AdditiveAttention
+            value = rng.uniform(0.5, 1.5, shape)
         else:
             continue
         variable.assign(value.astype(np.float32))
@@ -930,7 +937,7 @@ def main(argv=None):
 
 def zoo_cache_key():
     """Any change to this file rebuilds the zoo (about a minute)."""
-    return cache_key(hashlib.sha256(pathlib.Path(__file__).read_bytes()).hexdigest())
+    return cache_key(*(hashlib.sha256((HERE / name).read_bytes()).hexdigest() for name in ("convert_support.py", "zoo_misc.py")))
 
 
 def seed_cache_key():
