@@ -236,7 +236,10 @@ private func multiHeadAttention(_ context: LayerContext) throws -> [Tensor] {
     guard (2...3).contains(context.inputs.count) else {
         throw KerasError.graph(file: context.file, layer: config.layer, reason: "expects query, value and optionally key, got \(context.inputs.count) inputs")
     }
-    if config["attention_axes"] != nil { throw context.unsupported("attention_axes") }
+    // The default (what tf.keras and Keras 3 store once built): attention over axis 1 of rank-3 inputs.
+    if let axes = config["attention_axes"], (axes.int ?? axes.array?.first?.int) != 1 || (axes.array?.count ?? 1) != 1 {
+        throw context.unsupported("attention_axes other than the sequence axis")
+    }
     if config["output_shape"] != nil { throw context.unsupported("output_shape") }
     if try config.bool("use_gate", default: false) { throw context.unsupported("use_gate=True") }
     if config["sliding_window"] != nil { throw context.unsupported("sliding_window") }

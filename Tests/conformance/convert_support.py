@@ -664,6 +664,17 @@ def zoo_has_zip(name):
     return next(extras for n, _, _, extras in ZOO if n == name).get("zip", False)
 
 
+def zoo_formats(version, name):
+    """The files a case is tested from: model.h5, plus model.keras for Keras 3 zip cases (only
+    model.keras for `k3_keras_only` ones, which Keras 3 cannot load back from .h5)."""
+    extras = next(extras for n, _, _, extras in ZOO if n == name)
+    if version != "3":
+        return ("h5",)
+    if extras.get("k3_keras_only"):
+        return ("keras",)
+    return ("h5", "keras") if extras.get("zip") else ("h5",)
+
+
 # ----------------------------------------------------------------------------------------------
 # Builders (run as `python convert_support.py ...` in a subprocess)
 # ----------------------------------------------------------------------------------------------
@@ -743,8 +754,10 @@ def build_zoo(version, out, only=None, batch=3):
             x = _case_inputs(model, extras, rng, batch)
             y_memory = keras_predict(model, x)
             input_names, output_names = keras_io_names(model)
-            files = ["model.h5"]
-            model.save(str(case_dir / "model.h5"))
+            files = []
+            if not (extras.get("k3_keras_only") and version == "3"):
+                model.save(str(case_dir / "model.h5"))
+                files.append("model.h5")
             if extras.get("zip") and version == "3":
                 model.save(str(case_dir / "model.keras"))
                 files.append("model.keras")

@@ -42,7 +42,9 @@ def register(case, register_simple):
     for label, kwargs, with_key in [("dot", {}, False), ("dot-scale-key", dict(use_scale=True), True),
                                     ("concat", dict(score_mode="concat"), False),
                                     ("concat-scale-key", dict(score_mode="concat", use_scale=True), True)]:
-        @case(f"attention-{label}", zip=label == "dot-scale-key")
+        # Keras 3 cannot load an Attention(score_mode="dot") back from .h5 (the string is
+        # deserialized as keras.ops.dot), so its Keras 3 cases are .keras only.
+        @case(f"attention-{label}", zip=True, k3_keras_only="dot" in label)
         def _(K, kwargs=kwargs, with_key=with_key):
             q, v = K.Input(shape=(5, 4), name="query"), K.Input(shape=(7, 4), name="value")
             inputs = [q, v] + ([K.Input(shape=(7, 4), name="key")] if with_key else [])
@@ -51,10 +53,11 @@ def register(case, register_simple):
     for label, kwargs in [("scale", {}), ("noscale", dict(use_scale=False))]:
         @case(f"additive-attention-{label}", zip=label == "scale")
         def _(K, kwargs=kwargs):
-            q, v, k = K.Input(shape=(5, 4), name="query"), K.Input(shape=(7, 3), name="value"), K.Input(shape=(7, 4), name="key")
+            # tf.keras sizes the scale by the value's features, Keras 3 by the query's: equal here.
+            q, v, k = K.Input(shape=(5, 4), name="query"), K.Input(shape=(7, 4), name="value"), K.Input(shape=(7, 4), name="key")
             return K.Model([q, v, k], K.layers.AdditiveAttention(**kwargs)([q, v, k]))
 
-    @case("attention-seq2seq-head")
+    @case("attention-seq2seq-head", zip=True, k3_keras_only=True)
     def _(K):
         # Encoder/decoder features joined by Luong attention, then a Dense head.
         q, v = K.Input(shape=(5, 6), name="decoder"), K.Input(shape=(8, 6), name="encoder")
