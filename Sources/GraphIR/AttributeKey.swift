@@ -114,7 +114,7 @@ extension AttributeKey where Value == [Int] {
     public static var poolSize: Self { .init("pool_size") }
     /// Normalized axes (layer_norm), non-negative and sorted.
     public static var axes: Self { .init("axes") }
-    /// The output shape without the batch axis (reshape); -1 once for an inferred size.
+    /// The output shape without the batch axis (reshape, unless `includes_batch`); -1 once for an inferred size.
     public static var shape: Self { .init("shape") }
     /// Axis permutation, batch axis included (transpose).
     public static var permutation: Self { .init("perm") }
@@ -126,6 +126,8 @@ extension AttributeKey where Value == [Int] {
     public static var size: Self { .init("size") }
     /// Integer upsampling factor per spatial axis (resize).
     public static var resizeScale: Self { .init("scale") }
+    /// Output height and width (resize to a fixed size, Keras' Resizing).
+    public static var resizeSize: Self { .init("size") }
 }
 
 extension AttributeKey where Value == [Float] {
@@ -171,6 +173,13 @@ extension AttributeKey where Value == Bool {
     public static var centered: Self { .init("center") }
     /// Global pooling keeps the spatial axes as size 1.
     public static var keepDims: Self { .init("keepdims") }
+    /// reshape: `shape` is the whole output shape, batch axis included (-1 once), so the batch can
+    /// merge with other axes (TimeDistributed folds time into the batch and back).
+    public static var includesBatch: Self { .init("includes_batch") }
+    /// batch_matmul: the first operand's last two axes are swapped before multiplying.
+    public static var adjointX: Self { .init("adj_x") }
+    /// batch_matmul: the second operand's last two axes are swapped before multiplying.
+    public static var adjointY: Self { .init("adj_y") }
 }
 
 extension AttributeKey where Value == ActivationFunction {

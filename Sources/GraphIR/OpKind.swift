@@ -20,6 +20,8 @@ public enum OpKind: String, Sendable, CaseIterable {
     case pad, slice, resize
     case add, subtract, multiply, average, maximum, minimum, concatenate
     case identity, rescale, normalize
+    case batchMatmul = "batch_matmul"
+    case l2Normalize = "l2_normalize"
 }
 
 /// Pointwise activation functions of the `activation` op (attribute `function`).

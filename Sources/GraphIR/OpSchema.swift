@@ -49,12 +49,12 @@ public struct OpSchema: Sendable {
         .avgPool2d: OpSchema(inputs: 1...1, attributes: pool + fusable, inferShapes: { try inferPool($0, spatialRank: 2) }),
         .globalAvgPool: OpSchema(inputs: 1...1, attributes: [.optional(.keepDims, default: false)], inferShapes: inferGlobalPool),
         .globalMaxPool: OpSchema(inputs: 1...1, attributes: [.optional(.keepDims, default: false)], inferShapes: inferGlobalPool),
-        .reshape: OpSchema(inputs: 1...1, attributes: [.required(.shape)], inferShapes: inferReshape),
+        .reshape: OpSchema(inputs: 1...1, attributes: [.required(.shape), .optional(.includesBatch, default: false)], inferShapes: inferReshape),
         .transpose: OpSchema(inputs: 1...1, attributes: [.required(.permutation)], inferShapes: inferTranspose),
         .repeatVector: OpSchema(inputs: 1...1, attributes: [.required(.repeats)], inferShapes: inferRepeatVector),
         .pad: OpSchema(inputs: 1...1, attributes: [.required(.paddings)], inferShapes: inferPad),
         .slice: OpSchema(inputs: 1...1, attributes: [.required(.begin), .required(.size)], inferShapes: inferSlice),
-        .resize: OpSchema(inputs: 1...1, attributes: [.required(.resizeScale), .required(.method)], inferShapes: inferResize),
+        .resize: OpSchema(inputs: 1...1, attributes: [.optional(.resizeScale), .optional(.resizeSize), .required(.method)], inferShapes: inferResize),
         .add: OpSchema(inputs: 2...64, attributes: fusable, inferShapes: inferBroadcast),
         .subtract: OpSchema(inputs: 2...2, attributes: fusable, inferShapes: inferBroadcast),
         .multiply: OpSchema(inputs: 2...64, attributes: fusable, inferShapes: inferBroadcast),
@@ -65,6 +65,9 @@ public struct OpSchema: Sendable {
         .identity: OpSchema(inputs: 1...1, inferShapes: sameAsFirstInput),
         .rescale: OpSchema(inputs: 1...1, attributes: [.required(.rescaleScale), .required(.rescaleOffset)], inferShapes: sameAsFirstInput),
         .normalize: OpSchema(inputs: 3...3, inferShapes: sameAsFirstInput),
+        .batchMatmul: OpSchema(inputs: 2...2, attributes: [.optional(.adjointX, default: false), .optional(.adjointY, default: false)],
+                               inferShapes: inferBatchMatmul),
+        .l2Normalize: OpSchema(inputs: 1...1, attributes: [.required(.axis)], inferShapes: sameAsFirstInput),
     ]
 
     /// Problems with an op's attributes against its schema: undeclared names, wrong types, missing required ones.
@@ -215,6 +218,22 @@ private func inferGlobalPool(_ op: Op) throws -> [Shape] {
 private func inferReshape(_ op: Op) throws -> [Shape] {
     let x = op.inputs[0]
     let target = try op.attribute(.shape)
+    if try op.attribute(.includesBatch) {
+        guard target.filter({ $0 == -1 }).count <= 1, target.allSatisfy({ $0 >= -1 }) else {
+            throw GraphError.shape(op: op.name, message: "target shape \(target) has more than one unknown or a negative dimension")
+        }
+        var output: Shape = target.map { $0 < 0 ? nil : $0 }
+        let known = target.filter { $0 >= 0 }.reduce(1, *)
+        if let total = x.shape.elementCount {
+            if let unknown = target.firstIndex(of: -1) {
+                guard known > 0, total % known == 0 else { throw GraphError.shape(op: op.name, message: "cannot reshape \(x.shape.text) to \(target)") }
+                output[unknown] = total / known
+            } else if total != known {
+                throw GraphError.shape(op: op.name, message: "cannot reshape \(x.shape.text) to \(target)")
+            }
+        }
+        return [output]
+    }
     let inner = Array(x.shape.dropFirst()).elementCount
     var output: Shape = target.map { $0 < 0 ? nil : $0 }
     if let unknown = target.firstIndex(of: -1) {
@@ -275,8 +294,30 @@ private func inferSlice(_ op: Op) throws -> [Shape] {
 private func inferResize(_ op: Op) throws -> [Shape] {
     let x = op.inputs[0]
     try requireRank(op, x, 4, "input")
-    let scale = try op.attribute(.resizeScale)
-        return [[x.shape[0], x.shape[1].map { $0 * scale[0] }, x.shape[2].map { $0 * scale[1] }, x.shape[3]]]
+    if let size = op.attributes[.resizeSize] {
+        guard size.count == 2, size.allSatisfy({ $0 > 0 }) else { throw GraphError.shape(op: op.name, message: "size \(size) needs 2 positive values") }
+        return [[x.shape[0], size[0], size[1], x.shape[3]]]
+    }
+    guard let scale = op.attributes[.resizeScale], scale.count == 2 else {
+        throw GraphError.shape(op: op.name, message: "resize needs a scale or a size of 2 values")
+    }
+    return [[x.shape[0], x.shape[1].map { $0 * scale[0] }, x.shape[2].map { $0 * scale[1] }, x.shape[3]]]
+}
+
+/// Matrix products over the last two axes, the leading axes broadcast (TFLite's BATCH_MATMUL).
+private func inferBatchMatmul(_ op: Op) throws -> [Shape] {
+    let x = op.inputs[0].shape, y = op.inputs[1].shape
+    guard x.count >= 2, y.count >= 2 else { throw GraphError.shape(op: op.name, message: "operands need rank ≥ 2") }
+    let adjointX = try op.attribute(.adjointX), adjointY = try op.attribute(.adjointY)
+    let rows = x[x.count - (adjointX ? 1 : 2)], inner = x[x.count - (adjointX ? 2 : 1)]
+    let innerY = y[y.count - (adjointY ? 1 : 2)], columns = y[y.count - (adjointY ? 2 : 1)]
+    if let inner, let innerY, inner != innerY {
+        throw GraphError.shape(op: op.name, message: "inner dimensions of \(x.text) and \(y.text) differ")
+    }
+    guard let batch = broadcast(Array(x.dropLast(2)), Array(y.dropLast(2))) else {
+        throw GraphError.shape(op: op.name, message: "batch axes of \(x.text) and \(y.text) do not broadcast")
+    }
+    return [batch + [rows, columns]]
 }
 
 /// numpy broadcasting; an unknown dimension broadcasts with anything to unknown unless the other is known > 1.

@@ -139,5 +139,7 @@ enum KernelTable {
         .identity: identityKernel,
         .rescale: rescaleKernel,
         .normalize: normalizeKernel,
+        .batchMatmul: batchMatmulKernel,
+        .l2Normalize: l2NormalizeKernel,
     ]
 }

@@ -45,22 +45,35 @@ func globalPoolKernel(_ context: KernelContext, isMax: Bool) throws -> Kernel {
     })
 }
 
-/// UpSampling2D: nearest repeats pixels (Keras' ops.repeat); bilinear is tf.image.resize with
-/// half-pixel centres (source = (o + ½)·in/out − ½, clamped), computed in float32 as TensorFlow does.
+/// UpSampling2D (a scale) and Resizing (a size): nearest is tf.image.resize's half-pixel rule
+/// (min(⌊(o + ½)·in/out⌋, in − 1), Keras' ops.repeat for integer scales); bilinear is tf.image.resize
+/// with half-pixel centres (source = (o + ½)·in/out − ½, clamped), computed in float32 as TensorFlow does.
 func resizeKernel(_ context: KernelContext) throws -> Kernel {
-    let scale = try context.attribute(.resizeScale, count: 2)
-    guard scale.allSatisfy({ $0 >= 1 }) else { throw context.invalid("scale \(scale) must be ≥ 1") }
+    let scale = try context.optionalAttribute(.resizeScale, count: 2)
+    let size = try context.optionalAttribute(.resizeSize, count: 2)
+    guard scale != nil || size != nil else { throw context.invalid("resize needs a scale or a size") }
+    guard (scale ?? [1, 1]).allSatisfy({ $0 >= 1 }) else { throw context.invalid("scale \(scale!) must be ≥ 1") }
+    guard (size ?? [1, 1]).allSatisfy({ $0 >= 1 }) else { throw context.invalid("size \(size!) must be ≥ 1") }
     let method = try context.attribute(.method)
     guard method == "nearest" || method == "bilinear" else { throw context.unsupported("resize method '\(method)'") }
     return Kernel(run: { inputs, _ in
         let x = inputs[0]
         guard x.rank == 4 else { throw context.invalid("input shape \(shapeText(x.shape)) needs rank 4") }
         let batch = x.shape[0], height = x.shape[1], width = x.shape[2], channels = x.shape[3]
-        let count = try context.elementCount([batch, height, scale[0], width, scale[1], channels])
-        let outputHeight = height * scale[0], outputWidth = width * scale[1]
+        let count: Int
+        if let scale {
+            count = try context.elementCount([batch, height, scale[0], width, scale[1], channels])
+        } else {
+            count = try context.elementCount([batch, size![0], size![1], channels])
+        }
+        let outputHeight = size?[0] ?? height * scale![0], outputWidth = size?[1] ?? width * scale![1]
 
         if method == "nearest" {
-            let lists = [Array(0..<batch), (0..<outputHeight).map { $0 / scale[0] }, (0..<outputWidth).map { $0 / scale[1] },
+            func sources(input: Int, output: Int) -> [Int] {
+                let ratio = Float(input) / Float(output)
+                return (0..<output).map { min(Int(((Float($0) + 0.5) * ratio).rounded(.down)), input - 1) }
+            }
+            let lists = [Array(0..<batch), sources(input: height, output: outputHeight), sources(input: width, output: outputWidth),
                          Array(0..<channels)]
             return TensorValue(unchecked: [batch, outputHeight, outputWidth, channels], selectAlongAxes(x, lists))
         }

@@ -8,27 +8,30 @@ func identityKernel(_ context: KernelContext) throws -> Kernel {
     return Kernel(run: { inputs, _ in inputs.take(0) })
 }
 
-/// [batch] + target shape, one -1 resolved from the element count; the values are shared.
+/// [batch] + target shape (or the whole target shape with `includes_batch`), one -1 resolved from
+/// the element count; the values are shared.
 func reshapeKernel(_ context: KernelContext) throws -> Kernel {
     let target = try context.attribute(.shape)
+    let includesBatch = try context.attribute(.includesBatch)
     guard target.filter({ $0 == -1 }).count <= 1, target.allSatisfy({ $0 >= -1 }),
           checkedCount(target.filter { $0 >= 0 }) != nil else {
         throw context.invalid("target shape \(target) has more than one unknown or a negative dimension")
     }
+    let described = includesBatch ? "\(target)" : "[batch] + \(target)"
     return Kernel(run: { inputs, _ in
         let x = inputs.take(0)
         guard let batch = x.shape.first else { throw context.invalid("cannot reshape a scalar") }
-        let inner = x.shape.dropFirst().reduce(1, *)
+        let inner = includesBatch ? x.count : x.shape.dropFirst().reduce(1, *)
         var shape = target
         if let unknown = target.firstIndex(of: -1) {
             let known = target.filter { $0 >= 0 }.reduce(1, *)
             guard known > 0, inner % known == 0 else {
-                throw context.invalid("cannot reshape \(shapeText(x.shape)) to [batch] + \(target)")
+                throw context.invalid("cannot reshape \(shapeText(x.shape)) to \(described)")
             }
             shape[unknown] = inner / known
         }
-        guard shape.reduce(1, *) == inner else { throw context.invalid("cannot reshape \(shapeText(x.shape)) to [batch] + \(target)") }
-        return TensorValue(unchecked: [batch] + shape, x.values)
+        guard shape.reduce(1, *) == inner else { throw context.invalid("cannot reshape \(shapeText(x.shape)) to \(described)") }
+        return TensorValue(unchecked: includesBatch ? shape : [batch] + shape, x.values)
     })
 }
 

@@ -10,6 +10,9 @@ struct VariableSpec {
 /// What keraslite knows about one Keras layer class: its stored variables and how it becomes IR ops.
 struct LayerSpec: Sendable {
     var variables: @Sendable (LayerConfig) throws -> [VariableSpec] = { _ in [] }
+    /// The variables live in sublayers (MultiHeadAttention's `query`, TimeDistributed's `layer`):
+    /// matched by their sublayer-qualified names (`query/kernel`, `query_dense/0`), else by position.
+    var weightsFromSublayers = false
     var build: @Sendable (LayerContext) throws -> [Tensor]
 }
 
@@ -20,11 +23,11 @@ enum LayerTable {
     /// Layer classes that exist in Keras but that keraslite does not convert, so that an
     /// unsupported built-in is not mistaken for a custom layer.
     static let knownUnsupported: Set<String> = [
-        "Embedding", "LSTM", "GRU", "SimpleRNN", "Bidirectional", "TimeDistributed", "ConvLSTM2D", "Attention",
-        "MultiHeadAttention", "Conv3D", "Conv3DTranspose", "Conv1DTranspose", "MaxPooling3D", "AveragePooling3D",
-        "UpSampling1D", "UpSampling3D", "ZeroPadding3D", "Cropping3D", "SeparableConv1D", "DepthwiseConv1D",
-        "Masking", "Dot", "CategoryEncoding", "Hashing", "StringLookup", "IntegerLookup", "TextVectorization",
-        "Resizing", "CenterCrop", "RandomFlip", "RandomRotation", "RandomZoom", "RandomCrop", "RandomContrast",
+        "Embedding", "LSTM", "GRU", "SimpleRNN", "Bidirectional", "ConvLSTM2D",
+        "Conv3D", "Conv3DTranspose", "Conv1DTranspose", "MaxPooling3D", "AveragePooling3D",
+        "UpSampling3D", "ZeroPadding3D", "Cropping3D", "SeparableConv1D", "DepthwiseConv1D",
+        "Masking", "CategoryEncoding", "Hashing", "StringLookup", "IntegerLookup", "TextVectorization",
+        "RandomFlip", "RandomRotation", "RandomZoom", "RandomCrop", "RandomContrast",
         "RandomTranslation", "GroupNormalization", "UnitNormalization", "ThresholdedReLU",
         "SlicingOpLambda", "Identity", "EinsumDense", "Discretization", "LocallyConnected1D", "LocallyConnected2D",
     ]
@@ -289,6 +292,7 @@ enum LayerTable {
             }
             return [try context.emit(.normalize, [x, try statistic("mean"), try statistic("variance")])]
         }
+        addMiscLayers(to: &table)
         return table
     }()
 }

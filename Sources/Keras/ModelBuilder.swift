@@ -340,7 +340,7 @@ final class ModelBuilder {
         let expected = try spec.variables(config)
         let stored: [StoredWeight]
         do {
-            stored = try store.weights(at: path)
+            stored = spec.weightsFromSublayers ? try store.allWeights(at: path) : try store.weights(at: path)
         } catch let error as HDF5Error {
             throw KerasError.hdf5(file: file, underlying: error)
         }
@@ -351,7 +351,11 @@ final class ModelBuilder {
         }
         // Match by recorded variable name when every expected one is present, else by position.
         var ordered = stored
-        if stored.allSatisfy({ $0.variable != nil }) {
+        let qualified = stored.map(\.sublayerQualifiedName)
+        let byPath = expected.compactMap { spec in qualified.firstIndex { spec.name == $0 || spec.aliases.contains($0) } }
+        if spec.weightsFromSublayers, byPath.count == expected.count, Set(byPath).count == byPath.count {
+            ordered = byPath.map { stored[$0] }
+        } else if stored.allSatisfy({ $0.variable != nil }) {
             let byName = expected.compactMap { spec in
                 stored.first { $0.variable == spec.name || spec.aliases.contains($0.variable!) }
             }
@@ -494,7 +498,10 @@ final class ModelBuilder {
         if let args = node["args"] {
             var found: [NodeOperand] = []
             collectOperands(args, into: &found)
-            if let y = node["kwargs"]?["y"] { collectOperands(y, into: &found) }
+            for name in Self.tensorKeywords {
+                guard let y = node["kwargs"]?[name], name == "y" || y["class_name"]?.string == "__keras_tensor__" else { continue }
+                collectOperands(y, into: &found)
+            }
             return found
         }
         guard var entries = node.array else {
@@ -507,13 +514,18 @@ final class ModelBuilder {
                 throw KerasError.malformedConfig(file: configFile, reason: "layer '\(layer)' has an unreadable inbound node")
             }
             operands.append(.tensor(reference))
-            if let y = entry.array?.dropFirst(3).first?["y"] {
-                if let value = y.double { operands.append(.constant(Float(value))) }
+            for name in Self.tensorKeywords {
+                guard let y = entry.array?.dropFirst(3).first?[name] else { continue }
+                if name == "y", let value = y.double { operands.append(.constant(Float(value))) }
                 else if let other = triple(y) { operands.append(.tensor(other)) }
             }
         }
         return operands
     }
+
+    /// Call keywords whose tensors are inputs, after the positional ones: TFOpLambda's `y`,
+    /// attention's `value` and `key` (tf.keras passes `value` by keyword).
+    private static let tensorKeywords = ["y", "value", "key"]
 
     private func collectOperands(_ json: JSON, into found: inout [NodeOperand]) {
         if json["class_name"]?.string == "__keras_tensor__" {

@@ -83,6 +83,14 @@ struct StoredWeight {
     var variable: String?
     var dataset: HDF5Dataset
 
+    /// The weight's last two path parts: its sublayer and variable (`query/kernel` from
+    /// `mha/query/kernel:0`, `query_dense/0` from Keras 3's `layers/mha/query_dense/vars/0`).
+    var sublayerQualifiedName: String {
+        var parts = (variable == nil ? name : dataset.path).split(separator: "/").map(String.init)
+        if variable != nil, let last = parts.popLast() { parts.append(String(last.split(separator: ":").first ?? Substring(last))) }
+        return parts.suffix(2).joined(separator: "/")
+    }
+
     func keras(variable expected: String) throws -> KerasWeight {
         let shape = try dataset.shape()
         let type = try dataset.elementType()

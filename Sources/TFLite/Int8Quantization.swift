@@ -77,6 +77,8 @@ enum Int8OpTable {
         .ABS: "inside softplus, mish and softsign; no int8 rule",
         .NEG: "inside softplus and mish; no int8 rule",
         .DIV: "softsign's division; no int8 rule",
+        .BATCH_MATMUL: "a product of two activations (attention scores and context); no int8 rule yet",
+        .L2_NORMALIZATION: "Dot(normalize=True); no int8 rule yet",
     ]
 }
 

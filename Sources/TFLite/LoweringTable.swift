@@ -130,6 +130,8 @@ enum LoweringTable {
         }),
         .rescale: LoweringRule([.MUL, .ADD, .RESHAPE], lowerRescale),
         .normalize: LoweringRule([.SUB, .MUL], lowerNormalize),
+        .batchMatmul: LoweringRule([.BATCH_MATMUL], lowerBatchMatmul),
+        .l2Normalize: LoweringRule([.L2_NORMALIZATION, .TRANSPOSE], lowerL2Normalize),
     ]
 }
 

@@ -723,6 +723,13 @@ public enum Field {
     /// `table TransposeOptions {}`: no fields.
     public enum TransposeOptions {}
 
+    public enum BatchMatMulOptions {
+        /// `adj_x: bool`, default false.
+        public static let adj_x = 0
+        /// `adj_y: bool`, default false.
+        public static let adj_y = 1
+    }
+
     /// `table ExpOptions {}`: no fields.
     public enum ExpOptions {}
 

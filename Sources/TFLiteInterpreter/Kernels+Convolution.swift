@@ -305,41 +305,11 @@ func batchMatMulKernel(_ context: OperatorContext) throws -> Kernel {
     let adjointY = try options.bool(ExtraFields.BatchMatMulOptions.adj_y)
     return Kernel { inputs, _ in
         let x = value(inputs, 0), y = value(inputs, 1)
-        guard x.rank >= 2, y.rank >= 2 else { throw context.invalid("needs inputs of rank ≥ 2, got \(shapeText(x.shape)) and \(shapeText(y.shape))") }
-        let m = adjointX ? x.shape[x.rank - 1] : x.shape[x.rank - 2], k = adjointX ? x.shape[x.rank - 2] : x.shape[x.rank - 1]
-        let ky = adjointY ? y.shape[y.rank - 1] : y.shape[y.rank - 2], n = adjointY ? y.shape[y.rank - 2] : y.shape[y.rank - 1]
-        guard k == ky else { throw context.invalid("inner dimensions \(k) and \(ky) differ") }
-        guard let batchShape = broadcastShape(Array(x.shape.dropLast(2)), Array(y.shape.dropLast(2))) else {
-            throw context.invalid("batch dimensions of \(shapeText(x.shape)) and \(shapeText(y.shape)) do not broadcast")
+        do {
+            _ = try context.count(try batchMatMulShape(x.shape, y.shape, adjointX: adjointX, adjointY: adjointY))
+            return [try batchMatMul(x, y, adjointX: adjointX, adjointY: adjointY)]
+        } catch let error as KernelError {
+            throw context.invalid("\(error)")
         }
-        let shape = batchShape + [m, n]
-        let count = try context.count(shape)
-        let xBatch = broadcastIndex(Array(x.shape.dropLast(2)), to: batchShape)
-        let yBatch = broadcastIndex(Array(y.shape.dropLast(2)), to: batchShape)
-        let batches = batchShape.reduce(1, *)
-        var output = [Float](repeating: 0, count: count)
-        try GEMM.check(m, n, k)
-        x.values.withUnsafeBufferPointer { xs in
-            y.values.withUnsafeBufferPointer { ys in
-                output.withUnsafeMutableBufferPointer { out in
-                    for batch in 0..<batches where m > 0 && n > 0 {
-                        let a = xs.baseAddress! + xBatch(batch) * m * k, b = ys.baseAddress! + yBatch(batch) * k * n
-                        let c = out.baseAddress! + batch * m * n
-                        if !adjointX {
-                            GEMM.multiply(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: adjointY ? k : n, transposeB: adjointY, c: c, ldc: n)
-                        } else {
-                            // xᵀ: gather the columns (small matrices; BATCH_MATMUL with adj_x is rare).
-                            var transposed = [Float](repeating: 0, count: m * k)
-                            for row in 0..<k { for column in 0..<m { transposed[column * k + row] = a[row * m + column] } }
-                            transposed.withUnsafeBufferPointer {
-                                GEMM.multiply(m: m, n: n, k: k, a: $0.baseAddress!, lda: k, b: b, ldb: adjointY ? k : n,
-                                              transposeB: adjointY, c: c, ldc: n)
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return [try context.tensor(shape, output)]
     }
 }

@@ -650,6 +650,11 @@ def _(K):
                             K.layers.Dense(2, name="a_reg")(pooled)])
 
 
+import zoo_misc  # noqa: E402 (registers its cases through case / _register_simple)
+
+zoo_misc.register(case, _register_simple)
+
+
 def zoo_cases(version):
     """Names of the zoo cases for Keras major version '2' or '3', in definition order."""
     return [name for name, _, versions, _ in ZOO if version in versions]
@@ -657,6 +662,17 @@ def zoo_cases(version):
 
 def zoo_has_zip(name):
     return next(extras for n, _, _, extras in ZOO if n == name).get("zip", False)
+
+
+def zoo_formats(version, name):
+    """The files a case is tested from: model.h5, plus model.keras for Keras 3 zip cases (only
+    model.keras for `k3_keras_only` ones, which Keras 3 cannot load back from .h5)."""
+    extras = next(extras for n, _, _, extras in ZOO if n == name)
+    if version != "3":
+        return ("h5",)
+    if extras.get("k3_keras_only"):
+        return ("keras",)
+    return ("h5", "keras") if extras.get("zip") else ("h5",)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -688,6 +704,8 @@ def _randomize(model, rng):
             value = rng.uniform(0.5, 1.5, shape)
         elif name == "alpha":
             value = rng.uniform(0.05, 0.6, shape)
+        elif name in ("scale", "concat_score_weight"):  # Attention, AdditiveAttention
+            value = rng.uniform(0.5, 1.5, shape)
         else:
             continue
         variable.assign(value.astype(np.float32))
@@ -736,8 +754,10 @@ def build_zoo(version, out, only=None, batch=3):
             x = _case_inputs(model, extras, rng, batch)
             y_memory = keras_predict(model, x)
             input_names, output_names = keras_io_names(model)
-            files = ["model.h5"]
-            model.save(str(case_dir / "model.h5"))
+            files = []
+            if not (extras.get("k3_keras_only") and version == "3"):
+                model.save(str(case_dir / "model.h5"))
+                files.append("model.h5")
             if extras.get("zip") and version == "3":
                 model.save(str(case_dir / "model.keras"))
                 files.append("model.keras")
@@ -930,7 +950,7 @@ def main(argv=None):
 
 def zoo_cache_key():
     """Any change to this file rebuilds the zoo (about a minute)."""
-    return cache_key(hashlib.sha256(pathlib.Path(__file__).read_bytes()).hexdigest())
+    return cache_key(*(hashlib.sha256((HERE / name).read_bytes()).hexdigest() for name in ("convert_support.py", "zoo_misc.py")))
 
 
 def seed_cache_key():

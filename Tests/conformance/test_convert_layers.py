@@ -19,7 +19,7 @@ import convert_support as cs
 CASES = [(version, name, fmt)
          for version in ("3", "2")
          for name in cs.zoo_cases(version)
-         for fmt in (("h5", "keras") if version == "3" and cs.zoo_has_zip(name) else ("h5",))]
+         for fmt in cs.zoo_formats(version, name)]
 
 
 def case_id(case):
