@@ -139,5 +139,10 @@ enum KernelTable {
         .identity: identityKernel,
         .rescale: rescaleKernel,
         .normalize: normalizeKernel,
+        .conv3d: convolution3DKernel,
+        .transposeConv3d: transposeConvolution3DKernel,
+        .maxPool3d: { try pool3DKernel($0, isMax: true) },
+        .avgPool3d: { try pool3DKernel($0, isMax: false) },
+        .upsample3d: upsample3DKernel,
     ]
 }

@@ -77,6 +77,8 @@ enum Int8OpTable {
         .ABS: "inside softplus, mish and softsign; no int8 rule",
         .NEG: "inside softplus and mish; no int8 rule",
         .DIV: "softsign's division; no int8 rule",
+        .CONV_3D: "LiteRT's CONV_3D kernel is float32 only",
+        .CONV_3D_TRANSPOSE: "LiteRT's CONV_3D_TRANSPOSE kernel is float32 only",
     ]
 }
 

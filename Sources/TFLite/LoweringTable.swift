@@ -130,6 +130,11 @@ enum LoweringTable {
         }),
         .rescale: LoweringRule([.MUL, .ADD, .RESHAPE], lowerRescale),
         .normalize: LoweringRule([.SUB, .MUL], lowerNormalize),
+        .conv3d: LoweringRule([.CONV_3D], lowerConv3D),
+        .transposeConv3d: LoweringRule([.CONV_3D_TRANSPOSE], lowerTransposeConv3D),
+        .maxPool3d: LoweringRule([.RESHAPE, .MAX_POOL_2D], { try lowerPool3D($0, $1, code: .MAX_POOL_2D) }),
+        .avgPool3d: LoweringRule([.RESHAPE, .AVERAGE_POOL_2D], { try lowerPool3D($0, $1, code: .AVERAGE_POOL_2D) }),
+        .upsample3d: LoweringRule([.RESHAPE, .TILE], lowerUpsample3D),
     ]
 }
 

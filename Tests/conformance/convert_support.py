@@ -650,6 +650,12 @@ def _(K):
                             K.layers.Dense(2, name="a_reg")(pooled)])
 
 
+# --- Volumetric (3-D) layers: Tests/conformance/zoo_volumetric.py
+import zoo_volumetric  # noqa: E402
+
+zoo_volumetric.register(sys.modules[__name__])
+
+
 def zoo_cases(version):
     """Names of the zoo cases for Keras major version '2' or '3', in definition order."""
     return [name for name, _, versions, _ in ZOO if version in versions]
@@ -929,8 +935,9 @@ def main(argv=None):
 
 
 def zoo_cache_key():
-    """Any change to this file rebuilds the zoo (about a minute)."""
-    return cache_key(hashlib.sha256(pathlib.Path(__file__).read_bytes()).hexdigest())
+    """Any change to this file or a zoo module rebuilds the zoo (about a minute)."""
+    return cache_key(*(hashlib.sha256((HERE / file).read_bytes()).hexdigest()
+                       for file in ("convert_support.py", "zoo_volumetric.py")))
 
 
 def seed_cache_key():
