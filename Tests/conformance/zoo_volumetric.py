@@ -63,6 +63,9 @@ def register(cs):
     simple("conv3d-volume", (6, 6, 6, 1), lambda K: [
         K.layers.Conv3D(4, 3, activation="relu"), K.layers.MaxPooling3D(2), K.layers.Flatten(), K.layers.Dense(2)],
         zip=True)
+    # Weights large enough for --quantize (test_volumetric.py): 3456 in the Conv3D, 1280 in the Dense.
+    simple("conv3d-wide", (4, 6, 6, 8), lambda K: [
+        K.layers.Conv3D(16, 3, padding="same", activation="relu"), K.layers.GlobalAveragePooling3D(), K.layers.Dense(80)])
     simple("conv3d-bn-gap3d", VOL, lambda K: [
         K.layers.Conv3D(4, 3, padding="same"), K.layers.BatchNormalization(), K.layers.ReLU(),
         K.layers.AveragePooling3D(2, padding="same"), K.layers.GlobalAveragePooling3D(), K.layers.Dense(3)])
