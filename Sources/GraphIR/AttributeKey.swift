@@ -124,7 +124,7 @@ extension AttributeKey where Value == [Int] {
     public static var begin: Self { .init("begin") }
     /// Length per axis, -1 for "to the end" (slice).
     public static var size: Self { .init("size") }
-    /// Integer upsampling factor per spatial axis (resize).
+    /// Integer upsampling factor per spatial axis (resize, upsample3d).
     public static var resizeScale: Self { .init("scale") }
     /// Output height and width (resize to a fixed size, Keras' Resizing).
     public static var resizeSize: Self { .init("size") }

@@ -1,7 +1,8 @@
 /// The IR's op set: one level above TFLite builtins and close to Keras layer semantics, channels-last.
 ///
 /// Weight layouts stay Keras': conv2d filter HWIO, depthwise filter H×W×C×M, transpose_conv2d
-/// filter H×W×O×I, fully_connected kernel I×O. Lowering to a backend reorders them.
+/// filter H×W×O×I, fully_connected kernel I×O, conv3d D×H×W×I×O, transpose_conv3d D×H×W×O×I.
+/// Lowering to a backend reorders them.
 public enum OpKind: String, Sendable, CaseIterable {
     case conv1d, conv2d
     case depthwiseConv2d = "depthwise_conv2d"
@@ -22,6 +23,11 @@ public enum OpKind: String, Sendable, CaseIterable {
     case identity, rescale, normalize
     case batchMatmul = "batch_matmul"
     case l2Normalize = "l2_normalize"
+    // Volumetric (NDHWC): OpSchema+Volumetric.swift.
+    case conv3d
+    case transposeConv3d = "transpose_conv3d"
+    case maxPool3d = "max_pool3d", avgPool3d = "avg_pool3d"
+    case upsample3d
 }
 
 /// Pointwise activation functions of the `activation` op (attribute `function`).

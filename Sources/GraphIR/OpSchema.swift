@@ -68,6 +68,11 @@ public struct OpSchema: Sendable {
         .batchMatmul: OpSchema(inputs: 2...2, attributes: [.optional(.adjointX, default: false), .optional(.adjointY, default: false)],
                                inferShapes: inferBatchMatmul),
         .l2Normalize: OpSchema(inputs: 1...1, attributes: [.required(.axis)], inferShapes: sameAsFirstInput),
+        .conv3d: OpSchema(inputs: 2...3, attributes: window, inferShapes: inferConv3D),
+        .transposeConv3d: OpSchema(inputs: 2...3, attributes: window + [.optional(.outputPadding)], inferShapes: inferTransposeConv3D),
+        .maxPool3d: OpSchema(inputs: 1...1, attributes: pool, inferShapes: { try inferPool($0, spatialRank: 3) }),
+        .avgPool3d: OpSchema(inputs: 1...1, attributes: pool, inferShapes: { try inferPool($0, spatialRank: 3) }),
+        .upsample3d: OpSchema(inputs: 1...1, attributes: [.required(.resizeScale)], inferShapes: inferUpsample3D),
     ]
 
     /// Problems with an op's attributes against its schema: undeclared names, wrong types, missing required ones.
@@ -93,7 +98,7 @@ public struct OpSchema: Sendable {
 
 private func sameAsFirstInput(_ op: Op) throws -> [Shape] { [op.inputs[0].shape] }
 
-private func requireRank(_ op: Op, _ tensor: Tensor, _ rank: Int, _ role: String) throws {
+func requireRank(_ op: Op, _ tensor: Tensor, _ rank: Int, _ role: String) throws {
     guard tensor.shape.count == rank else {
         throw GraphError.shape(op: op.name, message: "\(role) \(tensor.name) has rank \(tensor.shape.count), needs \(rank)")
     }
@@ -191,7 +196,7 @@ private func inferFullyConnected(_ op: Op) throws -> [Shape] {
     return [Array(x.shape.dropLast()) + [kernel.shape[1]]]
 }
 
-private func inferPool(_ op: Op, spatialRank: Int) throws -> [Shape] {
+func inferPool(_ op: Op, spatialRank: Int) throws -> [Shape] {
     let x = op.inputs[0]
     try requireRank(op, x, spatialRank + 2, "input")
     let size = try op.attribute(.poolSize)

@@ -141,5 +141,10 @@ enum KernelTable {
         .normalize: normalizeKernel,
         .batchMatmul: batchMatmulKernel,
         .l2Normalize: l2NormalizeKernel,
+        .conv3d: convolution3DKernel,
+        .transposeConv3d: transposeConvolution3DKernel,
+        .maxPool3d: { try pool3DKernel($0, isMax: true) },
+        .avgPool3d: { try pool3DKernel($0, isMax: false) },
+        .upsample3d: upsample3DKernel,
     ]
 }

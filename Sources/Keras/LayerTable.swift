@@ -23,11 +23,10 @@ enum LayerTable {
     /// Layer classes that exist in Keras but that keraslite does not convert, so that an
     /// unsupported built-in is not mistaken for a custom layer.
     static let knownUnsupported: Set<String> = [
-        "Embedding", "LSTM", "GRU", "SimpleRNN", "Bidirectional", "ConvLSTM2D",
-        "Conv3D", "Conv3DTranspose", "Conv1DTranspose", "MaxPooling3D", "AveragePooling3D",
-        "UpSampling3D", "ZeroPadding3D", "Cropping3D", "SeparableConv1D", "DepthwiseConv1D",
-        "Masking", "CategoryEncoding", "Hashing", "StringLookup", "IntegerLookup", "TextVectorization",
-        "RandomFlip", "RandomRotation", "RandomZoom", "RandomCrop", "RandomContrast",
+        "Embedding", "LSTM", "GRU", "SimpleRNN", "Bidirectional", "ConvLSTM2D", "Conv1DTranspose",
+        "SeparableConv1D", "DepthwiseConv1D", "Masking", "CategoryEncoding", "Hashing", "StringLookup",
+        "IntegerLookup", "TextVectorization", "RandomFlip", "RandomRotation", "RandomZoom", "RandomCrop",
+        "RandomContrast",
         "RandomTranslation", "GroupNormalization", "UnitNormalization", "ThresholdedReLU",
         "SlicingOpLambda", "Identity", "EinsumDense", "Discretization", "LocallyConnected1D", "LocallyConnected2D",
     ]
@@ -293,6 +292,7 @@ enum LayerTable {
             return [try context.emit(.normalize, [x, try statistic("mean"), try statistic("variance")])]
         }
         addMiscLayers(to: &table)
+        addVolumetricLayers(to: &table)
         return table
     }()
 }
@@ -313,11 +313,11 @@ private func biasIfUsed(_ config: LayerConfig) throws -> [VariableSpec] {
     try config.bool("use_bias", default: true) ? [VariableSpec(name: "bias")] : []
 }
 
-private func kernelAndBias(_ config: LayerConfig) throws -> [VariableSpec] {
+func kernelAndBias(_ config: LayerConfig) throws -> [VariableSpec] {
     [VariableSpec(name: "kernel")] + (try biasIfUsed(config))
 }
 
-private func windowAttributes(_ config: LayerConfig, rank: Int, allowCausal: Bool = false) throws -> Attributes {
+func windowAttributes(_ config: LayerConfig, rank: Int, allowCausal: Bool = false) throws -> Attributes {
     let ones = Array(repeating: 1, count: rank)
     let strides = try config.ints("strides", count: rank, default: ones)
     let dilations = try config.ints("dilation_rate", count: rank, default: ones)
@@ -348,9 +348,9 @@ private func convolution(_ context: LayerContext, kind: OpKind, rank: Int) throw
     return [try context.activate(try context.emit(kind, inputs, attributes))]
 }
 
-private func cropping(_ context: LayerContext, rank: Int) throws -> [Tensor] {
+func cropping(_ context: LayerContext, rank: Int) throws -> [Tensor] {
     let config = context.config
-    if rank == 2 { try config.requireChannelsLast() }
+    if rank >= 2 { try config.requireChannelsLast() }
     let x = try context.input()
     let pairs = try config.pairs("cropping", count: rank)
     var begin = [0], size = [-1]

@@ -16,7 +16,7 @@ public struct FoldBatchNorm: GraphPass {
     public static let id = "fold-batchnorm"
     public init(options: Void) {}
 
-    static let foldable: Set<OpKind> = [.conv1d, .conv2d, .depthwiseConv2d, .transposeConv2d, .fullyConnected]
+    static let foldable: Set<OpKind> = [.conv1d, .conv2d, .conv3d, .depthwiseConv2d, .transposeConv2d, .fullyConnected]
 
     public func run(on graph: Graph, log: PassLog) throws -> Bool {
         var changed = false
@@ -31,7 +31,7 @@ public struct FoldBatchNorm: GraphPass {
             let kernel = producer.inputs[1]
             let channels = scale.count
             guard let kernelData = kernel.constant, kernelData.count % channels == 0 else { continue }
-            // Elements between consecutive output channels: 1 for channels-last layouts (HWIO, I×O,
+            // Elements between consecutive output channels: 1 for channels-last layouts (HWIO, DHWIO, I×O,
             // depthwise H×W×(C·M)), I for transpose_conv2d's H×W×O×I.
             let innerCount = producer.kind == .transposeConv2d ? (kernel.shape[3] ?? 1) : 1
             let factors = scale.map { Float($0) }

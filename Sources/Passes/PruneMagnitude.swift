@@ -89,6 +89,8 @@ public struct PruneMagnitude: GraphPass {
         .depthwiseConv2d: (1, 2),   // H × W × C × M
         .transposeConv2d: (1, 3),   // H × W × O × I
         .fullyConnected: (1, 0),    // I × O
+        .conv3d: (1, 3),            // D × H × W × I × O
+        .transposeConv3d: (1, 4),   // D × H × W × O × I
     ]
 
     public func run(on graph: Graph, log: PassLog) throws -> Bool {
@@ -103,7 +105,7 @@ public struct PruneMagnitude: GraphPass {
         var selected: [Selected] = []
         var seen = Set<ObjectIdentifier>()
         let outputs = Set(graph.outputs.map(ObjectIdentifier.init))
-        let firstConv = graph.ops.first { [.conv1d, .conv2d, .depthwiseConv2d].contains($0.kind) }
+        let firstConv = graph.ops.first { [.conv1d, .conv2d, .conv3d, .depthwiseConv2d].contains($0.kind) }
         for op in graph.ops {
             guard let spec = Self.kernels[op.kind], op.inputs.count > spec.input else { continue }
             let kernel = op.inputs[spec.input]

@@ -79,6 +79,8 @@ enum Int8OpTable {
         .DIV: "softsign's division; no int8 rule",
         .BATCH_MATMUL: "a product of two activations (attention scores and context); no int8 rule yet",
         .L2_NORMALIZATION: "Dot(normalize=True); no int8 rule yet",
+        .CONV_3D: "LiteRT's CONV_3D kernel is float32 only",
+        .CONV_3D_TRANSPOSE: "LiteRT's CONV_3D_TRANSPOSE kernel is float32 only",
     ]
 }
 

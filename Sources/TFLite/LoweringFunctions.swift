@@ -54,7 +54,7 @@ func transpose2D(_ values: [Float], rows: Int, columns: Int, into destination: U
     }
 }
 
-private func staticShape(_ tensor: Tensor, op: Op) throws -> [Int] {
+func staticShape(_ tensor: Tensor, op: Op) throws -> [Int] {
     guard tensor.shape.allSatisfy({ $0 != nil }) else {
         throw ConversionError.unsupported(op: op.name, detail: "\(tensor.name) needs a static shape")
     }
@@ -62,7 +62,7 @@ private func staticShape(_ tensor: Tensor, op: Op) throws -> [Int] {
 }
 
 /// The bias input, or zeros when the layer has none (TFLite kernels are happiest with one).
-private func biasTensor(_ op: Op, channels: Int, in context: LoweringContext) -> Int32 {
+func biasTensor(_ op: Op, channels: Int, in context: LoweringContext) -> Int32 {
     if op.inputs.count > 2 { return context.tensor(for: op.inputs[2]) }
     return context.constantFloats(op.name + "/bias", [Float](repeating: 0, count: channels))
 }
@@ -449,7 +449,7 @@ func lowerSoftmax(_ context: LoweringContext, _ op: Op) throws {
 
 // MARK: - pooling, resizing, elementwise
 
-private func pool2DOptions(padding: Padding, strides: [Int], size: [Int], activation: ActivationFunctionType) -> (inout FlatBufferBuilder) throws -> FlatBufferBuilder.Offset {
+func pool2DOptions(padding: Padding, strides: [Int], size: [Int], activation: ActivationFunctionType) -> (inout FlatBufferBuilder) throws -> FlatBufferBuilder.Offset {
     Options.table { builder in
         try builder.add(Field.Pool2DOptions.padding, padding.rawValue, default: 0)
         try builder.add(Field.Pool2DOptions.stride_w, Int32(strides[1]), default: 0)

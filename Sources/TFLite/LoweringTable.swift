@@ -132,6 +132,11 @@ enum LoweringTable {
         .normalize: LoweringRule([.SUB, .MUL], lowerNormalize),
         .batchMatmul: LoweringRule([.BATCH_MATMUL], lowerBatchMatmul),
         .l2Normalize: LoweringRule([.L2_NORMALIZATION, .TRANSPOSE], lowerL2Normalize),
+        .conv3d: LoweringRule([.CONV_3D], lowerConv3D),
+        .transposeConv3d: LoweringRule([.CONV_3D_TRANSPOSE], lowerTransposeConv3D),
+        .maxPool3d: LoweringRule([.RESHAPE, .MAX_POOL_2D], { try lowerPool3D($0, $1, code: .MAX_POOL_2D) }),
+        .avgPool3d: LoweringRule([.RESHAPE, .AVERAGE_POOL_2D], { try lowerPool3D($0, $1, code: .AVERAGE_POOL_2D) }),
+        .upsample3d: LoweringRule([.RESHAPE, .TILE], lowerUpsample3D),
     ]
 }
 

@@ -613,6 +613,25 @@ public enum Field {
         public static let quantized_bias_type = 6
     }
 
+    public enum Conv3DOptions {
+        /// `padding: Padding`, default SAME (0).
+        public static let padding = 0
+        /// `stride_d: int`, default 0.
+        public static let stride_d = 1
+        /// `stride_w: int`, default 0.
+        public static let stride_w = 2
+        /// `stride_h: int`, default 0.
+        public static let stride_h = 3
+        /// `fused_activation_function: ActivationFunctionType`, default NONE (0).
+        public static let fused_activation_function = 4
+        /// `dilation_d_factor: int = 1`.
+        public static let dilation_d_factor = 5
+        /// `dilation_w_factor: int = 1`.
+        public static let dilation_w_factor = 6
+        /// `dilation_h_factor: int = 1`.
+        public static let dilation_h_factor = 7
+    }
+
     public enum Pool2DOptions {
         /// `padding: Padding`, default SAME (0).
         public static let padding = 0

@@ -90,6 +90,7 @@ enum RuntimeVersions {
         .REDUCE_MAX: "1.11.0", .RSQRT: "1.10.0", .LOG_SOFTMAX: "1.5.0", .TRANSPOSE_CONV: "1.9.0", .TILE: "1.10.0",
         .PRELU: "1.9.0", .MINIMUM: "1.9.0", .MAXIMUM: "1.9.0", .GREATER: "1.14.0", .ABS: "1.14.0", .NEG: "1.9.0",
         .RESIZE_NEAREST_NEIGHBOR: "1.13.0", .SLICE: "1.14.0", .QUANTIZE: "1.14.0", .DEQUANTIZE: "1.13.1",
+        .CONV_3D: "2.5.0", .CONV_3D_TRANSPOSE: "2.5.0",
     ]
 
     /// Versions above 1 that keraslite writes (TensorFlow's runtime_version.cc).

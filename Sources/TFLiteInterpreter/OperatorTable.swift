@@ -14,6 +14,8 @@ enum OperatorTable {
         "CONV_2D": convolutionKernel,
         "DEPTHWISE_CONV_2D": depthwiseKernel,
         "TRANSPOSE_CONV": transposeConvolutionKernel,
+        "CONV_3D": convolution3DKernel,
+        "CONV_3D_TRANSPOSE": transposeConvolution3DKernel,
         "FULLY_CONNECTED": fullyConnectedKernel,
         "BATCH_MATMUL": batchMatMulKernel,
 

@@ -44,6 +44,12 @@ public struct TFLiteInspectReport {
         case "TRANSPOSE_CONV":  // weights O×H×W×I, input N×h×w×I
             guard op.inputs.count > 2, let weights = shape(op.inputs[1]), let input = shape(op.inputs[2]), weights.count == 4 else { return nil }
             return TFLiteFile.elementCount(input + weights[0...2])
+        case "CONV_3D":  // weights D×H×W×I×O
+            guard op.inputs.count > 1, let filter = shape(op.inputs[1]), filter.count == 5 else { return nil }
+            return TFLiteFile.elementCount(output + filter[0...3])
+        case "CONV_3D_TRANSPOSE":  // weights D×H×W×O×I, input N×d×h×w×I
+            guard op.inputs.count > 2, let weights = shape(op.inputs[1]), let input = shape(op.inputs[2]), weights.count == 5 else { return nil }
+            return TFLiteFile.elementCount(input + weights[0...3])
         default: return nil
         }
     }

@@ -653,6 +653,10 @@ def _(K):
 import zoo_misc  # noqa: E402 (registers its cases through case / _register_simple)
 
 zoo_misc.register(case, _register_simple)
+# --- Volumetric (3-D) layers: Tests/conformance/zoo_volumetric.py
+import zoo_volumetric  # noqa: E402
+
+zoo_volumetric.register(sys.modules[__name__])
 
 
 def zoo_cases(version):
@@ -949,8 +953,9 @@ def main(argv=None):
 
 
 def zoo_cache_key():
-    """Any change to this file rebuilds the zoo (about a minute)."""
-    return cache_key(*(hashlib.sha256((HERE / name).read_bytes()).hexdigest() for name in ("convert_support.py", "zoo_misc.py")))
+    """Any change to this file or a zoo module rebuilds the zoo (about a minute)."""
+    return cache_key(*(hashlib.sha256((HERE / file).read_bytes()).hexdigest()
+                       for file in ("convert_support.py", "zoo_misc.py", "zoo_volumetric.py")))
 
 
 def seed_cache_key():

@@ -56,12 +56,6 @@ def _(K):
                          K.layers.TimeDistributed(K.layers.Dense(2))])
 
 
-@reading_case("conv3d-volume", ["Conv3D", "MaxPooling3D"], zip=True)
-def _(K):
-    return K.Sequential([K.Input(shape=(6, 6, 6, 1)), K.layers.Conv3D(4, 3, activation="relu"), K.layers.MaxPooling3D(2),
-                         K.layers.Flatten(), K.layers.Dense(2)])
-
-
 @reading_case("convlstm2d-video", ["ConvLSTM2D"])
 def _(K):
     return K.Sequential([K.Input(shape=(4, 8, 8, 1)), K.layers.ConvLSTM2D(3, 3, padding="same"),

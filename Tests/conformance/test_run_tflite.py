@@ -282,6 +282,10 @@ CASES = {
                                              tf.nn.conv2d_transpose(x, w(3, 3, 6, 3), [2, 18, 14, 6], 2, "SAME"),
                                              tf.nn.conv2d_transpose(x, w(2, 2, 4, 3), [2, 10, 8, 4], 1, "VALID"),
                                              tf.matmul(tf.reshape(x, [2, -1]), w(189, 6))]),
+    "volumes": ([(2, 5, 6, 7, 3)], lambda x: [tf.nn.conv3d(x, w(3, 2, 3, 3, 4), [1, 1, 2, 1, 1], "SAME") + w(4),
+                                           tf.nn.relu(tf.nn.conv3d(x, w(2, 2, 2, 3, 5), [1, 2, 1, 2, 1], "VALID")),
+                                           tf.nn.conv3d_transpose(x, w(3, 3, 3, 4, 3), [2, 10, 12, 14, 4], [1, 2, 2, 2, 1], "SAME"),
+                                           tf.nn.conv3d_transpose(x, w(2, 3, 2, 2, 3), [2, 6, 8, 8, 2], 1, "VALID")]),
     "unsupported_topk": ([(2, 6)], lambda x: [tf.math.top_k(x, 2).values]),
 }
 # A MobileNet-style block (weights large enough for TensorFlow's dynamic-range quantization: ≥ 1024).
@@ -328,7 +332,7 @@ json.dump(manifest, open(os.path.join(out, "manifest.json"), "w"), indent=1)
 '''
 
 OP_CASES = ["strided_slices", "gather_pack_unpack", "reductions", "math", "activations", "select_compare",
-            "matmul_cumsum_argmax", "shapes", "images", "convolutions"]
+            "matmul_cumsum_argmax", "shapes", "images", "convolutions", "volumes"]
 BLOCK_MODES = ["float", "float16", "dynamic", "int8_float_io", "int8", "int8_uint8_io"]
 
 
