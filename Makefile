@@ -93,6 +93,12 @@ $(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
 reproduce-seed: venv build $(VENV)/.bench-installed
 	$(VENV)/bin/python scripts/reproduce_seed.py
 
+# keraslite convert vs TensorFlow's converter on recurrent and text models: conversion time, size,
+# LiteRT latency and error (docs/benchmarks.md).
+.PHONY: benchmark-recurrent
+benchmark-recurrent: venv build
+	$(VENV)/bin/python scripts/benchmark_recurrent.py
+
 # Regenerates Samples/ with Keras 2 and 3 (commit the result).
 samples: venv
 	$(VENV)/bin/python scripts/make_samples.py
