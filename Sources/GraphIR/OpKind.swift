@@ -20,6 +20,9 @@ public enum OpKind: String, Sendable, CaseIterable {
     case pad, slice, resize
     case add, subtract, multiply, average, maximum, minimum, concatenate
     case identity, rescale, normalize
+    // Recurrent and text (OpSchema+Recurrent.swift).
+    case simpleRnn = "simple_rnn", gru, lstm, gather, cast, reverse
+    case sequenceMask = "sequence_mask"
 }
 
 /// Pointwise activation functions of the `activation` op (attribute `function`).

@@ -7,6 +7,8 @@ public struct OpSchema: Sendable {
     public var attributes: [AttributeSpec]
     /// Output shapes from the op's inputs and attributes; throws on inconsistent shapes.
     public var inferShapes: @Sendable (Op) throws -> [Shape]
+    /// Output element types from the op; nil: every output is float32.
+    public var inferTypes: (@Sendable (Op) -> [DType])?
 
     public init(inputs: ClosedRange<Int>, attributes: [AttributeSpec] = [], inferShapes: @escaping @Sendable (Op) throws -> [Shape]) {
         self.inputs = inputs
@@ -65,6 +67,8 @@ public struct OpSchema: Sendable {
         .identity: OpSchema(inputs: 1...1, inferShapes: sameAsFirstInput),
         .rescale: OpSchema(inputs: 1...1, attributes: [.required(.rescaleScale), .required(.rescaleOffset)], inferShapes: sameAsFirstInput),
         .normalize: OpSchema(inputs: 3...3, inferShapes: sameAsFirstInput),
+        .simpleRnn: .recurrent(gates: 1), .gru: .recurrent(gates: 3), .lstm: .recurrent(gates: 4),
+        .gather: .gather, .cast: .cast, .reverse: .reverse, .sequenceMask: .sequenceMask,
     ]
 
     /// Problems with an op's attributes against its schema: undeclared names, wrong types, missing required ones.
@@ -90,7 +94,7 @@ public struct OpSchema: Sendable {
 
 private func sameAsFirstInput(_ op: Op) throws -> [Shape] { [op.inputs[0].shape] }
 
-private func requireRank(_ op: Op, _ tensor: Tensor, _ rank: Int, _ role: String) throws {
+func requireRank(_ op: Op, _ tensor: Tensor, _ rank: Int, _ role: String) throws {
     guard tensor.shape.count == rank else {
         throw GraphError.shape(op: op.name, message: "\(role) \(tensor.name) has rank \(tensor.shape.count), needs \(rank)")
     }

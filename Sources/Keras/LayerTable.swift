@@ -11,6 +11,9 @@ struct VariableSpec {
 struct LayerSpec: Sendable {
     var variables: @Sendable (LayerConfig) throws -> [VariableSpec] = { _ in [] }
     var build: @Sendable (LayerContext) throws -> [Tensor]
+    /// The variables are stored in sublayers (a recurrent layer's `cell`, a Bidirectional's
+    /// `forward_layer` / `backward_layer`), forward before backward.
+    var readsSublayerWeights = false
 }
 
 /// Keras layer class → IR. Every supported class is one row; aliases share a row.
@@ -20,10 +23,10 @@ enum LayerTable {
     /// Layer classes that exist in Keras but that keraslite does not convert, so that an
     /// unsupported built-in is not mistaken for a custom layer.
     static let knownUnsupported: Set<String> = [
-        "Embedding", "LSTM", "GRU", "SimpleRNN", "Bidirectional", "TimeDistributed", "ConvLSTM2D", "Attention",
+        "TimeDistributed", "ConvLSTM2D", "Attention",
         "MultiHeadAttention", "Conv3D", "Conv3DTranspose", "Conv1DTranspose", "MaxPooling3D", "AveragePooling3D",
         "UpSampling1D", "UpSampling3D", "ZeroPadding3D", "Cropping3D", "SeparableConv1D", "DepthwiseConv1D",
-        "Masking", "Dot", "CategoryEncoding", "Hashing", "StringLookup", "IntegerLookup", "TextVectorization",
+        "Dot", "CategoryEncoding", "Hashing", "StringLookup", "IntegerLookup", "TextVectorization",
         "Resizing", "CenterCrop", "RandomFlip", "RandomRotation", "RandomZoom", "RandomCrop", "RandomContrast",
         "RandomTranslation", "GroupNormalization", "UnitNormalization", "ThresholdedReLU",
         "SlicingOpLambda", "Identity", "EinsumDense", "Discretization", "LocallyConnected1D", "LocallyConnected2D",
@@ -289,6 +292,7 @@ enum LayerTable {
             }
             return [try context.emit(.normalize, [x, try statistic("mean"), try statistic("variance")])]
         }
+        table.merge(recurrentRows) { existing, _ in existing }
         return table
     }()
 }

@@ -77,6 +77,10 @@ enum Int8OpTable {
         .ABS: "inside softplus, mish and softsign; no int8 rule",
         .NEG: "inside softplus and mish; no int8 rule",
         .DIV: "softsign's division; no int8 rule",
+        .GATHER: "Embedding's table lookup on int32 ids; readers quantize its output",
+        .CAST: "integer ids and masks, not activations",
+        .NOT_EQUAL: "the mask's boolean comparison", .REDUCE_ANY: "the mask's boolean reduction",
+        .REVERSE_V2: "Bidirectional's backward sequence; no int8 rule",
     ]
 }
 

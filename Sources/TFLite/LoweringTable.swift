@@ -130,6 +130,9 @@ enum LoweringTable {
         }),
         .rescale: LoweringRule([.MUL, .ADD, .RESHAPE], lowerRescale),
         .normalize: LoweringRule([.SUB, .MUL], lowerNormalize),
+        .simpleRnn: recurrentRule, .gru: recurrentRule, .lstm: recurrentRule,
+        .gather: LoweringRule([.GATHER], lowerGather), .cast: LoweringRule([.CAST], lowerCast),
+        .reverse: LoweringRule([.REVERSE_V2], lowerReverse), .sequenceMask: LoweringRule([.NOT_EQUAL, .REDUCE_ANY, .CAST], lowerSequenceMask),
     ]
 }
 
