@@ -90,3 +90,10 @@ def register(case, _seq, BOTH):
         K.layers.Dense(4, activation="softmax")))
     case("masked-gru", ids=50, pad=True)(lambda K: _seq(
         K, (12,), K.layers.Embedding(50, 4, mask_zero=True), K.layers.GRU(5), K.layers.Dense(2, activation="softmax")))
+
+    @case("nested-lstm-in-functional")
+    def _(K):
+        inner = K.Sequential([K.Input(shape=(5, 3)), K.layers.LSTM(4), K.layers.Dense(4)], name="encoder")
+        a, b = K.Input(shape=(5, 3), name="a"), K.Input(shape=(4,), name="b")
+        joined = K.layers.Concatenate()([inner(a), K.layers.Dense(4, name="b_dense")(b)])
+        return K.Model([a, b], K.layers.Dense(1, name="score")(joined))
