@@ -187,8 +187,8 @@ struct Int8Quantizer {
             return copy
         }
 
-        // Model inputs.
-        for input in model.inputs where io != .float32 {
+        // Model inputs (integer ids stay as they are).
+        for input in model.inputs where io != .float32 && isFloatActivation(input) {
             guard let parameters = ranges[input]?.int8Parameters else {
                 throw ConversionError.unsupported(op: name(input), detail: "no calibration range for the model input")
             }
