@@ -34,8 +34,9 @@ public final class Graph: @unchecked Sendable {
         if let problem = schema.attributeProblems(of: op).first { throw GraphError.invalid(problem) }
         let shapes = try schema.inferShapes(op)
         let base = outputName ?? op.name
+        let types = schema.inferTypes?(op) ?? []
         op.outputs = shapes.enumerated().map { index, shape in
-            Tensor(name: index == 0 ? base : "\(base):\(index)", shape: shape, dtype: .float32)
+            Tensor(name: index == 0 ? base : "\(base):\(index)", shape: shape, dtype: index < types.count ? types[index] : .float32)
         }
         ops.append(op)
         return op.outputs

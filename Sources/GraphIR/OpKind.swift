@@ -28,6 +28,9 @@ public enum OpKind: String, Sendable, CaseIterable {
     case transposeConv3d = "transpose_conv3d"
     case maxPool3d = "max_pool3d", avgPool3d = "avg_pool3d"
     case upsample3d
+    // Recurrent and text (OpSchema+Recurrent.swift).
+    case simpleRnn = "simple_rnn", gru, lstm, gather, cast, reverse
+    case sequenceMask = "sequence_mask"
 }
 
 /// Pointwise activation functions of the `activation` op (attribute `function`).

@@ -7,6 +7,8 @@ public struct OpSchema: Sendable {
     public var attributes: [AttributeSpec]
     /// Output shapes from the op's inputs and attributes; throws on inconsistent shapes.
     public var inferShapes: @Sendable (Op) throws -> [Shape]
+    /// Output element types from the op; nil: every output is float32.
+    public var inferTypes: (@Sendable (Op) -> [DType])?
 
     public init(inputs: ClosedRange<Int>, attributes: [AttributeSpec] = [], inferShapes: @escaping @Sendable (Op) throws -> [Shape]) {
         self.inputs = inputs
@@ -73,6 +75,8 @@ public struct OpSchema: Sendable {
         .maxPool3d: OpSchema(inputs: 1...1, attributes: pool, inferShapes: { try inferPool($0, spatialRank: 3) }),
         .avgPool3d: OpSchema(inputs: 1...1, attributes: pool, inferShapes: { try inferPool($0, spatialRank: 3) }),
         .upsample3d: OpSchema(inputs: 1...1, attributes: [.required(.resizeScale)], inferShapes: inferUpsample3D),
+        .simpleRnn: .recurrent(gates: 1), .gru: .recurrent(gates: 3), .lstm: .recurrent(gates: 4),
+        .gather: .gather, .cast: .cast, .reverse: .reverse, .sequenceMask: .sequenceMask,
     ]
 
     /// Problems with an op's attributes against its schema: undeclared names, wrong types, missing required ones.

@@ -21,7 +21,7 @@ public final class Interpreter: @unchecked Sendable {
         let op: Op
         let kernel: Kernel
         let inputSlots: [Int]
-        let outputSlot: Int
+        let outputSlots: [Int]
         /// Slots whose last reader is this step (never constants, graph inputs or outputs that are still needed).
         let releases: [Int]
         /// The op's fused activation when the kernel leaves it to the interpreter.
@@ -62,11 +62,8 @@ public final class Interpreter: @unchecked Sendable {
         }
 
         let inputSlots = try graph.inputs.map(slot(for:))
-        var pending: [(op: Op, kernel: Kernel, inputs: [Int], output: Int, activation: ActivationFunction?)] = []
+        var pending: [(op: Op, kernel: Kernel, inputs: [Int], outputs: [Int], activation: ActivationFunction?)] = []
         for op in graph.ops {
-            guard op.outputs.count == 1 else {
-                throw ExecutionError.unsupported(.interpreter, at: op.errorLocation, "\(op.outputs.count) outputs")
-            }
             // Quantized tensors (a future quantization pass, a .tflite importer) would need
             // simulated quantization; running them as float would silently give other numbers.
             if let quantized = (op.inputs + op.outputs).first(where: { $0.quantization != nil }) {
@@ -82,7 +79,10 @@ public final class Interpreter: @unchecked Sendable {
             }
             let kernel = try KernelTable.kernel(for: op, constantValue: constantValue)
             let activation = try KernelContext(op: op, constantValue: constantValue).fusedActivation()
-            pending.append((op, kernel, inputs, try slot(for: op.outputs[0]), kernel.appliesFusedActivation ? nil : activation))
+            if op.outputs.count != 1 && kernel.runOutputs == nil {
+                throw ExecutionError.unsupported(.interpreter, at: op.errorLocation, "\(op.outputs.count) outputs")
+            }
+            pending.append((op, kernel, inputs, try op.outputs.map(slot(for:)), kernel.appliesFusedActivation ? nil : activation))
         }
         let outputSlots = try graph.outputs.map(slot(for:))
 
@@ -96,7 +96,7 @@ public final class Interpreter: @unchecked Sendable {
         for (slot, reader) in lastReader where !kept.contains(slot) { releases[reader].append(slot) }
 
         self.steps = pending.enumerated().map { index, step in
-            Step(op: step.op, kernel: step.kernel, inputSlots: step.inputs, outputSlot: step.output,
+            Step(op: step.op, kernel: step.kernel, inputSlots: step.inputs, outputSlots: step.outputs,
                  releases: releases[index], fusedActivation: step.activation)
         }
         self.inputSlots = inputSlots
@@ -148,6 +148,14 @@ public final class Interpreter: @unchecked Sendable {
             for slot in step.releases { environment[slot] = nil }
             var output: TensorValue
             do {
+                if let runOutputs = step.kernel.runOutputs {
+                    let results = try runOutputs(&arguments, workspace)
+                    for (index, (slot, value)) in zip(step.outputSlots, results).enumerated() {
+                        environment[slot] = value
+                        observe?(step.op.outputs[index], value)
+                    }
+                    continue
+                }
                 output = try step.kernel.run(&arguments, workspace)
             } catch let error as ExecutionError where error.problem == .invalidInput {
                 throw ExecutionError.invalidOperator(.interpreter, at: step.op.errorLocation, error.detail)
@@ -160,7 +168,7 @@ public final class Interpreter: @unchecked Sendable {
                     finishChannels(base, count: buffer.count, channels: lastAxis, bias: nil, activation: function)
                 }
             }
-            environment[step.outputSlot] = output
+            environment[step.outputSlots[0]] = output
             observe?(step.op.outputs[0], output)
         }
         return outputSlots.map { environment[$0]! }

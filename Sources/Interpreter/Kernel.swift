@@ -11,6 +11,13 @@ struct Kernel {
     /// True when `run` applies the op's `fused_activation` itself (the convolution epilogue);
     /// otherwise the interpreter applies it to the output.
     var appliesFusedActivation = false
+    /// Set for ops with several outputs (the recurrent ops): computes all of them, in op order; `run` is unused.
+    var runOutputs: ((_ inputs: inout [TensorValue], _ workspace: Workspace) throws -> [TensorValue])? = nil
+
+    /// A kernel for an op with several outputs.
+    static func outputs(_ body: @escaping (_ inputs: inout [TensorValue], _ workspace: Workspace) throws -> [TensorValue]) -> Kernel {
+        Kernel(run: { inputs, workspace in try body(&inputs, workspace)[0] }, runOutputs: body)
+    }
 }
 
 extension Array where Element == TensorValue {
@@ -146,5 +153,7 @@ enum KernelTable {
         .maxPool3d: { try pool3DKernel($0, isMax: true) },
         .avgPool3d: { try pool3DKernel($0, isMax: false) },
         .upsample3d: upsample3DKernel,
+        .simpleRnn: recurrentKernel, .gru: recurrentKernel, .lstm: recurrentKernel,
+        .gather: gatherKernel, .cast: castKernel, .reverse: reverseKernel, .sequenceMask: sequenceMaskKernel,
     ]
 }

@@ -13,6 +13,11 @@ final class LayerContext {
     /// The Keras major version that wrote the file (2 or 3); decides version-dependent meanings.
     let kerasMajor: Int
     private(set) var emitted: [Op] = []
+    /// The Keras masks ([N, T] 0/1 floats) arriving with the inputs (Embedding `mask_zero`, Masking).
+    var inputMasks: [Tensor?] = []
+    /// The masks of the outputs when the layer makes or consumes them (nil: the builder decides
+    /// from `LayerTable.maskPassing`).
+    var outputMasks: [Tensor?]?
 
     init(graph: Graph, config: LayerConfig, opName: String, inputs: [Tensor], weights: [String: Tensor], kerasMajor: Int) {
         self.graph = graph

@@ -10,8 +10,11 @@ struct VariableSpec {
 /// What keraslite knows about one Keras layer class: its stored variables and how it becomes IR ops.
 struct LayerSpec: Sendable {
     var variables: @Sendable (LayerConfig) throws -> [VariableSpec] = { _ in [] }
-    /// The variables live in sublayers (MultiHeadAttention's `query`, TimeDistributed's `layer`):
-    /// matched by their sublayer-qualified names (`query/kernel`, `query_dense/0`), else by position.
+    /// The variables live in sublayers (MultiHeadAttention's `query`, TimeDistributed's `layer`, a
+    /// recurrent layer's `cell`, a Bidirectional's `forward_layer` / `backward_layer`): all of them are
+    /// read (Keras 3's seed-generator state left out, forward before backward) and matched by their
+    /// sublayer-qualified names (`query/kernel`, `query_dense/0`), else their variable names, else
+    /// by position.
     var weightsFromSublayers = false
     var build: @Sendable (LayerContext) throws -> [Tensor]
 }
@@ -23,10 +26,9 @@ enum LayerTable {
     /// Layer classes that exist in Keras but that keraslite does not convert, so that an
     /// unsupported built-in is not mistaken for a custom layer.
     static let knownUnsupported: Set<String> = [
-        "Embedding", "LSTM", "GRU", "SimpleRNN", "Bidirectional", "ConvLSTM2D", "Conv1DTranspose",
-        "SeparableConv1D", "DepthwiseConv1D", "Masking", "CategoryEncoding", "Hashing", "StringLookup",
-        "IntegerLookup", "TextVectorization", "RandomFlip", "RandomRotation", "RandomZoom", "RandomCrop",
-        "RandomContrast",
+        "ConvLSTM2D", "Conv1DTranspose", "SeparableConv1D", "DepthwiseConv1D", "CategoryEncoding", "Hashing",
+        "StringLookup", "IntegerLookup", "TextVectorization", "RandomFlip", "RandomRotation", "RandomZoom",
+        "RandomCrop", "RandomContrast",
         "RandomTranslation", "GroupNormalization", "UnitNormalization", "ThresholdedReLU",
         "SlicingOpLambda", "Identity", "EinsumDense", "Discretization", "LocallyConnected1D", "LocallyConnected2D",
     ]
@@ -293,6 +295,7 @@ enum LayerTable {
         }
         addMiscLayers(to: &table)
         addVolumetricLayers(to: &table)
+        table.merge(recurrentRows) { existing, _ in existing }
         return table
     }()
 }

@@ -22,6 +22,8 @@ final class ModelBuilder {
     private var blockers: [ConversionBlocker] = []
     /// Tensors standing for the outputs of blocked layers and of layers after them: no known shape.
     private var unknownShapes = Set<ObjectIdentifier>()
+    /// Keras masks travelling with tensors (Embedding `mask_zero`, Masking), by tensor.
+    private var masks: [ObjectIdentifier: Tensor] = [:]
 
     static let modelClasses: Set<String> = ["Sequential", "Functional", "Model"]
 
@@ -271,8 +273,16 @@ final class ModelBuilder {
                 } else {
                     let context = LayerContext(graph: graph, config: config, opName: uniqueName(name), inputs: inputs,
                                                weights: weights, kerasMajor: kerasMajor)
+                    context.inputMasks = inputs.map { masks[ObjectIdentifier($0)] }
+                    try LayerTable.checkMasks(context)
                     outputs = try spec.build(context)
                     context.finish(outputs)
+                    let passed = LayerTable.maskPassing.contains(className) ? context.inputMasks.first ?? nil : nil
+                    for (index, output) in outputs.enumerated() {
+                        if let mask = context.outputMasks.map({ index < $0.count ? $0[index] : nil }) ?? passed {
+                            masks[ObjectIdentifier(output)] = mask
+                        }
+                    }
                 }
             } catch let error as KerasError where error.blocksOnlyConversion {
                 if record.blocker == nil {
@@ -338,9 +348,9 @@ final class ModelBuilder {
         let key = path.key
         if let cached = weightTensors[key] { return cached }
         let expected = try spec.variables(config)
-        let stored: [StoredWeight]
+        var stored: [StoredWeight]
         do {
-            stored = spec.weightsFromSublayers ? try store.allWeights(at: path) : try store.weights(at: path)
+            stored = spec.weightsFromSublayers ? LayerTable.sublayerOrder(try store.allWeights(at: path)) : try store.weights(at: path)
         } catch let error as HDF5Error {
             throw KerasError.hdf5(file: file, underlying: error)
         }

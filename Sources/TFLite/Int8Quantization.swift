@@ -81,6 +81,10 @@ enum Int8OpTable {
         .L2_NORMALIZATION: "Dot(normalize=True); no int8 rule yet",
         .CONV_3D: "LiteRT's CONV_3D kernel is float32 only",
         .CONV_3D_TRANSPOSE: "LiteRT's CONV_3D_TRANSPOSE kernel is float32 only",
+        .GATHER: "Embedding's table lookup on int32 ids; readers quantize its output",
+        .CAST: "integer ids and masks, not activations",
+        .NOT_EQUAL: "the mask's boolean comparison", .REDUCE_ANY: "the mask's boolean reduction",
+        .REVERSE_V2: "Bidirectional's backward sequence; no int8 rule",
     ]
 }
 
@@ -187,8 +191,8 @@ struct Int8Quantizer {
             return copy
         }
 
-        // Model inputs.
-        for input in model.inputs where io != .float32 {
+        // Model inputs (integer ids stay as they are).
+        for input in model.inputs where io != .float32 && isFloatActivation(input) {
             guard let parameters = ranges[input]?.int8Parameters else {
                 throw ConversionError.unsupported(op: name(input), detail: "no calibration range for the model input")
             }

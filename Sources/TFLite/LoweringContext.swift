@@ -82,7 +82,7 @@ final class LoweringContext {
             let shape = ir.shape.map { $0 ?? 1 }
             index = constantFloats(ir.name, shape: shape) { try data.valuesWithoutCaching() }
         } else {
-            index = tensor(ir.name, shape: ir.shape)
+            index = tensor(ir.name, shape: ir.shape, type: Self.tensorType(ir.dtype))
         }
         tensorIndex[ObjectIdentifier(ir)] = index
         return index

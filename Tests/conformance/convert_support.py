@@ -115,7 +115,7 @@ def run_litert(tflite_path, inputs, output_names=None, num_threads=1):
     if isinstance(inputs, np.ndarray):
         inputs = [inputs]
     names = list(inputs) if isinstance(inputs, dict) else None
-    arrays = [np.ascontiguousarray(a, dtype=np.float32)
+    arrays = [np.ascontiguousarray(a, dtype=np.int32 if np.issubdtype(np.asarray(a).dtype, np.integer) else np.float32)
               for a in (inputs.values() if isinstance(inputs, dict) else inputs)]
 
     interpreter = load_interpreter(tflite_path, num_threads=num_threads)
@@ -150,8 +150,8 @@ def run_litert(tflite_path, inputs, output_names=None, num_threads=1):
 
     for index, array in zip(input_indices, arrays):
         detail = input_details[index]
-        if detail["dtype"] != np.float32:
-            raise AssertionError(f"input {detail['name']!r} has dtype {detail['dtype'].__name__}, expected float32")
+        if detail["dtype"] != array.dtype:
+            raise AssertionError(f"input {detail['name']!r} has dtype {detail['dtype'].__name__}, expected {array.dtype}")
         _check_shape(f"input {detail['name']!r}", detail["shape_signature"], array.shape)
         if tuple(detail["shape"]) != array.shape:
             interpreter.resize_tensor_input(index, list(array.shape), strict=True)
@@ -657,6 +657,9 @@ zoo_misc.register(case, _register_simple)
 import zoo_volumetric  # noqa: E402
 
 zoo_volumetric.register(sys.modules[__name__])
+import zoo_recurrent  # noqa: E402 - registers the recurrent and text cases
+
+zoo_recurrent.register(case, _seq, BOTH)
 
 
 def zoo_cases(version):
@@ -719,7 +722,20 @@ def _case_inputs(model, extras, rng, batch):
     arrays = []
     for tensor in model.inputs:
         shape = [batch, *[int(d) for d in tensor.shape[1:]]]
-        if extras.get("inputs") == "uniform255":
+        if extras.get("ids"):
+            ids = rng.integers(1, extras["ids"], shape)
+            if extras.get("pad"):  # sample i ends with i + 1 zero ids
+                for i in range(batch):
+                    ids[i, shape[1] - 1 - i:] = 0
+            dtype = np.int32 if "int" in str(tensor.dtype) else np.float32
+            arrays.append(ids.astype(dtype))
+        elif extras.get("pad"):
+            values = rng.standard_normal(shape).astype(np.float32)
+            for i in range(batch):
+                values[i, shape[1] - 1 - i:] = 0
+                values[i, 1] = 0  # a masked step in the middle too
+            arrays.append(values)
+        elif extras.get("inputs") == "uniform255":
             arrays.append(rng.uniform(0.0, 255.0, shape).astype(np.float32))
         else:
             arrays.append((rng.standard_normal(shape) * extras.get("scale", 1.0)).astype(np.float32))
@@ -955,7 +971,7 @@ def main(argv=None):
 def zoo_cache_key():
     """Any change to this file or a zoo module rebuilds the zoo (about a minute)."""
     return cache_key(*(hashlib.sha256((HERE / file).read_bytes()).hexdigest()
-                       for file in ("convert_support.py", "zoo_misc.py", "zoo_volumetric.py")))
+                       for file in ("convert_support.py", "zoo_misc.py", "zoo_volumetric.py", "zoo_recurrent.py")))
 
 
 def seed_cache_key():

@@ -1,4 +1,4 @@
-"""Models keraslite reads but cannot (yet) lower: recurrent, text, 3-D, attention, Lambda and
+"""Models keraslite reads but cannot (yet) lower: TimeDistributed, 3-D, ConvLSTM2D, attention, Lambda and
 custom layers, built by real Keras 2 (tf_keras) and Keras 3 in builder subprocesses and cached like
 the layer zoo (`python reading_support.py build-reading --keras 3 --out DIR`).
 
@@ -30,27 +30,10 @@ def _k3(K):
     return K.__name__ == "keras"
 
 
-@reading_case("stock-lstm-stack", ["LSTM"], zip=True)
-def _(K):
-    # The classic 60-step stock-price model: stacked LSTMs, Dropout, a Dense head.
-    return K.Sequential([K.Input(shape=(60, 1)), K.layers.LSTM(16, return_sequences=True), K.layers.Dropout(0.2),
-                         K.layers.LSTM(16), K.layers.Dropout(0.2), K.layers.Dense(1)])
+# The stacked stock LSTM, the text BiLSTM over Embedding and the masked GRU convert now: they are
+# layer-zoo cases (zoo_recurrent.py), as is the nested LSTM.
 
 
-@reading_case("text-bilstm", ["Embedding", "Bidirectional"], zip=True)
-def _(K):
-    return K.Sequential([K.Input(shape=(20,)), K.layers.Embedding(100, 8),
-                         K.layers.Bidirectional(K.layers.LSTM(6, return_sequences=True)),
-                         K.layers.GlobalMaxPooling1D(), K.layers.Dense(3, activation="softmax")])
-
-
-@reading_case("masked-gru", ["Embedding", "GRU"])
-def _(K):
-    return K.Sequential([K.Input(shape=(12,)), K.layers.Embedding(50, 4, mask_zero=True), K.layers.GRU(5),
-                         K.layers.Dense(2, activation="softmax")])
-
-
-@reading_case("simplernn-timedistributed", ["SimpleRNN"])
 def _(K):
     return K.Sequential([K.Input(shape=(8, 3)), K.layers.SimpleRNN(4, return_sequences=True),
                          K.layers.TimeDistributed(K.layers.Dense(2))])
@@ -70,14 +53,6 @@ def _(K):
     attended = K.layers.MultiHeadAttention(num_heads=2, key_dim=4, name="mha")(x, x)
     pooled = K.layers.GlobalAveragePooling2D()(K.layers.Add()([x, attended]))
     return K.Model(x, K.layers.Dense(2, name="out")(pooled))
-
-
-@reading_case("nested-lstm-in-functional", ["LSTM"])
-def _(K):
-    inner = K.Sequential([K.Input(shape=(5, 3)), K.layers.LSTM(4), K.layers.Dense(4)], name="encoder")
-    a, b = K.Input(shape=(5, 3), name="a"), K.Input(shape=(4,), name="b")
-    joined = K.layers.Concatenate()([inner(a), K.layers.Dense(4, name="b_dense")(b)])
-    return K.Model([a, b], K.layers.Dense(1, name="score")(joined))
 
 
 @reading_case("lambda-then-dense", ["Lambda"])
