@@ -172,7 +172,8 @@ final class ModelBuilder {
                 let name = layerName(item.layer)
                 guard let inputs = resolve(item.refs, available, layer: name) else { index += 1; continue }
                 available["\(name)#\(item.node)"] = try callLayer(item.layer, path: item.path, inputs: inputs,
-                                                                   outputCount: outputCounts[name] ?? 1)
+                                                                   outputCount: outputCounts[name] ?? 1,
+                                                                   node: item.layer["inbound_nodes"]?.array?[item.node])
                 pending.remove(at: index)
                 progressed = true
             }
@@ -255,7 +256,7 @@ final class ModelBuilder {
     /// Builds one layer call. A layer keraslite cannot lower (its class, an option, its weights or
     /// shapes) is recorded as a blocker with its stored weights, and its `outputCount` outputs become
     /// tensors of unknown shape; layers reading them are read (weights matched) but not built.
-    private func callLayer(_ json: JSON, path: LayerPath, inputs: [Tensor], outputCount: Int) throws -> [Tensor] {
+    private func callLayer(_ json: JSON, path: LayerPath, inputs: [Tensor], outputCount: Int, node: JSON? = nil) throws -> [Tensor] {
         let name = path.names.last!
         let className = json["class_name"]?.string ?? ""
         let record = try layerRecord(json, path: path)
@@ -268,6 +269,9 @@ final class ModelBuilder {
             do {
                 let spec = try self.spec(for: json, config: config)
                 let weights = try weightTensors(path: path, spec: spec, config: config, record: record)
+                if let argument = node.flatMap(Self.unloweredCallArgument) {
+                    throw KerasError.unsupportedOption(file: file, layer: name, className: className, option: "the call argument '\(argument)'")
+                }
                 if inputs.contains(where: { unknownShapes.contains(ObjectIdentifier($0)) }) {
                     outputs = unknownOutputs(name, count: outputCount)
                 } else {
@@ -531,6 +535,32 @@ final class ModelBuilder {
             }
         }
         return operands
+    }
+
+    /// Call keywords that change what a layer computes and that keraslite does not lower: explicit
+    /// masks, initial states, causal masking, returned attention scores. A call that sets one is a
+    /// blocker rather than a silently different result.
+    static let unloweredCallKeywords = ["mask", "attention_mask", "query_mask", "value_mask", "key_mask", "initial_state",
+                                        "constants", "use_causal_mask", "return_attention_scores"]
+
+    /// The first `unloweredCallKeywords` entry a call sets (to a tensor, a list or `true`), in
+    /// Keras 3's `{"kwargs": …}` or Keras 2's `[layer, node, tensor, kwargs]` form.
+    static func unloweredCallArgument(_ node: JSON) -> String? {
+        var keywordSets: [JSON] = []
+        if let kwargs = node["kwargs"] { keywordSets.append(kwargs) }
+        for entry in node.array ?? [] {
+            if let kwargs = entry.array?.dropFirst(3).first { keywordSets.append(kwargs) }
+        }
+        if node.array?.first?.string != nil, let kwargs = node.array?.dropFirst(3).first { keywordSets.append(kwargs) }
+        for kwargs in keywordSets {
+            for keyword in unloweredCallKeywords {
+                guard let value = kwargs[keyword] else { continue }
+                if case .null = value { continue }
+                if case .bool(false) = value { continue }
+                return keyword
+            }
+        }
+        return nil
     }
 
     /// Call keywords whose tensors are inputs, after the positional ones: TFOpLambda's `y`,

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import TestSupport
 import Testing
 @testable import Keras
@@ -74,4 +75,17 @@ enum Samples {
         }
         return url.path
     }()
+}
+
+/// Call-time options that change a layer's result are found in both node dialects.
+@Suite struct CallArgumentTests {
+    @Test func unloweredCallArgumentsAreFound() throws {
+        let keras3 = try JSON.parse(#"{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["x", 0, 0]}}], "kwargs": {"use_causal_mask": true, "training": false}}"#)
+        #expect(ModelBuilder.unloweredCallArgument(keras3) == "use_causal_mask")
+        let plain = try JSON.parse(#"{"args": [], "kwargs": {"use_causal_mask": false, "mask": null, "training": false}}"#)
+        #expect(ModelBuilder.unloweredCallArgument(plain) == nil)
+        let keras2 = try JSON.parse(#"[["x", 0, 0, {"mask": ["m", 0, 0]}]]"#)
+        #expect(ModelBuilder.unloweredCallArgument(keras2) == "mask")
+        #expect(ModelBuilder.unloweredCallArgument(try JSON.parse(#"[["x", 0, 0, {}]]"#)) == nil)
+    }
 }

@@ -55,6 +55,14 @@ def _(K):
     return K.Model(x, K.layers.Dense(2, name="out")(pooled))
 
 
+@reading_case("causal-attention", ["MultiHeadAttention"], versions=("3",), zip=True)
+def _(K):
+    # A call-time option keraslite does not lower is a blocker, not a silently different result.
+    x = K.Input(shape=(6, 8), name="tokens")
+    attended = K.layers.MultiHeadAttention(num_heads=2, key_dim=4, name="mha")(x, x, use_causal_mask=True)
+    return K.Model(x, K.layers.Dense(2, name="out")(K.layers.GlobalAveragePooling1D()(attended)))
+
+
 @reading_case("lambda-then-dense", ["Lambda"])
 def _(K):
     return K.Sequential([K.Input(shape=(4,)), K.layers.Dense(3), K.layers.Lambda(lambda t: t * 2.0),
