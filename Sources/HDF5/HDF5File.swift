@@ -43,6 +43,12 @@ public final class HDF5File: @unchecked Sendable {
 
     deinit { H5Fclose(id) }
 
+    /// The file's size in bytes, the bound for what any size read from it may claim.
+    public var size: Int {
+        var bytes: hsize_t = 0
+        return H5Fget_filesize(id, &bytes) < 0 ? Int.max / 2 : Int(min(bytes, hsize_t(Int.max / 2)))
+    }
+
     /// Creates the new, empty file `path` (which must not exist yet), open read-write. With a
     /// `template`, the file takes the template's creation properties — superblock and B-tree
     /// parameters, user-block size, the root group's creation-order tracking — so copies of the
