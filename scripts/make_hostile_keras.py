@@ -81,6 +81,15 @@ def main():
              {"d1": {"kernel": np.ones((3, 2), "f4"), "bias": np.zeros(2, "f4")}})
     # A weight stored through an HDF5 filter libhdf5 does not have (LZF, h5py's own).
     write_h5("unknown_hdf5_filter.h5", functional([dense("d1", 2, ["x"])]), ok_weights, filters={"compression": "lzf"})
+    # A weight declaring 10^12 elements (chunked, never written): refused before any allocation.
+    write_h5("dataset_shape_past_file.h5", functional([dense("d1", 2, ["x"])]))
+    with h5py.File(os.path.join(OUT, "dataset_shape_past_file.h5"), "a") as f:
+        group = f["model_weights"]
+        group.attrs["layer_names"] = np.array([b"d1"])
+        g = group.create_group("d1")
+        g.create_dataset("d1/kernel:0", shape=(1_000_000, 1_000_000), dtype="f4", chunks=(1, 4))
+        g.create_dataset("d1/bias:0", data=np.zeros(2, "f4"))
+        g.attrs["weight_names"] = np.array([b"d1/kernel:0", b"d1/bias:0"])
     # A well-formed small model (the corpus also holds what must read).
     write_h5("tiny_valid.h5", functional([dense("d1", 2, ["x"])]), ok_weights)
     config = json.dumps(functional([dense("d1", 2, ["x"])]))

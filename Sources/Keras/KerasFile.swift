@@ -156,7 +156,7 @@ public enum KerasFile {
                 let file = try HDF5File(path: temporary.path)
                 store = KerasV3WeightStore(root: try file.root())
             } catch var error as HDF5Error {
-                error.path = error.path.replacingOccurrences(of: temporary.path, with: "")  // private scratch name
+                error.path = error.path.replacingOccurrences(of: temporary.path, with: "/")  // not the private scratch name
                 throw KerasError.hdf5(file: path + "!model.weights.h5", underlying: error)
             }
         } else {
