@@ -88,7 +88,7 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     }
 
     /// Bytes the data occupies in the file (after any HDF5 compression filter).
-    public func storageSize() -> Int { Int(H5Dget_storage_size(id)) }
+    public func storageSize() -> Int { Int(clamping: H5Dget_storage_size(id)) }  // damaged files claim up to 2^64
 
     /// Reads the whole dataset converted to Float (float16/float64/integers are converted by libhdf5),
     /// in C (row-major) order.
