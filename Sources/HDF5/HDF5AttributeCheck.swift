@@ -87,9 +87,31 @@ final class HDF5AttributeCheck: @unchecked Sendable {
 
     // MARK: object headers
 
+    /// Throws `Problem` when the group whose header is at `headerAddress` keeps its link names in a
+    /// local heap whose data segment does not end in a NUL: libhdf5's `H5G__ent_to_link` and name
+    /// lookups `strdup`/`strcmp` those names without a bound and would read past the heap.
+    func checkGroup(headerAddress: UInt64) throws {
+        for body in try messages(ofType: 0x11, headerAddress: headerAddress) {  // symbol table
+            guard body.count >= 2 * offsetSize else { throw Problem(detail: "truncated symbol table message") }
+            let heapAddress = UInt64(Self.integer(body, at: offsetSize, size: offsetSize))
+            let heap = try bytes(at: heapAddress, count: 8 + 2 * lengthSize + offsetSize, what: "local heap")
+            guard heap.starts(with: Array("HEAP".utf8)) else { throw Problem(detail: "no local heap at address \(heapAddress)") }
+            let size = Self.integer(heap, at: 8, size: lengthSize)
+            let dataAddress = UInt64(Self.integer(heap, at: 8 + 2 * lengthSize, size: offsetSize))
+            guard size > 0 else { throw Problem(detail: "empty local heap at address \(heapAddress)") }
+            let last = try bytes(at: dataAddress + UInt64(try checkedCount(UInt64(size), "local heap")) - 1, count: 1, what: "local heap data")
+            guard last[0] == 0 else { throw Problem(detail: "the local heap at address \(heapAddress) holds a name without its terminating NUL") }
+        }
+    }
+
     /// The bodies of the object's attribute messages stored in its header (none when the header
     /// is of a form this check does not read).
     private func attributeMessages(headerAddress: UInt64) throws -> [[UInt8]] {
+        try messages(ofType: 0x0C, headerAddress: headerAddress)
+    }
+
+    /// The bodies of the header messages of `type` stored in the object's header.
+    private func messages(ofType wanted: Int, headerAddress: UInt64) throws -> [[UInt8]] {
         var found: [[UInt8]] = []
         let prefix = try bytes(at: headerAddress, count: 16, what: "object header")
         var blocks: [(messages: ArraySlice<UInt8>, version: Int)] = []
@@ -118,7 +140,7 @@ final class HDF5AttributeCheck: @unchecked Sendable {
                     guard body.count >= offsetSize + lengthSize else { throw Problem(detail: "truncated header continuation message") }
                     pending.append((UInt64(Self.integer(body, at: body.startIndex, size: offsetSize)),
                                      UInt64(Self.integer(body, at: body.startIndex + offsetSize, size: lengthSize))))
-                } else if type == 0x0C {
+                } else if type == wanted {
                     found.append(Array(body))
                 }
             }

@@ -142,10 +142,12 @@ public enum KerasFile {
         // libhdf5 opens files by path, so the weights are extracted once to a private temporary file,
         // which is unlinked before this function returns (the open handle keeps it readable).
         let store: WeightStore
+        var scratch: String?
         if let entry = archive["model.weights.h5"] {
             try checkSize(entry, limit: UInt64.max)
             let temporary = FileManager.default.temporaryDirectory
                 .appendingPathComponent("keraslite-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).weights.h5")
+            scratch = temporary.path
             defer { try? FileManager.default.removeItem(at: temporary) }
             do {
                 _ = try archive.extract(entry, to: temporary, skipCRC32: false)
@@ -162,9 +164,15 @@ public enum KerasFile {
         } else {
             store = EmptyWeightStore()
         }
-        return try ModelBuilder.build(path: path, configPath: configPath, format: .kerasZip, size: size, config: config,
-                                      kerasVersion: kerasVersion ?? config["keras_version"]?.string,
-                                      backend: config["backend"]?.string, store: store)
+        do {
+            return try ModelBuilder.build(path: path, configPath: configPath, format: .kerasZip, size: size, config: config,
+                                          kerasVersion: kerasVersion ?? config["keras_version"]?.string,
+                                          backend: config["backend"]?.string, store: store)
+        } catch KerasError.hdf5(let file, var underlying) where scratch != nil {
+            // Name the archive member, not the private scratch file it was extracted to.
+            underlying.path = underlying.path.replacingOccurrences(of: scratch! + ":", with: "model.weights.h5:")
+            throw KerasError.hdf5(file: file, underlying: underlying)
+        }
     }
 
     /// The largest `config.json` / `metadata.json` read from a `.keras` archive (Keras writes a
