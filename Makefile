@@ -12,7 +12,7 @@ APT_TEST_PACKAGES := chromium
 BIN := .build/release/keraslite
 SAMPLE := Samples/seed_mobilenetv2_k3.h5
 
-.PHONY: deps deps-test build demo venv test swift-test conformance benchmark benchmark-convert benchmark-tflite samples clean fuzz
+.PHONY: deps deps-test build demo venv test swift-test conformance benchmark benchmark-convert benchmark-tflite samples clean fuzz fuzz-keras
 
 # Debian packages keraslite links against (libhdf5, zlib); skipped when already installed.
 deps:
@@ -114,7 +114,7 @@ FUZZ_BIN := Tests/Fuzz/.build/release/TFLiteFuzz
 FUZZ_SAMPLES := digits_mlp_k2 digits_cnn_k3 multi_io_k3
 fuzz: deps
 	$(SWIFT) build --product keraslite
-	cd Tests/Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address
+	cd Tests/Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address --product TFLiteFuzz
 	mkdir -p .fuzz/seeds .fuzz/corpus .fuzz/crashes
 	cp Tests/TFLiteTests/Fixtures/*.tflite Tests/TFLiteTests/Corpus/* .fuzz/seeds/
 	for sample in $(FUZZ_SAMPLES); do \
@@ -123,6 +123,25 @@ fuzz: deps
 	SWIFT_BACKTRACE=enable=no $(FUZZ_BIN) .fuzz/corpus .fuzz/seeds -dict=Tests/Fuzz/tflite.dict \
 		-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -detect_leaks=0 \
 		-artifact_prefix=.fuzz/crashes/ -print_final_stats=1 $(FUZZ_FLAGS)
+
+# libFuzzer + AddressSanitizer on the Keras path: HDF5 wrapper and attribute/dataset reads, JSON,
+# config dialects, ModelBuilder, weight matching, .keras zip reading, and the inspect/sparsity
+# reports over them (Tests/Fuzz, KerasFuzz). Each input is written to a scratch file in /dev/shm
+# (libhdf5 opens files by path). Seeds: every Sample (*.h5, *.keras, bad/, realworld/) and the
+# regression corpus Tests/KerasTests/Corpus; new inputs go to .fuzz-keras/corpus, crashes to
+# .fuzz-keras/crashes/ (add them, minimised, to Tests/KerasTests/Corpus). libhdf5 is not
+# instrumented: ASan sees its memcpy/malloc misuse through the interceptors, not every stray read.
+# allocator_may_return_null: an impossible size libhdf5 asks for (a damaged metadata length) gets
+# NULL, as from glibc, and libhdf5 reports "memory allocation failed" instead of ASan aborting.
+FUZZ_KERAS_FLAGS ?= -max_len=65536 -use_value_profile=1
+FUZZ_KERAS_BIN := Tests/Fuzz/.build/release/KerasFuzz
+fuzz-keras: deps
+	cd Tests/Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address --product KerasFuzz
+	mkdir -p .fuzz-keras/seeds .fuzz-keras/corpus .fuzz-keras/crashes
+	cp Samples/*.h5 Samples/*.keras Samples/bad/* Samples/realworld/*.h5 Samples/realworld/*.keras Tests/KerasTests/Corpus/* .fuzz-keras/seeds/
+	SWIFT_BACKTRACE=enable=no HDF5_PLUGIN_PATH=/nonexistent ASAN_OPTIONS=allocator_may_return_null=1 $(FUZZ_KERAS_BIN) .fuzz-keras/corpus .fuzz-keras/seeds -dict=Tests/Fuzz/keras.dict \
+		-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -detect_leaks=0 \
+		-artifact_prefix=.fuzz-keras/crashes/ -print_final_stats=1 $(FUZZ_KERAS_FLAGS)
 
 clean:
 	rm -rf .build

@@ -94,8 +94,8 @@ let package = Package(
         .testTarget(name: "PassesTests", dependencies: ["Passes", "GraphIR"]),
         .testTarget(name: "TFLiteTests", dependencies: ["TFLite", "FlatBuffers", "GraphIR", "Keras", "Passes", "JSON", "TFLiteReports", "Diff", "TestSupport"],
                     exclude: ["Fixtures", "Corpus"]),
-        .testTarget(name: "KerasTests", dependencies: ["Keras", "JSON", "GraphIR", "HDF5", "TestSupport"],
-                    exclude: ["Golden"]),
+        .testTarget(name: "KerasTests", dependencies: ["Keras", "JSON", "GraphIR", "HDF5", "Reports", "TFLiteReports", "TestSupport"],
+                    exclude: ["Golden", "Corpus"]),
         .testTarget(name: "ReportsTests", dependencies: [
             "HTML", "TFLiteReports", "Reports", "Diff", "Analysis", "JSON", "Keras", "TFLite", "GraphIR", "Passes", "Calibration", "Kernels", "NumPy", "TestSupport",
         ]),

@@ -33,8 +33,46 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         return dims.map { Int($0) }
     }
 
-    /// The number of elements.
-    public func elementCount() throws -> Int { try shape().reduce(1, *) }
+    /// The number of elements; throws when the dimensions' product overflows.
+    public func elementCount() throws -> Int {
+        try shape().reduce(1) { count, dimension in
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard !overflow else { throw HDF5Error(call: "H5Dget_space", path: location, detail: "dimensions \(try shape()) overflow a 64-bit element count") }
+            return product
+        }
+    }
+
+    /// The most bytes a filtered (compressed) dataset may expand to per stored byte: deflate's
+    /// limit is about 1032:1, so more means the declared shape is not what the file holds.
+    public static let maximumExpansion = 1100
+
+    /// Throws unless the declared shape could come from what the file stores — at most the file's
+    /// size for raw data, at most `maximumExpansion` times its stored bytes through filters — and
+    /// every filter it was written through is available: checked before any buffer is allocated.
+    func checkReadable(count: Int) throws {
+        let creation = try checked("H5Dget_create_plist", location) { H5Dget_create_plist(id) }
+        defer { H5Pclose(creation) }
+        let filters = Int(try checked("H5Pget_nfilters", location) { H5Pget_nfilters(creation) })
+        for index in 0..<filters {
+            var flags: UInt32 = 0, values = 0, configuration: UInt32 = 0
+            var name = [CChar](repeating: 0, count: 64)
+            let filter = H5Pget_filter2(creation, UInt32(index), &flags, &values, nil, name.count, &name, &configuration)
+            guard filter >= 0 else { throw HDF5Error(call: "H5Pget_filter2", path: location, detail: HDF5Library.lastErrorMessage()) }
+            if H5Zfilter_avail(filter) <= 0 {
+                let label = String(cString: name)
+                throw HDF5Error(call: "H5Dread", path: location,
+                                detail: "stored through HDF5 filter \(filter)\(label.isEmpty ? "" : " (\(label))"), which this libhdf5 does not have")
+            }
+        }
+        let width = max(1, try elementType().byteWidth)
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: width)
+        let stored = min(storageSize(), file.size)
+        let limit = filters == 0 ? file.size : stored.multipliedReportingOverflow(by: Self.maximumExpansion).partialValue + 4096
+        guard !overflow, bytes <= limit else {
+            throw HDF5Error(call: "H5Dread", path: location,
+                            detail: "declares \(count) elements, more than the \(file.size)-byte file can hold")
+        }
+    }
 
     /// The element type as stored in the file.
     public func elementType() throws -> HDF5ElementType {
@@ -50,12 +88,13 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     }
 
     /// Bytes the data occupies in the file (after any HDF5 compression filter).
-    public func storageSize() -> Int { Int(H5Dget_storage_size(id)) }
+    public func storageSize() -> Int { Int(clamping: H5Dget_storage_size(id)) }  // damaged files claim up to 2^64
 
     /// Reads the whole dataset converted to Float (float16/float64/integers are converted by libhdf5),
     /// in C (row-major) order.
     public func readFloats() throws -> [Float] {
         let count = try elementCount()
+        try checkReadable(count: count)
         return try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             if count > 0 {
                 try read(into: buffer)
@@ -70,6 +109,7 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         guard buffer.count == count else {
             throw HDF5Error(call: "H5Dread", path: location, detail: "buffer holds \(buffer.count) of \(count) values")
         }
+        try checkReadable(count: count)
         switch try elementType() {
         case .float, .integer: break
         case let other: throw HDF5Error(call: "H5Dread", path: location, detail: "\(other) is not a numeric dataset")

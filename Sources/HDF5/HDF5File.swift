@@ -9,6 +9,9 @@ public final class HDF5File: @unchecked Sendable {
     let id: hid_t
     /// The path the file was opened from, used in error messages.
     public let path: String
+    /// Checks attributes' bytes before libhdf5 decodes them (files opened read-only: the input
+    /// files keraslite did not write); nil when the superblock is not one it reads.
+    let attributeCheck: HDF5AttributeCheck?
 
     /// How a file is opened.
     public enum Access: Sendable { case readOnly, readWrite }
@@ -29,14 +32,22 @@ public final class HDF5File: @unchecked Sendable {
         id = try checked("H5Fopen", path) {
             path.withCString { H5Fopen($0, flags, keraslite_H5P_DEFAULT()) }
         }
+        attributeCheck = access == .readOnly ? HDF5AttributeCheck(path: path) : nil
     }
 
     private init(path: String, id: hid_t) {
         self.path = path
         self.id = id
+        attributeCheck = nil
     }
 
     deinit { H5Fclose(id) }
+
+    /// The file's size in bytes, the bound for what any size read from it may claim.
+    public var size: Int {
+        var bytes: hsize_t = 0
+        return H5Fget_filesize(id, &bytes) < 0 ? Int.max / 2 : Int(min(bytes, hsize_t(Int.max / 2)))
+    }
 
     /// Creates the new, empty file `path` (which must not exist yet), open read-write. With a
     /// `template`, the file takes the template's creation properties — superblock and B-tree

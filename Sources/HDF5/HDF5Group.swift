@@ -13,6 +13,16 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
         id = try checked("H5Gopen2", "\(file.path):\(path)") {
             path.withCString { H5Gopen2(file.id, $0, keraslite_H5P_DEFAULT()) }
         }
+        if let check = file.attributeCheck {
+            // Before libhdf5 walks the group's link names (HDF5AttributeCheck.checkGroup).
+            var info = H5O_info_t()
+            try checked("H5Oget_info", location) { H5Oget_info2(id, &info, UInt32(H5O_INFO_BASIC)) }
+            do {
+                try check.checkGroup(headerAddress: UInt64(info.addr))
+            } catch let problem as HDF5AttributeCheck.Problem {
+                throw HDF5Error(call: "H5Gopen2", path: location, detail: problem.detail)
+            }
+        }
     }
 
     deinit { H5Gclose(id) }

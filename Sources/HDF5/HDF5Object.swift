@@ -11,19 +11,38 @@ extension HDF5Object {
     /// "file:path", the location used in error messages.
     public var location: String { "\(file.path):\(path)" }
 
-    /// True when the object has an attribute called `name`.
+    /// True when the object has an attribute called `name`; false too when its attributes are
+    /// damaged (`attribute(_:)` and `attributeNames()` then say how).
     public func hasAttribute(_ name: String) -> Bool {
         HDF5Library.initialize()
+        guard (try? checkAttributes()) != nil else { return false }
         return name.withCString { H5Aexists(objectID, $0) } > 0
     }
 
     /// The names of all attributes of the object, in name order.
-    public func attributeNames() throws -> [String] { try attributeNames(by: H5_INDEX_NAME) }
+    public func attributeNames() throws -> [String] {
+        try checkAttributes()
+        return try attributeNames(by: H5_INDEX_NAME)
+    }
+
+    /// Throws when an attribute's stored bytes would make libhdf5 read out of bounds or loop
+    /// (`HDF5AttributeCheck`); libhdf5 decodes every attribute of an object to find any one.
+    func checkAttributes() throws {
+        guard let check = file.attributeCheck else { return }
+        var info = H5O_info_t()
+        try checked("H5Oget_info", location) { H5Oget_info2(objectID, &info, UInt32(H5O_INFO_BASIC)) }
+        do {
+            try check.checkAttributes(headerAddress: UInt64(info.addr))
+        } catch let problem as HDF5AttributeCheck.Problem {
+            throw HDF5Error(call: "read attributes", path: location, detail: problem.detail)
+        }
+    }
 
     /// Copies every attribute of the object to `destination` (an object in a file open read-write),
     /// each with its datatype, shape and value unchanged, in creation order where the object tracks
     /// it.
     public func copyAttributes(to destination: some HDF5Object) throws {
+        try checkAttributes()
         let names = try (try? attributeNames(by: H5_INDEX_CRT_ORDER)) ?? attributeNames()
         for name in names {
             try attribute(name).copy(to: destination, as: name)
@@ -47,12 +66,14 @@ extension HDF5Object {
 
     /// Opens the attribute `name`.
     public func attribute(_ name: String) throws -> HDF5Attribute {
-        try HDF5Attribute(owner: self, name: name)
+        try checkAttributes()
+        return try HDF5Attribute(owner: self, name: name)
     }
 
     /// Reads a string-array attribute that Keras may have split into `name0`, `name1`, … because
     /// HDF5 object headers hold at most 64 KB; returns nil when neither form exists.
     public func chunkedStringsAttribute(_ name: String) throws -> [String]? {
+        try checkAttributes()
         if hasAttribute(name) { return try attribute(name).readStrings() }
         var values: [String] = []
         var chunk = 0

@@ -33,7 +33,15 @@ public enum KerasError: Error, CustomStringConvertible, Sendable {
     /// The model reads but has layers keraslite cannot lower (every one is listed).
     case notConvertible(file: String, blockers: [ConversionBlocker])
 
+    /// One printable line: names taken from the file (layer, class, dataset) may hold control
+    /// characters, which are shown escaped (`\u{5}`) rather than printed.
     public var description: String {
+        let text = unescapedDescription
+        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+        return String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? $0.escaped(asASCII: true) : String($0) }.joined())
+    }
+
+    private var unescapedDescription: String {
         switch self {
         case .unreadable(let file, let reason): return "\(file): \(reason)"
         case .notAKerasFile(let file, let reason): return "\(file): not a Keras model file: \(reason)"

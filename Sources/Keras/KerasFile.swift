@@ -94,11 +94,31 @@ public enum KerasFile {
         } catch {
             throw KerasError.notAKerasFile(file: path, reason: "damaged zip archive")
         }
+        // Two members with one name are read differently by different readers: refuse them.
+        var names = Set<String>()
+        for entry in archive {
+            guard names.insert(entry.path).inserted else {
+                throw KerasError.notAKerasFile(file: path, reason: "the archive holds '\(entry.path)' twice")
+            }
+        }
+        func checkSize(_ entry: Entry, limit: UInt64) throws {
+            let expanded = entry.uncompressedSize, stored = entry.compressedSize
+            guard expanded <= limit, expanded <= stored.multipliedReportingOverflow(by: Self.maximumZipExpansion).partialValue + 4096 else {
+                throw KerasError.notAKerasFile(file: path, reason: "'\(entry.path)' expands from \(stored) to \(expanded) bytes (a zip bomb?)")
+            }
+        }
         func entryData(_ name: String) throws -> Data? {
             guard let entry = archive[name] else { return nil }
+            try checkSize(entry, limit: Self.maximumConfigBytes)
             var data = Data()
             do {
-                _ = try archive.extract(entry, skipCRC32: false) { data.append($0) }
+                _ = try archive.extract(entry, skipCRC32: false) { chunk in
+                    // The local header may understate the size: stop at what the directory declared.
+                    guard data.count + chunk.count <= entry.uncompressedSize else { throw KerasError.notAKerasFile(file: path, reason: "'\(name)' is longer than declared") }
+                    data.append(chunk)
+                }
+            } catch let error as KerasError {
+                throw error
             } catch {
                 throw KerasError.notAKerasFile(file: path, reason: "cannot extract \(name) from the archive (\(error))")
             }
@@ -122,9 +142,12 @@ public enum KerasFile {
         // libhdf5 opens files by path, so the weights are extracted once to a private temporary file,
         // which is unlinked before this function returns (the open handle keeps it readable).
         let store: WeightStore
+        var scratch: String?
         if let entry = archive["model.weights.h5"] {
+            try checkSize(entry, limit: UInt64.max)
             let temporary = FileManager.default.temporaryDirectory
                 .appendingPathComponent("keraslite-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).weights.h5")
+            scratch = temporary.path
             defer { try? FileManager.default.removeItem(at: temporary) }
             do {
                 _ = try archive.extract(entry, to: temporary, skipCRC32: false)
@@ -134,16 +157,29 @@ public enum KerasFile {
             do {
                 let file = try HDF5File(path: temporary.path)
                 store = KerasV3WeightStore(root: try file.root())
-            } catch let error as HDF5Error {
+            } catch var error as HDF5Error {
+                error.path = error.path.replacingOccurrences(of: temporary.path, with: "/")  // not the private scratch name
                 throw KerasError.hdf5(file: path + "!model.weights.h5", underlying: error)
             }
         } else {
             store = EmptyWeightStore()
         }
-        return try ModelBuilder.build(path: path, configPath: configPath, format: .kerasZip, size: size, config: config,
-                                      kerasVersion: kerasVersion ?? config["keras_version"]?.string,
-                                      backend: config["backend"]?.string, store: store)
+        do {
+            return try ModelBuilder.build(path: path, configPath: configPath, format: .kerasZip, size: size, config: config,
+                                          kerasVersion: kerasVersion ?? config["keras_version"]?.string,
+                                          backend: config["backend"]?.string, store: store)
+        } catch KerasError.hdf5(let file, var underlying) where scratch != nil {
+            // Name the archive member, not the private scratch file it was extracted to.
+            underlying.path = underlying.path.replacingOccurrences(of: scratch! + ":", with: "model.weights.h5:")
+            throw KerasError.hdf5(file: file, underlying: underlying)
+        }
     }
+
+    /// The largest `config.json` / `metadata.json` read from a `.keras` archive (Keras writes a
+    /// few megabytes at most); more is refused before anything is inflated.
+    public static let maximumConfigBytes: UInt64 = 64 << 20
+    /// The most a zip member may expand per stored byte (deflate's limit is about 1032:1).
+    public static let maximumZipExpansion: UInt64 = 1100
 
     // MARK: helpers
 

@@ -94,10 +94,10 @@ struct StoredWeight {
     func keras(variable expected: String) throws -> KerasWeight {
         let shape = try dataset.shape()
         let type = try dataset.elementType()
-        let count = shape.reduce(1, *)
+        let count = try dataset.elementCount()  // throws when the dimensions overflow
         let dataset = self.dataset
         return KerasWeight(name: name, variable: variable ?? expected, shape: shape, storedType: type.description,
-                           data: ConstantData(count: count, storedBytes: count * type.byteWidth) {
+                           data: ConstantData(count: count, storedBytes: count.multipliedReportingOverflow(by: type.byteWidth).partialValue) {
                                try dataset.readFloats()
                            },
                            storagePath: dataset.path)

@@ -4,6 +4,9 @@ import Foundation
 // Errors become one line on stderr: "keraslite: <file>: <problem>", exit 2 for bad input (like
 // diff(1) and grep(1): `diff` uses 1 for "the models differ") and ArgumentParser's usage code (64)
 // for bad options. Help and --version exit 0 as usual.
+// Past a file-size limit (`ulimit -f`) a write must fail with EFBIG, which AtomicFile turns into one
+// error line after removing its temporary file, rather than SIGXFSZ killing the process mid-write.
+signal(SIGXFSZ, SIG_IGN)
 do {
     var command = try Keraslite.parseAsRoot()
     do {

@@ -21,6 +21,12 @@ import Testing
         #expect(throws: JSONError.self) { try JSON.parse(String(repeating: "[", count: 10_000)) }
     }
 
+    /// A high surrogate followed by a non-surrogate escape once underflowed (`low - 0xDC00`) and trapped.
+    @Test func loneHighSurrogateBecomesReplacementCharacter() throws {
+        #expect(try JSON.parse(#""a\ud800\u0041b""#).string == "a\u{FFFD}b")
+        #expect(try JSON.parse(#""\ud83d\ude00""#).string == "😀")
+    }
+
     @Test func serializesWithSortedKeysAndRoundTrips() throws {
         let value: JSON = ["b": [1, 2], "a": ["x": "y\n"], "c": nil, "d": 0.25]
         #expect(value.serialized(pretty: false) == #"{"a":{"x":"y\n"},"b":[1,2],"c":null,"d":0.25}"#)

@@ -1,0 +1,70 @@
+import Foundation
+import Reports
+import TFLiteReports
+import Testing
+
+/// The regression corpus for hostile Keras input (Tests/KerasTests/Corpus): inputs the fuzzer
+/// (`make fuzz-keras`) and scripts/mutate_samples.py found crashing or hanging, and the hand-made
+/// ones from scripts/make_hostile_keras.py, one per guard. Each goes through what `keraslite
+/// inspect` (text, --json, --html) and `keraslite sparsity` run — the fuzz target's sequence
+/// (Tests/Fuzz/Sources/KerasFuzz/Exercise.swift) — and must come out as a report or as one clear
+/// error line: no trap, no hang, no unbounded allocation.
+@Suite struct KerasCorpusTests {
+    static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Corpus")
+
+    static var files: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: corpus.path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+    }
+
+    /// nil when the file reads to both reports, else the first error's message.
+    static func exercise(_ path: String) -> String? {
+        do {
+            let inspection = try ModelInspection(path: path)
+            _ = inspection.text()
+            _ = inspection.json.serialized()
+            _ = try? inspection.html()
+            let sparsity = try SparsityReport(path: path, threshold: 1e-3)
+            _ = sparsity.text()
+            _ = sparsity.json.serialized()
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// What each file must give: nil = both reports, otherwise a fragment of the one-line error.
+    static let expected: [String: String?] = [
+        "tiny_valid.h5": nil,
+        "mutant_gcol_zero_size_free_space.h5": "global heap collection at 2048 is damaged (object 0 of 0 bytes",
+        "json_nested_deeply.h5": "JSON nested too deeply",
+        "graph_cycle.h5": "the inputs of layer 'd1' are never produced",
+        "graph_dangling_reference.h5": "the inputs of layer 'd1' are never produced",
+        "graph_layer_calls_itself.h5": "the inputs of layer 'd1' are never produced",
+        "unknown_hdf5_filter.h5": "stored through HDF5 filter 32000 (lzf), which this libhdf5 does not have",
+        "zip_bomb_config.keras": "'config.json' expands from",
+        "zip_duplicate_entries.keras": "the archive holds 'config.json' twice",
+        "zip_weights_not_hdf5.keras": "model.weights.h5: cannot read HDF5 data: H5Fopen failed",
+        "dataset_shape_past_file.h5": "more than the",
+        "fuzz_h5c_impossible_allocation.h5": "memory allocation failed",
+        "fuzz_control_characters_in_class_name.h5": #"custom object 'QK\u{05}\u{06}tional'"#,
+        "fuzz_local_heap_name_without_nul.keras": "holds a name without its terminating NUL",
+    ]
+
+    @Test(arguments: files) func readsToAReportOrOneClearLine(name: String) throws {
+        let outcome = Self.exercise(Self.corpus.appendingPathComponent(name).path)
+        if let message = outcome {
+            #expect(!message.isEmpty && !message.contains("\n"), "\(name): \(message.debugDescription)")
+        }
+        if let expectation = Self.expected[name] {
+            if let fragment = expectation {
+                #expect(outcome?.contains(fragment) == true, "\(name): \(outcome ?? "read")")
+            } else {
+                #expect(outcome == nil, "\(name): \(outcome ?? "")")
+            }
+        }
+    }
+
+    @Test func everyExpectationHasItsFile() {
+        #expect(Set(Self.expected.keys).isSubset(of: Set(Self.files)))
+    }
+}
