@@ -21,8 +21,13 @@ public final class Graph: @unchecked Sendable {
         self.metadata = metadata
     }
 
+    /// Most elements a tensor may have per sample (its known dimensions): 2^31, 8 GB of float32 —
+    /// far beyond any real model, and what keeps a hostile config from declaring 10^12 elements.
+    public static let maximumElements = 1 << 31
+
     /// Appends `op`, creating its output tensors from shape inference; the first output is named
-    /// `outputName` (default: the op name), further ones `name:1`, `name:2`, ….
+    /// `outputName` (default: the op name), further ones `name:1`, `name:2`, …. Output shapes that
+    /// are negative or hold more than `maximumElements` are refused.
     @discardableResult
     public func append(_ op: Op, outputName: String? = nil) throws -> [Tensor] {
         let schema = OpSchema.of(op.kind)
@@ -33,6 +38,14 @@ public final class Graph: @unchecked Sendable {
         }
         if let problem = schema.attributeProblems(of: op).first { throw GraphError.invalid(problem) }
         let shapes = try schema.inferShapes(op)
+        for shape in shapes {
+            let known = shape.compactMap { $0 }
+            var elements = 1, overflow = false
+            for size in known where !overflow { (elements, overflow) = elements.multipliedReportingOverflow(by: max(size, 0)) }
+            if known.contains(where: { $0 < 0 }) || overflow || elements > Self.maximumElements {
+                throw GraphError.shape(op: op.name, message: "output shape \(shape.text) is impossible (negative, or more than 2^31 elements)")
+            }
+        }
         let base = outputName ?? op.name
         let types = schema.inferTypes?(op) ?? []
         op.outputs = shapes.enumerated().map { index, shape in

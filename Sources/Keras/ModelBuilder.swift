@@ -409,6 +409,14 @@ final class ModelBuilder {
             // Dynamic inner dimensions are kept as unknown; shape inference carries them through.
             shape = shape.map { $0 }
         }
+        // A hostile or corrupt config: negative sizes, or more elements per sample than any
+        // tensor can hold (2^40), would only fail later, or allocate without bound.
+        let known = shape.dropFirst().compactMap { $0 }
+        var elements = 1, overflow = false
+        for size in known where !overflow { (elements, overflow) = elements.multipliedReportingOverflow(by: max(size, 0)) }
+        if known.contains(where: { $0 < 0 }) || overflow || elements > Graph.maximumElements {
+            throw KerasError.malformedConfig(file: configFile, reason: "input '\(name)' has an impossible shape \(shape.text)")
+        }
         let tensor = Tensor(name: uniqueName(name), shape: shape, dtype: dtype(config?["dtype"]))
         return tensor
     }

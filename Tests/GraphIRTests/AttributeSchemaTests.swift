@@ -70,4 +70,15 @@ import Testing
             try Graph(name: "h").append(Op(name: "a", kind: .activation, inputs: [x], attributes: ["function": .string("no-such")]))
         }
     }
+
+    @Test func absurdOutputShapesAreRefused() {
+        let graph = Graph(name: "g")
+        let x = Tensor(name: "x", shape: [nil, 4])
+        #expect(throws: GraphError.self) {
+            try graph.append(Op(name: "r", kind: .repeatVector, inputs: [x], attributes: Attributes { $0[.repeats] = 1_000_000_000_000 }))
+        }
+        #expect(throws: GraphError.self) {
+            try graph.append(Op(name: "p", kind: .pad, inputs: [x], attributes: Attributes { $0[.paddings] = [0, 0, -9, 0] }))
+        }
+    }
 }

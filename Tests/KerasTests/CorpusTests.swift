@@ -48,6 +48,12 @@ import Testing
         "fuzz_h5c_impossible_allocation.h5": "memory allocation failed",
         "fuzz_control_characters_in_class_name.h5": #"custom object 'QK\u{05}\u{06}tional'"#,
         "fuzz_local_heap_name_without_nul.keras": "holds a name without its terminating NUL",
+        "shape_1e12_elements.h5": "input 'x' has an impossible shape [?,1000000,1000000]",
+        "shape_negative.h5": "input 'x' has an impossible shape [?,-5]",
+        "shape_overflows_int64.h5": "input 'x' has an impossible shape",
+        // Read (reading never depends on converting); the layer is listed as not convertible.
+        "weights_wrong_shape.h5": nil,
+        "dense_units_1e12.h5": nil,
     ]
 
     @Test(arguments: files) func readsToAReportOrOneClearLine(name: String) throws {
