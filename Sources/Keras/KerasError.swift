@@ -88,7 +88,9 @@ extension KerasError {
     /// the rest of the model can still be read: the layer is reported, not lowered.
     var blocksOnlyConversion: Bool {
         switch self {
-        case .unsupportedLayer, .lambdaLayer, .customObject, .unsupportedOption, .weights, .graph: return true
+        // A layer whose own config keraslite cannot read (malformedConfig raised while building
+        // that layer) is a blocker too; model-level config errors are raised outside a layer.
+        case .unsupportedLayer, .lambdaLayer, .customObject, .unsupportedOption, .weights, .graph, .malformedConfig: return true
         default: return false
         }
     }

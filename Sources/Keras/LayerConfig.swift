@@ -8,9 +8,11 @@ struct LayerConfig {
     let className: String
     let file: String
 
+    /// The option's value; Keras 2.0 wrote numpy values as `{"type": "ndarray", "value": …}`, read as the value.
     subscript(key: String) -> JSON? {
-        let value = values[key]
-        return value == .null ? nil : value
+        guard let value = values[key], value != .null else { return nil }
+        if value["type"]?.string == "ndarray", let inner = value["value"] { return inner == .null ? nil : inner }
+        return value
     }
 
     func malformed(_ key: String, _ expected: String) -> KerasError {

@@ -89,3 +89,19 @@ enum Samples {
         #expect(ModelBuilder.unloweredCallArgument(try JSON.parse(#"[["x", 0, 0, {}]]"#)) == nil)
     }
 }
+
+/// Keras 2.0's numpy-valued options, and layers whose own config cannot be read.
+@Suite struct LayerConfigDialectTests {
+    @Test func keras20NdarrayValuesReadAsTheirValue() throws {
+        let config = LayerConfig(values: ["alpha": try JSON.parse(#"{"type": "ndarray", "value": 0.30000001192092896}"#)],
+                                 layer: "leaky", className: "LeakyReLU", file: "m.h5")
+        #expect(try config.float("alpha") == Float(0.30000001192092896))
+    }
+
+    @Test func aLayerWhoseConfigCannotBeReadIsABlockerNotAReadFailure() throws {
+        let text = #"{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 64, 64, 1], "name": "in"}}, {"class_name": "Conv2D", "config": {"name": "conv2d_1", "filters": 8, "kernel_size": [3, 3], "strides": "wide", "use_bias": false}}]}}"#
+        let model = try UnsupportedContentTests().read(config: text)
+        #expect(model.blockers.map(\.layer) == ["conv2d_1"])
+        #expect(model.blockers.first?.reason.contains("'strides' is not 2 integers") == true)
+    }
+}
