@@ -660,6 +660,9 @@ zoo_volumetric.register(sys.modules[__name__])
 import zoo_recurrent  # noqa: E402 - registers the recurrent and text cases
 
 zoo_recurrent.register(case, _seq, BOTH)
+import zoo_convlstm  # noqa: E402 - registers the ConvLSTM2D cases
+
+zoo_convlstm.register(case, _seq, BOTH)
 
 
 def zoo_cases(version):
@@ -971,7 +974,8 @@ def main(argv=None):
 def zoo_cache_key():
     """Any change to this file or a zoo module rebuilds the zoo (about a minute)."""
     return cache_key(*(hashlib.sha256((HERE / file).read_bytes()).hexdigest()
-                       for file in ("convert_support.py", "zoo_misc.py", "zoo_volumetric.py", "zoo_recurrent.py")))
+                       for file in ("convert_support.py", "zoo_misc.py", "zoo_volumetric.py", "zoo_recurrent.py",
+                                    "zoo_convlstm.py")))
 
 
 def seed_cache_key():
