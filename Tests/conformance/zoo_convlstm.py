@@ -2,7 +2,11 @@
 convert_support.ZOO when convert_support imports this module: the layer's options one at a time, and
 the shapes of real video models — a ConvLSTM2D classifier (ConvLSTM2D → GlobalAveragePooling2D → Dense),
 an activity recognizer (ConvLSTM2D → MaxPooling3D → TimeDistributed(Dropout) → Flatten → Dense) and a
-next-frame predictor (ConvLSTM2D / BatchNormalization stacks returning sequences, then Conv3D)."""
+next-frame predictor (ConvLSTM2D / BatchNormalization stacks returning sequences, then Conv3D).
+
+Also the models that leave a length unknown (Input(shape=(None, 4)) → LSTM, a ConvLSTM2D over an unknown
+number of frames): extras "input_shapes" {input name: sizes after the batch} sizes the test
+inputs and becomes `convert --input-shape NAME=D1,D2,…`."""
 
 VIDEO = (4, 9, 8, 2)  # T, H, W, C: distinct sizes, so a swapped axis cannot pass
 
@@ -46,3 +50,15 @@ def register(case, _seq, BOTH):
         K.layers.BatchNormalization(), K.layers.ConvLSTM2D(8, 3, padding="same", return_sequences=True, activation="relu"),
         K.layers.BatchNormalization(), K.layers.ConvLSTM2D(8, 1, padding="same", return_sequences=True, activation="relu"),
         K.layers.Conv3D(1, 3, activation="sigmoid", padding="same")))
+
+    # --- Unknown lengths, fixed by `convert --input-shape`
+    @case("lstm-unknown-length-input-shape", input_shapes={"x": [6, 4]}, zip=True)
+    def _(K):
+        x = K.Input(shape=(None, 4), name="x")
+        return K.Model(x, K.layers.Dense(2, name="out")(K.layers.LSTM(5, name="lstm")(x)))
+
+    @case("convlstm2d-unknown-steps-input-shape", input_shapes={"frames": [3, 7, 6, 2]})
+    def _(K):
+        x = K.Input(shape=(None, 7, 6, 2), name="frames")  # Keras 3's ConvLSTM wants static frame sizes
+        y = K.layers.ConvLSTM2D(3, 3, padding="same", return_sequences=True, name="convlstm")(x)
+        return K.Model(x, K.layers.Conv3D(2, 3, padding="same", name="head")(y))
