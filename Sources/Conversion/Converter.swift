@@ -80,6 +80,8 @@ public struct Converter {
     /// loaded first and the float model is calibrated on them when the int8 quantizer asks.
     public func convert(options: TFLiteConverter.Options = .init(), calibration: Calibration? = nil) throws -> Output {
         var options = options
+        // Fixed first, so calibration samples are checked against the shapes being converted.
+        try FileError.naming(path) { try model.graph.setInputShapes(options.inputShapes) }
         var samples: CalibrationSamples?
         let timing = CalibrationTiming()
         if let calibration {

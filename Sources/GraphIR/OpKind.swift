@@ -31,6 +31,8 @@ public enum OpKind: String, Sendable, CaseIterable {
     // Recurrent and text (OpSchema+Recurrent.swift).
     case simpleRnn = "simple_rnn", gru, lstm, gather, cast, reverse
     case sequenceMask = "sequence_mask"
+    // Convolutional recurrent (OpSchema+ConvRecurrent.swift).
+    case convLstm2d = "conv_lstm2d"
 }
 
 /// Pointwise activation functions of the `activation` op (attribute `function`).

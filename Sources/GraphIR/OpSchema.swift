@@ -77,6 +77,7 @@ public struct OpSchema: Sendable {
         .upsample3d: OpSchema(inputs: 1...1, attributes: [.required(.resizeScale)], inferShapes: inferUpsample3D),
         .simpleRnn: .recurrent(gates: 1), .gru: .recurrent(gates: 3), .lstm: .recurrent(gates: 4),
         .gather: .gather, .cast: .cast, .reverse: .reverse, .sequenceMask: .sequenceMask,
+        .convLstm2d: .convLstm2d,
     ]
 
     /// Problems with an op's attributes against its schema: undeclared names, wrong types, missing required ones.

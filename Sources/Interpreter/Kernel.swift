@@ -155,5 +155,6 @@ enum KernelTable {
         .upsample3d: upsample3DKernel,
         .simpleRnn: recurrentKernel, .gru: recurrentKernel, .lstm: recurrentKernel,
         .gather: gatherKernel, .cast: castKernel, .reverse: reverseKernel, .sequenceMask: sequenceMaskKernel,
+        .convLstm2d: convLSTMKernel,
     ]
 }

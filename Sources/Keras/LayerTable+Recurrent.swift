@@ -94,7 +94,7 @@ private func recurrentVariables(_ config: LayerConfig, prefix: String) throws ->
     return names.map { VariableSpec(name: prefix + $0) }
 }
 
-private func recurrentInput(_ context: LayerContext) throws -> Tensor {
+func recurrentInput(_ context: LayerContext) throws -> Tensor {
     let config = context.config
     guard context.inputs.count == 1 else {
         throw KerasError.unsupportedOption(file: context.file, layer: config.layer, className: config.className,
@@ -109,7 +109,7 @@ private func activationName(_ value: JSON?) -> String? {
     return value.string ?? value["config"]?.string ?? value["config"]?["name"]?.string
 }
 
-private func cellActivation(_ context: LayerContext, _ config: LayerConfig, _ key: String, default fallback: String) throws -> ActivationFunction {
+func cellActivation(_ context: LayerContext, _ config: LayerConfig, _ key: String, default fallback: String) throws -> ActivationFunction {
     let name = activationName(config[key]) ?? fallback
     guard let function = activationFunction(named: name, kerasMajor: context.kerasMajor), function != .softmax, function != .logSoftmax else {
         throw KerasError.unsupportedOption(file: context.file, layer: context.config.layer, className: config.className, option: "\(key) '\(name)'")

@@ -26,7 +26,7 @@ enum LayerTable {
     /// Layer classes that exist in Keras but that keraslite does not convert, so that an
     /// unsupported built-in is not mistaken for a custom layer.
     static let knownUnsupported: Set<String> = [
-        "ConvLSTM2D", "Conv1DTranspose", "SeparableConv1D", "DepthwiseConv1D", "CategoryEncoding", "Hashing",
+        "ConvLSTM1D", "ConvLSTM3D", "Conv1DTranspose", "SeparableConv1D", "DepthwiseConv1D", "CategoryEncoding", "Hashing",
         "StringLookup", "IntegerLookup", "TextVectorization", "RandomFlip", "RandomRotation", "RandomZoom",
         "RandomCrop", "RandomContrast",
         "RandomTranslation", "GroupNormalization", "UnitNormalization", "ThresholdedReLU",
@@ -296,6 +296,7 @@ enum LayerTable {
         addMiscLayers(to: &table)
         addVolumetricLayers(to: &table)
         table.merge(recurrentRows) { existing, _ in existing }
+        table.merge(convRecurrentRows) { existing, _ in existing }
         return table
     }()
 }

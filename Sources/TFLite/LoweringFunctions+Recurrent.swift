@@ -76,11 +76,7 @@ func lowerSequenceMask(_ context: LoweringContext, _ op: Op) throws {
 /// terms are left out. A masked step keeps the states: h ← h + m·(h_new − h).
 func lowerRecurrent(_ context: LoweringContext, _ op: Op) throws {
     let x = op.inputs[0], recurrent = op.inputs[2]
-    guard let steps = x.shape[1] else {
-        throw ConversionError.unsupported(op: op.name, detail: "the sequence length of its input '\(x.name)' \(x.shape.text) is unknown; "
-                                          + "a recurrent layer is unrolled over a fixed number of steps: give the model's Input a fixed "
-                                          + "length (shape=(steps, features)); --batch fixes only the batch")
-    }
+    guard let steps = x.shape[1] else { throw unknownSequenceLength(op, x, in: context.graph) }
     guard let features = x.shape[2], let units = recurrent.shape[0], let kernelData = op.inputs[1].constant,
           let recurrentData = recurrent.constant else {
         throw ConversionError.unsupported(op: op.name, detail: "needs constant kernels and known features and units")

@@ -140,6 +140,7 @@ enum LoweringTable {
         .simpleRnn: recurrentRule, .gru: recurrentRule, .lstm: recurrentRule,
         .gather: LoweringRule([.GATHER], lowerGather), .cast: LoweringRule([.CAST], lowerCast),
         .reverse: LoweringRule([.REVERSE_V2], lowerReverse), .sequenceMask: LoweringRule([.NOT_EQUAL, .REDUCE_ANY, .CAST], lowerSequenceMask),
+        .convLstm2d: convRecurrentRule,
     ]
 }
 

@@ -7,6 +7,9 @@ public enum TFLiteConverter {
     public struct Options: Sendable {
         /// The batch size written into the model; nil keeps it dynamic (-1 in shape_signature).
         public var batch: Int?
+        /// Sizes for the dimensions after the batch of named inputs (`--input-shape NAME=D1,D2,…`),
+        /// fixed before the batch; what unrolled recurrent layers need when the model leaves a length unknown.
+        public var inputShapes: [String: [Int]] = [:]
         /// The passes run before lowering (`.pruning(options)` prunes first).
         public var pipeline: PassPipeline
         /// How weights are stored (float32, float16, dynamic-range int8).
@@ -41,6 +44,7 @@ public enum TFLiteConverter {
 
     /// Converts `graph` (modified in place by the passes).
     public static func convert(_ graph: Graph, options: Options = Options()) throws -> Result {
+        try graph.setInputShapes(options.inputShapes)
         try graph.setBatch(options.batch)
         let passLog = try options.pipeline.run(on: graph)
         let context = LoweringContext(graph: graph)

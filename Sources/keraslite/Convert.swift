@@ -35,6 +35,10 @@ struct Convert: ParsableCommand {
     @Option(help: "Batch size written into the model; 0 keeps it dynamic.")
     var batch: Int = 1
 
+    @Option(help: ArgumentHelp("Fix the sizes after the batch of the model input NAME, as Keras' Input(shape=…) lists them (e.g. x=20,4 for shape=(None, 4)): what recurrent layers need when the model leaves a length unknown. Repeat for several inputs.",
+                               valueName: "NAME=D1,D2,…"))
+    var inputShape: [String] = []
+
     @Option(help: ArgumentHelp("none (float32), float16 (half-size weights, DEQUANTIZE at start-up), dynamic (int8 weights, float activations, hybrid kernels), int8 (full integer; needs --calibration).",
                                valueName: "none|float16|dynamic|int8"))
     var quantize: QuantizationMode = .none
@@ -94,7 +98,31 @@ struct Convert: ParsableCommand {
         if json, !report { throw ValidationError("--json is the format of --report") }
         guard reportSamples >= 1, reportRows >= 1 else { throw ValidationError("--report-samples and --report-rows must be ≥ 1") }
         guard percentile > 50, percentile <= 100 else { throw ValidationError("--percentile must be in (50, 100], got \(percentile)") }
+        _ = try parsedInputShapes()
         try refuseOverwriting("--output", output, [("the input file", model.file)])
+    }
+
+    /// `--input-shape NAME=D1,D2,…` by input name; whether NAME is an input and the sizes fit it is
+    /// the library's check (`Graph.setInputShapes`), which knows the model.
+    func parsedInputShapes() throws -> [String: [Int]] {
+        var shapes: [String: [Int]] = [:]
+        for argument in inputShape {
+            let parts = argument.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw ValidationError("--input-shape '\(argument)' is not NAME=D1,D2,… (e.g. --input-shape x=20,4)")
+            }
+            let name = String(parts[0])
+            var sizes: [Int] = []
+            for field in parts[1].split(separator: ",", omittingEmptySubsequences: false) {
+                guard let size = Int(field.trimmingCharacters(in: .whitespaces)), size >= 1 else {
+                    throw ValidationError("--input-shape \(argument): sizes must be positive integers, got '\(field)'")
+                }
+                sizes.append(size)
+            }
+            guard shapes[name] == nil else { throw ValidationError("--input-shape names input '\(name)' twice") }
+            shapes[name] = sizes
+        }
+        return shapes
     }
 
     func run() throws {
@@ -102,6 +130,7 @@ struct Convert: ParsableCommand {
         let converter = try Converter(path: model.file, config: model.config)
         let quantization = QuantizationOptions(mode: quantize, minElements: minElements, keepFloat: Set(keepFloat), io: io)
         var options = TFLiteConverter.Options(batch: batch == 0 ? nil : batch, quantization: quantization)
+        options.inputShapes = try parsedInputShapes()
         if let prune {
             options.pipeline = .pruning(PruningOptions(target: .sparsity(prunePattern == .twoFour ? 0.5 : prune), scope: pruneScope, pattern: prunePattern))
         }

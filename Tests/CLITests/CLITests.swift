@@ -175,6 +175,29 @@ import Testing
         #expect(badBatch.status == 64)
     }
 
+    /// `convert --input-shape NAME=D1,…`: sizes after the batch; malformed values are usage errors (64),
+    /// sizes that do not fit the model's input are bad input naming the file (2).
+    @Test func convertInputShape() throws {
+        let directory = try Self.temporaryDirectory()
+        let output = directory.appendingPathComponent("out.tflite").path
+        let model = Fixtures.sample("digits_mlp_k2.h5")
+        let fits = try Self.run(["convert", model, "-o", output, "--input-shape", "dense_input=64", "--quiet"])
+        #expect(fits.status == 0, "\(fits.stderr)")
+        try Self.expectOneLineError(["convert", model, "-o", output, "--input-shape", "pixels=64"],
+                                    mentioning: [model, "no input 'pixels' (its inputs: dense_input [?,64])"])
+        try Self.expectOneLineError(["convert", model, "-o", output, "--input-shape", "dense_input=8,8"],
+                                    mentioning: [model, "1 dimensions after the batch, 2 given"])
+        try Self.expectOneLineError(["convert", model, "-o", output, "--input-shape", "dense_input=32"],
+                                    mentioning: [model, "fixes dimension 1 at 64, not 32"])
+        for bad in ["dense_input=0", "dense_input=-2", "dense_input", "=64", "dense_input=8,,8"] {
+            let result = try Self.run(["convert", model, "-o", output, "--input-shape", bad])
+            #expect(result.status == 64 && result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("--input-shape"),
+                    "\(bad): \(result.status) \(result.stderr)")
+        }
+        let twice = try Self.run(["convert", model, "-o", output, "--input-shape", "dense_input=64", "--input-shape", "dense_input=64"])
+        #expect(twice.status == 64 && twice.stderr.contains("twice"))
+    }
+
     @Test func inspectReadsTFLiteAndRejectsDamagedOnes() throws {
         let directory = try Self.temporaryDirectory()
         let output = directory.appendingPathComponent("digits.tflite").path

@@ -660,6 +660,9 @@ zoo_volumetric.register(sys.modules[__name__])
 import zoo_recurrent  # noqa: E402 - registers the recurrent and text cases
 
 zoo_recurrent.register(case, _seq, BOTH)
+import zoo_convlstm  # noqa: E402 - registers the ConvLSTM2D cases
+
+zoo_convlstm.register(case, _seq, BOTH)
 
 
 def zoo_cases(version):
@@ -721,7 +724,10 @@ def _randomize(model, rng):
 def _case_inputs(model, extras, rng, batch):
     arrays = []
     for tensor in model.inputs:
-        shape = [batch, *[int(d) for d in tensor.shape[1:]]]
+        dims = list(tensor.shape[1:])
+        if any(d is None for d in dims):  # sizes the model leaves unknown: the case's --input-shape
+            dims = extras["input_shapes"][tensor._keras_history[0].name]
+        shape = [batch, *[int(d) for d in dims]]
         if extras.get("ids"):
             ids = rng.integers(1, extras["ids"], shape)
             if extras.get("pad"):  # sample i ends with i + 1 zero ids
@@ -791,7 +797,10 @@ def build_zoo(version, out, only=None, batch=3):
                 y = y if y is not None else y_loaded
             np.savez(case_dir / "x.npz", **dict(zip(input_names, x)))
             np.savez(case_dir / "y.npz", **dict(zip(output_names, y)))
+            convert_args = [arg for input_name, dims in extras.get("input_shapes", {}).items()
+                            for arg in ("--input-shape", f"{input_name}={','.join(map(str, dims))}")]
             meta = {"name": name, "keras": version, "keras_version": K.__version__, "files": files,
+                    "convert_args": convert_args,
                     "inputs": input_names, "outputs": output_names,
                     "input_shapes": [list(a.shape) for a in x], "output_shapes": [list(a.shape) for a in y]}
             (case_dir / "meta.json").write_text(json.dumps(meta, indent=1))
@@ -971,7 +980,8 @@ def main(argv=None):
 def zoo_cache_key():
     """Any change to this file or a zoo module rebuilds the zoo (about a minute)."""
     return cache_key(*(hashlib.sha256((HERE / file).read_bytes()).hexdigest()
-                       for file in ("convert_support.py", "zoo_misc.py", "zoo_volumetric.py", "zoo_recurrent.py")))
+                       for file in ("convert_support.py", "zoo_misc.py", "zoo_volumetric.py", "zoo_recurrent.py",
+                                    "zoo_convlstm.py")))
 
 
 def seed_cache_key():

@@ -1,4 +1,4 @@
-"""Models keraslite reads but cannot (yet) lower: TimeDistributed, 3-D, ConvLSTM2D, attention, Lambda and
+"""Models keraslite reads but cannot (yet) lower: TimeDistributed, 3-D, ConvLSTM1D, attention, Lambda and
 custom layers, built by real Keras 2 (tf_keras) and Keras 3 in builder subprocesses and cached like
 the layer zoo (`python reading_support.py build-reading --keras 3 --out DIR`).
 
@@ -39,10 +39,12 @@ def _(K):
                          K.layers.TimeDistributed(K.layers.Dense(2))])
 
 
-@reading_case("convlstm2d-video", ["ConvLSTM2D"])
+# ConvLSTM2D converts now (zoo_convlstm.py: convlstm2d-video and the other ConvLSTM2D cases); its 1-D
+# sibling does not.
+@reading_case("convlstm1d-sequence", ["ConvLSTM1D"])
 def _(K):
-    return K.Sequential([K.Input(shape=(4, 8, 8, 1)), K.layers.ConvLSTM2D(3, 3, padding="same"),
-                         K.layers.GlobalAveragePooling2D(), K.layers.Dense(2)])
+    return K.Sequential([K.Input(shape=(4, 10, 2)), K.layers.ConvLSTM1D(3, 3, padding="same"),
+                         K.layers.GlobalAveragePooling1D(), K.layers.Dense(2)])
 
 
 @reading_case("attention-functional", ["MultiHeadAttention"], zip=True)

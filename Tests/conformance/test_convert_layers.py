@@ -52,7 +52,7 @@ def test_layer_converts_and_matches_keras(zoo, zoo_case, tmp_path):
     before = cs.sha256(source)
     tflite = tmp_path / "model.tflite"
 
-    cs.convert(source, tflite, "--quiet")
+    cs.convert(source, tflite, "--quiet", *meta.get("convert_args", []))  # --input-shape for unknown lengths
 
     assert cs.sha256(source) == before, "keraslite modified its input"
     assert tflite.read_bytes()[4:8] == cs.TFLITE_IDENTIFIER

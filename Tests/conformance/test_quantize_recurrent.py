@@ -8,6 +8,7 @@ import convert_support as cs
 from test_convert_layers import zoo  # noqa: F401 (fixture)
 
 MODELS = ["stock-lstm-stack", "gru-classifier", "masked-lstm-padded-ids", "text-bilstm", "masked-bidirectional-gru"]
+MODELS += ["convlstm2d-video", "convlstm2d-next-frame"]  # zoo_convlstm.py: dynamic-range CONV_2D kernels
 # max |LiteRT - Keras| / max(1, max |Keras|) allowed per mode.
 TOLERANCE = {"float16": 5e-3, "dynamic": 5e-2, "int8": 0.25}
 CASES = [(version, name, mode) for version in ("3", "2") for name in MODELS for mode in TOLERANCE]

@@ -1,5 +1,5 @@
 """Reading never depends on converting (issue 12 part 1): files with layers keraslite cannot lower
-— LSTM stacks, text BiLSTMs over Embedding, GRU, SimpleRNN, TimeDistributed, ConvLSTM2D,
+— LSTM stacks, text BiLSTMs over Embedding, GRU, SimpleRNN, TimeDistributed, ConvLSTM1D,
 MultiHeadAttention, a nested model holding an LSTM, a Lambda — built by real Keras 2 and 3:
 
 * `inspect` exits 0; its params equal Keras' count_params() for the model and for every top-level
