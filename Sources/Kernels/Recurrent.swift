@@ -31,6 +31,12 @@ public struct RecurrentLayer {
     public var returnSequences = false
     public var goBackwards = false
     public var zeroOutputForMask = false
+    /// LSTM: each new cell state is clipped to [−cellClip, cellClip] (LiteRT's `cell_clip`); 0: none.
+    public var cellClip: Float = 0
+    /// Called on what the kernels multiply — the input rows [N·T, F] (rows = N·T), then each
+    /// step's state [N, U] (rows = N) — before the products; LiteRT's hybrid kernels quantize them
+    /// to int8 row by row. nil: used as they are.
+    public var transformRows: ((_ values: [Float], _ rows: Int) -> [Float])? = nil
 
     public init(cell: RecurrentCell, units: Int, kernel: [Float], recurrentKernel: [Float], bias: [Float]?,
                 activation: @escaping (UnsafeMutableBufferPointer<Float>) -> Void,
@@ -45,10 +51,11 @@ public struct RecurrentLayer {
     }
 
     /// Runs the layer on x [N, T, F] with an optional 0/1 mask [N, T] (a masked step keeps the
-    /// states and outputs the previous output, or zeros with `zeroOutputForMask`). Returns the
-    /// output sequence [N, T, U] (in processing order) or the last output [N, U], the final h
-    /// and, for LSTM, the final c.
-    public func run(_ x: TensorValue, mask: TensorValue?) throws -> [TensorValue] {
+    /// states and outputs the previous output, or zeros with `zeroOutputForMask`), from zero
+    /// states or `initialStates` (h, and c for LSTM, each [N, U]). Returns the output sequence
+    /// [N, T, U] (in processing order) or the last output [N, U], the final h and, for LSTM, the
+    /// final c.
+    public func run(_ x: TensorValue, mask: TensorValue?, initialStates: [TensorValue] = []) throws -> [TensorValue] {
         guard x.rank == 3 else { throw KernelError.invalidArgument("recurrent input has shape \(shapeText(x.shape)), needs [N, T, F]") }
         let (batch, steps, features) = (x.shape[0], x.shape[1], x.shape[2])
         let gates = cell.gates, width = gates * units
@@ -69,9 +76,12 @@ public struct RecurrentLayer {
                 inputBias = bias
             }
         }
+        for state in initialStates where state.count != batch * units {
+            throw KernelError.invalidArgument("an initial state has shape \(shapeText(state.shape)), needs \(shapeText([batch, units]))")
+        }
         // Input projections of every step at once: [N·T, G·U].
         var projected = [Float](repeating: 0, count: batch * steps * width)
-        try x.values.withUnsafeBufferPointer { xs in
+        try (transformRows?(x.values, batch * steps) ?? x.values).withUnsafeBufferPointer { xs in
             try kernel.withUnsafeBufferPointer { w in
                 try projected.withUnsafeMutableBufferPointer { out in
                     guard batch * steps > 0 else { return }
@@ -84,7 +94,8 @@ public struct RecurrentLayer {
             for column in 0..<width { projected[row * width + column] += inputBias[column] }
         }
 
-        var h = [Float](repeating: 0, count: batch * units), c = h
+        var h = initialStates.first?.values ?? [Float](repeating: 0, count: batch * units)
+        var c = initialStates.count > 1 ? initialStates[1].values : [Float](repeating: 0, count: batch * units)
         var sequence = returnSequences ? [Float](repeating: 0, count: batch * steps * units) : []
         var last = h
         var recurrent = [Float](repeating: 0, count: batch * width)
@@ -93,7 +104,7 @@ public struct RecurrentLayer {
         var candidate = [Float](repeating: 0, count: batch * units)
         for step in 0..<steps {
             let t = goBackwards ? steps - 1 - step : step
-            try multiply(h, by: recurrentKernel, rows: batch, inner: units, columns: width, into: &recurrent)
+            try multiply(transformRows?(h, batch) ?? h, by: recurrentKernel, rows: batch, inner: units, columns: width, into: &recurrent)
             if case .gru(false) = cell {
                 // (r ⊙ h) · R_h needs r first: gates z and r come from h · R[:, :2U].
                 for b in 0..<batch {
@@ -105,7 +116,7 @@ public struct RecurrentLayer {
                     for u in 0..<units { scaled[b * units + u] = gate[u] * h[b * units + u] }
                 }
                 var candidateProjection = [Float](repeating: 0, count: batch * width)
-                try multiply(scaled, by: recurrentKernel, rows: batch, inner: units, columns: width, into: &candidateProjection)
+                try multiply(transformRows?(scaled, batch) ?? scaled, by: recurrentKernel, rows: batch, inner: units, columns: width, into: &candidateProjection)
                 for b in 0..<batch {
                     for u in 0..<units { candidate[b * units + u] = candidateProjection[b * width + 2 * units + u] }
                 }
@@ -131,6 +142,7 @@ public struct RecurrentLayer {
                         recurrentActivation(block(3))
                         guard keep else { return }
                         for u in 0..<units { c[b * units + u] = base[units + u] * c[b * units + u] + base[u] * base[2 * units + u] }
+                        if cellClip > 0 { for u in 0..<units { c[b * units + u] = min(max(c[b * units + u], -cellClip), cellClip) } }
                         for u in 0..<units { base[2 * units + u] = c[b * units + u] }
                         activation(block(2))
                         for u in 0..<units { h[b * units + u] = base[3 * units + u] * base[2 * units + u] }

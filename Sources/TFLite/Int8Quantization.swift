@@ -85,6 +85,7 @@ enum Int8OpTable {
         .CAST: "integer ids and masks, not activations",
         .NOT_EQUAL: "the mask's boolean comparison", .REDUCE_ANY: "the mask's boolean reduction",
         .REVERSE_V2: "Bidirectional's backward sequence; no int8 rule",
+        .UNIDIRECTIONAL_SEQUENCE_LSTM: "LiteRT's integer LSTM needs 16-bit states and calibrated gate intermediates keraslite does not compute; the LSTM runs float32",
     ]
 }
 

@@ -11,7 +11,7 @@ final class LoweringContext {
     private var usedNames = Set<String>()
     /// Re-laid-out constants already written, so a shared layer's kernel is stored once.
     private var permutedIndex: [PermutedKey: Int32] = [:]
-    private struct PermutedKey: Hashable { var tensor: ObjectIdentifier; var shape, permutation: [Int]; var outputShape: [Int]? }
+    private struct PermutedKey: Hashable { var tensor: ObjectIdentifier; var shape, permutation: [Int]; var outputShape: [Int]?; var block: Int? = nil }
     private(set) var opsUsed: [BuiltinOperator] = []
     /// The Keras layers of the IR op being lowered, recorded on every operator it emits.
     var currentLayers: [String] = []
@@ -64,6 +64,21 @@ final class LoweringContext {
         if let index = permutedIndex[key] { return index }
         let index = constant(ir.name, shape: outputShape ?? permutation.map { shape[$0] }, type: .FLOAT32, byteCount: data.count * 4) {
             .permuted(try data.valuesWithoutCaching(), shape: shape, permutation: permutation)
+        }
+        permutedIndex[key] = index
+        return index
+    }
+
+    /// Block `block` of an IR constant in a new layout, cut along the first axis of the permuted
+    /// shape into blocks of `blockShape` — e.g. one gate's [U, F] weights of an LSTM kernel [F, 4U]
+    /// seen as [F, 4, U] and permuted by [1, 2, 0]. Each block is stored once per constant.
+    func constantBlock(_ ir: Tensor, shape: [Int], _ permutation: [Int], block: Int, blockShape: [Int], name: String) -> Int32 {
+        let data = ir.constant!
+        let key = PermutedKey(tensor: ObjectIdentifier(ir), shape: shape, permutation: permutation, outputShape: blockShape, block: block)
+        if let index = permutedIndex[key] { return index }
+        let count = blockShape.reduce(1, *)
+        let index = constantFloats(name, shape: blockShape) {
+            Array(permute(try data.valuesWithoutCaching(), shape: shape, permutation)[(block * count)..<((block + 1) * count)])
         }
         permutedIndex[key] = index
         return index

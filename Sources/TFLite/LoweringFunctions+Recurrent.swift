@@ -1,14 +1,102 @@
 import FlatBuffers
 import GraphIR
 
-// simple_rnn / gru / lstm unrolled over their (known) steps into FULLY_CONNECTED, ADD, SUB, MUL,
-// SLICE, RESHAPE, CONCATENATION and the activations' builtins; gather, cast, reverse and
-// sequence_mask as GATHER, CAST, REVERSE_V2 and NOT_EQUAL / REDUCE_ANY / CAST. A later lowering
-// may map lstm onto UNIDIRECTIONAL_SEQUENCE_LSTM; the IR op carries everything it needs.
+// lstm as one UNIDIRECTIONAL_SEQUENCE_LSTM where LiteRT's op computes it exactly (what TensorFlow's
+// converter writes); simple_rnn, gru and the other lstms unrolled over their (known) steps into
+// FULLY_CONNECTED, ADD, SUB, MUL, SLICE, RESHAPE, CONCATENATION and the activations' builtins;
+// gather, cast, reverse and sequence_mask as GATHER, CAST, REVERSE_V2 and NOT_EQUAL / REDUCE_ANY / CAST.
 
 extension LoweringTable {
     static let recurrentRule = LoweringRule(activationBuiltins.union([.FULLY_CONNECTED, .ADD, .SUB, .MUL, .SLICE, .RESHAPE, .CONCATENATION]),
                                             lowerRecurrent)
+    static let lstmRule = LoweringRule(recurrentRule.builtins.union([.UNIDIRECTIONAL_SEQUENCE_LSTM, .REVERSE_V2]), { context, op in
+        if let activation = sequenceLSTMActivation(op, in: context) {
+            try lowerSequenceLSTM(context, op, activation: activation)
+        } else {
+            try lowerRecurrent(context, op)
+        }
+    })
+}
+
+/// The fused activation UNIDIRECTIONAL_SEQUENCE_LSTM would compute `op` with, or nil when LiteRT's
+/// op is not exact for it and the lowering unrolls: LiteRT's gates are sigmoids and its cell
+/// activation one of NONE / RELU / RELU6 / TANH; it has no mask input and does not expose the
+/// final states (return_state); its states are variable tensors of a fixed [N, U], so the batch
+/// and (like the unrolled form) the number of steps must be known.
+func sequenceLSTMActivation(_ op: Op, in context: LoweringContext) -> ActivationFunctionType? {
+    guard op.kind == .lstm, op.attributes[.recurrentActivation] == .sigmoid, op.attributes[.masked] != true else { return nil }
+    let activation: ActivationFunctionType
+    switch op.attributes[.cellActivation] {
+    case .tanh?: activation = .TANH
+    case .relu?: activation = .RELU
+    case .relu6?: activation = .RELU6
+    case .linear?: activation = .NONE
+    default: return nil
+    }
+    let x = op.inputs[0]
+    guard x.shape.count == 3, x.shape.allSatisfy({ $0 != nil }), op.inputs[2].shape[0] != nil,
+          op.inputs.dropFirst().allSatisfy({ $0.constant != nil }) else { return nil }
+    let statesUsed = op.outputs.dropFirst().contains { state in
+        context.graph.outputs.contains { $0 === state } || !context.graph.consumers(of: state).isEmpty
+    }
+    return statesUsed ? nil : activation
+}
+
+/// [REVERSE_V2 over time when go_backwards →] UNIDIRECTIONAL_SEQUENCE_LSTM [→ SLICE of the last
+/// step + RESHAPE when not returning sequences]. Inputs as LiteRT numbers them: x, the input and
+/// recurrent weights of gates i, f, c, o ([U, F] and [U, U]: Keras' [F, 4U] / [U, 4U] split per
+/// gate and transposed), no peepholes, the four gate biases, no projection, the output and cell
+/// states (variable tensors without buffers: zeros), no layer-norm coefficients. Sequences come
+/// out in processing order, as Keras returns them with go_backwards. cell_clip stays 0 (Keras
+/// does not clip; TensorFlow writes 10).
+func lowerSequenceLSTM(_ context: LoweringContext, _ op: Op, activation: ActivationFunctionType) throws {
+    let x = op.inputs[0], kernel = op.inputs[1], recurrent = op.inputs[2]
+    guard let batch = x.shape[0], let steps = x.shape[1], let features = x.shape[2], let units = recurrent.shape[0] else {
+        throw ConversionError.unsupported(op: op.name, detail: "needs a known batch, sequence length, features and units")
+    }
+    let name = op.name
+    let masked = try op.attribute(.masked)
+    let bias = op.inputs.count - (masked ? 1 : 0) == 4 ? op.inputs[3] : nil
+    var input = context.tensor(for: x)
+    if try op.attribute(.goBackwards) {
+        input = context.emitTemporary(.REVERSE_V2, [input, context.constantInt32(name + "/time_axis", [1])], name: name + "/reversed_input",
+                                      shape: x.shape, options: .ReverseV2Options, Options.table { _ in })
+    }
+    let gates = ["input", "forget", "cell", "output"]
+    let inputWeights = gates.indices.map { gate in
+        context.constantBlock(kernel, shape: [features, 4, units], [1, 2, 0], block: gate, blockShape: [units, features],
+                              name: "\(name)/input_to_\(gates[gate])_weights")
+    }
+    let recurrentWeights = gates.indices.map { gate in
+        context.constantBlock(recurrent, shape: [units, 4, units], [1, 2, 0], block: gate, blockShape: [units, units],
+                              name: "\(name)/recurrent_to_\(gates[gate])_weights")
+    }
+    let zeroBias = bias == nil ? context.constantFloats(name + "/zero_bias", [Float](repeating: 0, count: units)) : nil
+    let biases = gates.indices.map { gate in
+        bias.map { context.constantBlock($0, shape: [4 * units], [0], block: gate, blockShape: [units], name: "\(name)/\(gates[gate])_gate_bias") }
+            ?? zeroBias!
+    }
+    func state(_ suffix: String) -> Int32 {
+        let index = context.tensor(name + suffix, shape: [batch, units])
+        context.model.tensors[Int(index)].isVariable = true
+        return index
+    }
+    let outputState = state("/output_state"), cellState = state("/cell_state")
+    let returnSequences = try op.attribute(.returnSequences)
+    let sequence = returnSequences ? context.tensor(for: op.outputs[0]) : context.tensor(name + "/sequence", shape: [batch, steps, units])
+    let absent: [Int32] = [-1]
+    context.emit(.UNIDIRECTIONAL_SEQUENCE_LSTM,
+                 [input] + inputWeights + recurrentWeights + absent + absent + absent + biases + absent + absent
+                 + [outputState, cellState] + absent + absent + absent + absent,
+                 [sequence], options: .UnidirectionalSequenceLSTMOptions, Options.table { builder in
+        try builder.add(Field.UnidirectionalSequenceLSTMOptions.fused_activation_function, activation.rawValue, default: 0)
+    })
+    context.model.operators[context.model.operators.count - 1].sequenceLSTM = activation
+    guard !returnSequences else { return }
+    let last = context.emitTemporary(.SLICE, [sequence, context.constantInt32(name + "/last_begin", [0, Int32(steps - 1), 0]),
+                                              context.constantInt32(name + "/last_size", [-1, 1, Int32(units)])],
+                                     name: name + "/last", shape: [batch, 1, units], options: .SliceOptions, Options.table { _ in })
+    try reshape(last, to: op.outputs[0].shape, output: context.tensor(for: op.outputs[0]), name: name, in: context)
 }
 
 extension LoweringContext {

@@ -137,7 +137,7 @@ enum LoweringTable {
         .maxPool3d: LoweringRule([.RESHAPE, .MAX_POOL_2D], { try lowerPool3D($0, $1, code: .MAX_POOL_2D) }),
         .avgPool3d: LoweringRule([.RESHAPE, .AVERAGE_POOL_2D], { try lowerPool3D($0, $1, code: .AVERAGE_POOL_2D) }),
         .upsample3d: LoweringRule([.RESHAPE, .TILE], lowerUpsample3D),
-        .simpleRnn: recurrentRule, .gru: recurrentRule, .lstm: recurrentRule,
+        .simpleRnn: recurrentRule, .gru: recurrentRule, .lstm: lstmRule,
         .gather: LoweringRule([.GATHER], lowerGather), .cast: LoweringRule([.CAST], lowerCast),
         .reverse: LoweringRule([.REVERSE_V2], lowerReverse), .sequenceMask: LoweringRule([.NOT_EQUAL, .REDUCE_ANY, .CAST], lowerSequenceMask),
         .convLstm2d: convRecurrentRule,

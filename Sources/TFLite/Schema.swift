@@ -701,6 +701,21 @@ public enum Field {
         public static let fused_activation_function = 0
     }
 
+    public enum UnidirectionalSequenceLSTMOptions {
+        /// `fused_activation_function: ActivationFunctionType`, default NONE (0): the cell and output activation.
+        public static let fused_activation_function = 0
+        /// `cell_clip: float`, default 0 (no clipping).
+        public static let cell_clip = 1
+        /// `proj_clip: float`, default 0 (no clipping).
+        public static let proj_clip = 2
+        /// `time_major: bool`, default false ([batch, time, …]).
+        public static let time_major = 3
+        /// `asymmetric_quantize_inputs: bool`, default false (hybrid kernels, version 3).
+        public static let asymmetric_quantize_inputs = 4
+        /// `diagonal_recurrent_tensors: bool`, default false (version 4).
+        public static let diagonal_recurrent_tensors = 5
+    }
+
     public enum ResizeBilinearOptions {
         /// `new_height: int (deprecated)`, default 0. Deprecated: never written; the id stays reserved.
         public static let new_height = 0

@@ -94,7 +94,7 @@ enum RuntimeVersions {
         .REDUCE_MAX: "1.11.0", .RSQRT: "1.10.0", .LOG_SOFTMAX: "1.5.0", .TRANSPOSE_CONV: "1.9.0", .TILE: "1.10.0",
         .PRELU: "1.9.0", .MINIMUM: "1.9.0", .MAXIMUM: "1.9.0", .GREATER: "1.14.0", .ABS: "1.14.0", .NEG: "1.9.0",
         .RESIZE_NEAREST_NEIGHBOR: "1.13.0", .SLICE: "1.14.0", .QUANTIZE: "1.14.0", .DEQUANTIZE: "1.13.1",
-        .CONV_3D: "2.5.0", .CONV_3D_TRANSPOSE: "2.5.0",
+        .CONV_3D: "2.5.0", .CONV_3D_TRANSPOSE: "2.5.0", .UNIDIRECTIONAL_SEQUENCE_LSTM: "1.13.1", .REVERSE_V2: "1.14.0",
     ]
 
     /// Versions above 1 that keraslite writes (TensorFlow's runtime_version.cc).
@@ -110,6 +110,8 @@ enum RuntimeVersions {
         "RESIZE_NEAREST_NEIGHBOR/3": "2.3.0", "SOFTMAX/2": "1.14.0", "LOGISTIC/2": "1.14.0", "TANH/2": "1.14.0",
         "LOG_SOFTMAX/2": "1.14.0", "QUANTIZE/2": "1.15.0", "DEQUANTIZE/2": "1.14.0",
         "GELU/2": "2.9.0",
+        // hybrid UNIDIRECTIONAL_SEQUENCE_LSTM (int8 weights; 3: asymmetric_quantize_inputs)
+        "UNIDIRECTIONAL_SEQUENCE_LSTM/2": "1.14.0", "UNIDIRECTIONAL_SEQUENCE_LSTM/3": "2.3.0",
     ]
 
     static func minimum(for operators: [(code: BuiltinOperator, version: Int32)]) -> String {

@@ -22,7 +22,7 @@ extension TFLiteFile {
                        quantization: tensor.quantization.map {
                            Quantization(scales: $0.scales, zeroPoints: $0.zeroPoints, quantizedDimension: $0.axis)
                        },
-                       isVariable: false, sparsity: nil)
+                       isVariable: tensor.isVariable, sparsity: nil)
         }
         var operators: [OperatorInfo] = []
         for (index, op) in model.operators.enumerated() {

@@ -327,6 +327,10 @@ enum OptionsDecoder {
         case "FullyConnectedOptions":
             return [("activation", try activation(Field.FullyConnectedOptions.fused_activation_function)),
                     ("keep_num_dims", String(try table.bool(Field.FullyConnectedOptions.keep_num_dims, default: false)))]
+        case "UnidirectionalSequenceLSTMOptions":
+            return [("activation", try activation(Field.UnidirectionalSequenceLSTMOptions.fused_activation_function)),
+                    ("cell_clip", String(try table.float(Field.UnidirectionalSequenceLSTMOptions.cell_clip, default: 0))),
+                    ("time_major", String(try table.bool(Field.UnidirectionalSequenceLSTMOptions.time_major, default: false)))]
         case "AddOptions": return [("activation", try activation(Field.AddOptions.fused_activation_function))]
         case "MulOptions": return [("activation", try activation(Field.MulOptions.fused_activation_function))]
         case "SubOptions": return [("activation", try activation(Field.SubOptions.fused_activation_function))]

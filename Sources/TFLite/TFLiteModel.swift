@@ -12,6 +12,9 @@ final class TFLiteModel {
         var buffer: UInt32
         /// Scales and zero points of a quantized tensor (filled at the latest when its buffer is written).
         var quantization: QuantizationParameters? = nil
+        /// A state the operator reading it keeps between invocations (UNIDIRECTIONAL_SEQUENCE_LSTM's
+        /// output and cell states): no buffer, zeros until the runtime writes it.
+        var isVariable = false
     }
 
     struct OperatorEntry {
@@ -22,6 +25,8 @@ final class TFLiteModel {
         var options: ((inout FlatBufferBuilder) throws -> FlatBufferBuilder.Offset)?
         /// FULLY_CONNECTED's options, kept so weight quantization can rewrite them (hybrid kernels).
         var fullyConnected: (activation: ActivationFunctionType, keepNumDims: Bool)? = nil
+        /// UNIDIRECTIONAL_SEQUENCE_LSTM's cell activation, kept for the same reason.
+        var sequenceLSTM: ActivationFunctionType? = nil
         /// The Keras layers of the IR op this operator was lowered from (`--keep-float` selects by
         /// them); empty for operators quantization inserts. Not written to the file.
         var layers: [String] = []
@@ -145,6 +150,7 @@ final class TFLiteModel {
             try builder.add(Field.Tensor.buffer, tensor.buffer, default: 0)
             try builder.add(Field.Tensor.name, name)
             try builder.add(Field.Tensor.quantization, quantization)
+            try builder.add(Field.Tensor.is_variable, tensor.isVariable, default: false)
             try builder.add(Field.Tensor.shape_signature, signature)
             tensorOffsets.append(try builder.endTable())
         }

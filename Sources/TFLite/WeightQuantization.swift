@@ -10,8 +10,10 @@ public enum QuantizationMode: String, Sendable, CaseIterable {
     /// TensorFlow's `supported_types = [tf.float16]` writes it): half the size, float kernels.
     case float16
     /// Dynamic-range: int8 weights (symmetric, per output channel) for CONV_2D,
-    /// DEPTHWISE_CONV_2D and FULLY_CONNECTED; float activations; LiteRT's hybrid kernels quantize
-    /// activations on the fly. Weights under `minElements` stay float, as TensorFlow does.
+    /// DEPTHWISE_CONV_2D and FULLY_CONNECTED, and (one scale per tensor) for the eight gate
+    /// weights of UNIDIRECTIONAL_SEQUENCE_LSTM; float activations; LiteRT's hybrid kernels quantize
+    /// activations on the fly. Weights under `minElements` stay float, as TensorFlow does (an
+    /// LSTM with any weight under it keeps all eight float).
     case dynamic
     /// Full integer: int8 activations with scales from calibration data, per-channel int8
     /// weights, int32 biases (`Int8Quantizer`).
@@ -134,8 +136,45 @@ struct WeightQuantizer {
 
     private func dynamicRange(_ model: TFLiteModel) throws {
         let consumers = consumerMap(model)
+        func quantize(_ weight: Int32, axis: Int, perTensor: Bool = false) {
+            let tensor = model.tensors[Int(weight)]
+            let elementCount = tensor.shape.reduce(1) { $0 * Int($1) }
+            let shape = perTensor ? [1, elementCount] : tensor.shape.map(Int.init)
+            let parameters = QuantizationParameters(axis: perTensor ? 0 : axis)
+            let source = model.buffers[Int(tensor.buffer)].contents
+            model.buffers[Int(tensor.buffer)] = .init(byteCount: elementCount) {
+                let values = try source().floatValues()
+                let (bytes, scales) = Self.symmetricInt8(values, shape: shape, axis: perTensor ? 0 : axis)
+                parameters.scales = scales
+                parameters.zeroPoints = [Int64](repeating: 0, count: scales.count)
+                return .bytes(bytes)
+            }
+            model.tensors[Int(weight)].type = .INT8
+            model.tensors[Int(weight)].quantization = parameters
+        }
+        /// A float32 constant of at least `minElements` values that only this operator reads.
+        func quantizable(_ weight: Int32, of entry: TFLiteModel.OperatorEntry) -> Bool {
+            guard weight >= 0 else { return false }
+            let tensor = model.tensors[Int(weight)]
+            return tensor.type == .FLOAT32 && tensor.buffer != 0 && tensor.shape.reduce(1, { $0 * Int($1) }) >= options.minElements
+                && consumers[weight]?.count == 1 && !keptFloat(entry)
+        }
         for op in model.operators.indices {
             let code = model.operatorCodes[Int(model.operators[op].opcodeIndex)].code
+            if code == .UNIDIRECTIONAL_SEQUENCE_LSTM {
+                // TensorFlow quantizes an LSTM's gate weights (inputs 1–8) all or none, one scale per
+                // tensor, and has the hybrid kernel quantize its input asymmetrically (version 3).
+                let entry = model.operators[op]
+                let weights = entry.inputs.count > 8 ? Array(entry.inputs[1...8]) : []
+                guard !weights.isEmpty, weights.allSatisfy({ quantizable($0, of: entry) }), let activation = entry.sequenceLSTM else { continue }
+                for weight in weights { quantize(weight, axis: 0, perTensor: true) }
+                model.operators[op].opcodeIndex = model.opcodeIndex(code, version: 3)
+                model.operators[op].options = Options.table { builder in
+                    try builder.add(Field.UnidirectionalSequenceLSTMOptions.fused_activation_function, activation.rawValue, default: 0)
+                    try builder.add(Field.UnidirectionalSequenceLSTMOptions.asymmetric_quantize_inputs, true, default: false)
+                }
+                continue
+            }
             let axis: Int, version: Int32
             switch code {
             case .CONV_2D: (axis, version) = (0, 5)
@@ -144,24 +183,8 @@ struct WeightQuantizer {
             default: continue
             }
             let entry = model.operators[op]
-            guard entry.inputs.count > 1 else { continue }
-            let weight = entry.inputs[1]
-            let tensor = model.tensors[Int(weight)]
-            let elementCount = tensor.shape.reduce(1) { $0 * Int($1) }
-            guard tensor.type == .FLOAT32, tensor.buffer != 0, elementCount >= options.minElements,
-                  consumers[weight]?.count == 1, !keptFloat(entry) else { continue }
-            let shape = tensor.shape.map(Int.init)
-            let parameters = QuantizationParameters(axis: axis)
-            let source = model.buffers[Int(tensor.buffer)].contents
-            model.buffers[Int(tensor.buffer)] = .init(byteCount: elementCount) {
-                let values = try source().floatValues()
-                let (bytes, scales) = Self.symmetricInt8(values, shape: shape, axis: axis)
-                parameters.scales = scales
-                parameters.zeroPoints = [Int64](repeating: 0, count: scales.count)
-                return .bytes(bytes)
-            }
-            model.tensors[Int(weight)].type = .INT8
-            model.tensors[Int(weight)].quantization = parameters
+            guard entry.inputs.count > 1, quantizable(entry.inputs[1], of: entry) else { continue }
+            quantize(entry.inputs[1], axis: axis)
             model.operators[op].opcodeIndex = model.opcodeIndex(code, version: version)
             if code == .FULLY_CONNECTED, let fullyConnected = entry.fullyConnected {
                 // Hybrid FULLY_CONNECTED quantizes its input asymmetrically, as TensorFlow writes it.

@@ -18,6 +18,7 @@ enum OperatorTable {
         "CONV_3D_TRANSPOSE": transposeConvolution3DKernel,
         "FULLY_CONNECTED": fullyConnectedKernel,
         "BATCH_MATMUL": batchMatMulKernel,
+        "UNIDIRECTIONAL_SEQUENCE_LSTM": unidirectionalSequenceLSTMKernel,
 
         // Binary elementwise, broadcasting.
         "ADD": addKernel,

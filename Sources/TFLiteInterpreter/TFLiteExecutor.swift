@@ -22,7 +22,12 @@ import TFLite
 ///   filter — run as LiteRT's hybrid kernels do: each input row (one image for convolutions, one
 ///   row for dense layers) is quantized to int8 first, symmetrically or asymmetrically as LiteRT
 ///   chooses, so results match LiteRT rather than the float model (`Options.emulateHybridKernels`;
-///   off: dequantized weights times float inputs). Other ops with int8 weights dequantize them.
+///   off: dequantized weights times float inputs); so do hybrid UNIDIRECTIONAL_SEQUENCE_LSTMs
+///   (each step's input row and state row quantized before the gate products). Other ops with
+///   int8 weights dequantize them.
+/// - Variable tensors (UNIDIRECTIONAL_SEQUENCE_LSTM's states) start every `run` from their
+///   initial value (zeros without a buffer), as LiteRT's first invoke does; LiteRT then keeps the
+///   final states for the next invoke until `reset_all_variables`, the executor does not.
 /// - Full-integer models are simulated: every quantized tensor holds real values on its grid.
 ///   Inputs are dequantized (scale · (q − zero point)), each operator computes in float, and each
 ///   quantized output is quantized with its own scale and zero point (round half away from zero,
@@ -216,7 +221,22 @@ public final class TFLiteExecutor: @unchecked Sendable {
                 let tensor = tensors[index]
                 do { _ = try storage(index) } catch { throw unsupported(error.description) }
                 if available[index] { continue }
-                if tensor.isVariable { throw unsupported("tensor \(index) ('\(tensor.name)') is a variable") }
+                if tensor.isVariable {
+                    // A state (UNIDIRECTIONAL_SEQUENCE_LSTM's h and c): every run starts from its initial
+                    // value, as LiteRT's first invoke after allocation (or reset_all_variables) does.
+                    guard tensor.elementCount <= options.maximumTensorElements else {
+                        throw invalid("its variable input tensor \(index) ('\(tensor.name)') has more than \(options.maximumTensorElements) elements")
+                    }
+                    do {
+                        let initial = tensor.isConstant ? try decoder.decode(tensor, storage: storages[index])
+                                                        : [Float](repeating: 0, count: tensor.elementCount)
+                        values[index] = try TensorValue(shape: tensor.shape, values: initial)
+                    } catch {
+                        throw invalid("cannot decode its variable input tensor \(index) ('\(tensor.name)'): \(error)")
+                    }
+                    available[index] = true
+                    continue
+                }
                 if tensor.isConstant || tensor.elementCount == 0 {
                     do {
                         let decoded = tensor.isConstant ? try decoder.decode(tensor, storage: storages[index]) : []

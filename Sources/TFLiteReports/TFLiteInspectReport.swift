@@ -50,6 +50,10 @@ public struct TFLiteInspectReport {
         case "CONV_3D_TRANSPOSE":  // weights D×H×W×O×I, input N×d×h×w×I
             guard op.inputs.count > 2, let weights = shape(op.inputs[1]), let input = shape(op.inputs[2]), weights.count == 5 else { return nil }
             return TFLiteFile.elementCount(input + weights[0...3])
+        case "UNIDIRECTIONAL_SEQUENCE_LSTM":  // output N×T×U; four gates of input weights U×F and recurrent weights U×U
+            guard op.inputs.count > 5, let input = shape(op.inputs[1]), let recurrent = shape(op.inputs[5]),
+                  input.count == 2, recurrent.count == 2 else { return nil }
+            return TFLiteFile.elementCount(output + [4, input[1] + recurrent[1]])
         default: return nil
         }
     }

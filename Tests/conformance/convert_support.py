@@ -62,6 +62,17 @@ def sha256(path):
     return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
 
 
+def operators(tflite_path):
+    """The main subgraph's operators as (builtin name, op version), in order, read from the file
+    with LiteRT's generated schema reader (no interpreter, so no delegate rewrites the list)."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(pathlib.Path(tflite_path).read_bytes(), 0)
+    names = {value: name for name, value in vars(schema.BuiltinOperator).items() if not name.startswith("_")}
+    codes = [(names[max(code.builtinCode, code.deprecatedBuiltinCode)], code.version) for code in model.operatorCodes]
+    return [codes[op.opcodeIndex] for op in model.subgraphs[0].operators]
+
+
 # ----------------------------------------------------------------------------------------------
 # LiteRT
 # ----------------------------------------------------------------------------------------------

@@ -60,3 +60,34 @@ def test_layer_converts_and_matches_keras(zoo, zoo_case, tmp_path):
         litert = cs.run_litert(tflite, dict(zip(meta["inputs"], cs.batch_slices(inputs, i))), meta["outputs"])
         cs.assert_close(litert, cs.batch_slices(expected, i), what=f"{case_id(zoo_case)} input {i}",
                         names=meta["outputs"])
+
+
+# Recurrent zoo cases → UNIDIRECTIONAL_SEQUENCE_LSTM operators in keraslite's file: an LSTM with
+# sigmoid gates, a cell activation LiteRT's op has, no mask and no returned state is one fused op
+# (go_backwards: REVERSE_V2 before it; the last step: SLICE + RESHAPE); the others stay unrolled.
+FUSED_LSTMS = {
+    "lstm-last": 1, "lstm-sequences": 1, "lstm-backwards": 1, "lstm-backwards-sequences": 1, "lstm-relu": 1,
+    "lstm-nobias": 1, "lstm-unroll": 1, "lstm-dropout": 1, "bidirectional-lstm-concat": 2, "bidirectional-lstm-mul": 2,
+    "stock-lstm-stack": 2, "text-bilstm": 2, "lstm-wide-stack": 2, "bidirectional-lstm-wide": 2, "nested-lstm-in-functional": 1,
+    "lstm-hard-sigmoid": 0, "lstm-return-state": 0, "bidirectional-return-state": 0, "masked-embedding-lstm": 0,
+    "masking-lstm": 0, "masked-lstm-padded-ids": 0,
+}
+FUSED_CASES = [(version, name, "h5") for version in ("3", "2") for name in FUSED_LSTMS]
+
+
+@pytest.mark.parametrize("zoo_case", FUSED_CASES, ids=[case_id(c) for c in FUSED_CASES])
+def test_lstm_lowers_to_unidirectional_sequence_lstm_where_exact(zoo, zoo_case, tmp_path):
+    version, name, _ = zoo_case
+    tflite = tmp_path / "model.tflite"
+    cs.convert(zoo.get(version, name) / "model.h5", tflite, "--quiet")
+    ops = [op for op, _ in cs.operators(tflite)]
+    assert ops.count("UNIDIRECTIONAL_SEQUENCE_LSTM") == FUSED_LSTMS[name], ops
+    if FUSED_LSTMS[name]:
+        # Nothing left of the unrolled form: no per-step gates, at most a handful of ops per layer.
+        assert "LOGISTIC" not in ops and "CONCATENATION" not in ops[:ops.index("UNIDIRECTIONAL_SEQUENCE_LSTM")], ops
+        assert len(ops) <= 5 * FUSED_LSTMS[name] + 4, ops
+    else:
+        assert len(ops) > 50, f"{name} should be unrolled over its steps: {len(ops)} ops"
+    if name == "stock-lstm-stack":
+        # 60 steps × 2 layers unrolled were over 2000 operators; fused: 2 LSTMs, SLICE, RESHAPE, FULLY_CONNECTED.
+        assert sorted(ops) == sorted(["UNIDIRECTIONAL_SEQUENCE_LSTM"] * 2 + ["SLICE", "RESHAPE", "FULLY_CONNECTED"]), ops

@@ -37,6 +37,7 @@ import pytest
 
 import convert_support as cs
 from conftest import SAMPLES, keraslite, model_files
+from test_convert_layers import zoo  # noqa: F401 (fixture)
 
 DIGITS_X = SAMPLES / "digits_test_x.npy"
 DIGITS_Y = SAMPLES / "digits_test_y.npy"
@@ -83,6 +84,9 @@ def litert_outputs(path, arrays, builtin_kernels=False):
             if detail["dtype"] != np.float32 and piece.dtype.kind == "f":
                 piece = quantize(piece, detail)
             interpreter.set_tensor(detail["index"], np.ascontiguousarray(piece, dtype=detail["dtype"]))
+        # Variable tensors (an LSTM's states) keep the last invoke's values in LiteRT; each chunk
+        # starts from their initial values, as every keraslite run does.
+        interpreter.reset_all_variables()
         interpreter.invoke()
         for detail in outputs:
             parts[detail["name"]].append(np.array(interpreter.get_tensor(detail["index"])))
@@ -204,6 +208,28 @@ def test_keraslite_int8_file_matches_litert(io, tmp_path):
     tflite = tmp_path / f"digits_int8_{io}.tflite"
     cs.convert(SAMPLES / "digits_cnn_k2.h5", tflite, "--quantize", "int8", "--calibration", DIGITS_X, "--io", io, "--quiet")
     compare_quantized(tflite, [np.load(DIGITS_X)], tmp_path, tflite.name)
+
+
+# --- keraslite's LSTM files: UNIDIRECTIONAL_SEQUENCE_LSTM, float and hybrid ----------------------
+
+LSTM_CASES = [("2", name, mode) for name in ("stock-lstm-stack", "text-bilstm", "lstm-wide-stack", "bidirectional-lstm-wide")
+              for mode in ("none", "dynamic")]
+
+
+@pytest.mark.parametrize("zoo_case,mode", [((v, n, "h5"), m) for v, n, m in LSTM_CASES],
+                         ids=[f"keras{v}-{n}-{m}" for v, n, m in LSTM_CASES])
+def test_keraslite_lstm_file_matches_litert(zoo, zoo_case, mode, tmp_path):  # noqa: F811 (fixture)
+    """The zoo's stock LSTM stack and BiLSTMs as keraslite writes them (every LSTM one
+    UNIDIRECTIONAL_SEQUENCE_LSTM; the wide ones hybrid under dynamic) on the zoo's 3 inputs."""
+    version, name, _ = zoo_case
+    meta, inputs, _ = cs.load_case(zoo.get(version, name))
+    tflite = tmp_path / f"{name}-{mode}.tflite"
+    cs.convert(zoo.get(version, name) / "model.h5", tflite, "--quantize", mode, "--quiet")
+    assert [op for op, _ in cs.operators(tflite)].count("UNIDIRECTIONAL_SEQUENCE_LSTM") == 2
+    if mode == "dynamic":
+        compare_hybrid(tflite, inputs, tmp_path, tflite.name)
+    else:
+        compare(tflite, inputs, tmp_path, FLOAT_TOLERANCE, tflite.name)
 
 
 # --- TensorFlow's conversions of digits_cnn_k2 ------------------------------------------------------

@@ -91,6 +91,13 @@ def register(case, _seq, BOTH):
     case("masked-gru", ids=50, pad=True)(lambda K: _seq(
         K, (12,), K.layers.Embedding(50, 4, mask_zero=True), K.layers.GRU(5), K.layers.Dense(2, activation="softmax")))
 
+    # --- Gate weights of ≥ 1024 values: --quantize dynamic makes these LSTMs hybrid
+    case("lstm-wide-stack", zip=True)(lambda K: _seq(
+        K, (10, 32), K.layers.LSTM(32, return_sequences=True), K.layers.LSTM(32, go_backwards=True), K.layers.Dense(2)))
+    case("bidirectional-lstm-wide")(lambda K: _seq(
+        K, (10, 32), K.layers.Bidirectional(K.layers.LSTM(32, return_sequences=True), merge_mode="sum"),
+        K.layers.GlobalAveragePooling1D(), K.layers.Dense(3)))
+
     @case("nested-lstm-in-functional")
     def _(K):
         inner = K.Sequential([K.Input(shape=(5, 3)), K.layers.LSTM(4), K.layers.Dense(4)], name="encoder")
