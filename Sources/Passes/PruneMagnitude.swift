@@ -69,7 +69,8 @@ public struct PrunedWeight: Sendable {
 
 /// `prune-magnitude`: zeroes the smallest-magnitude weights of the kernels of convolution,
 /// depthwise, transpose-convolution and dense ops (a separable convolution is a depthwise and a
-/// pointwise op, both pruned). Biases, batch norms and kernels under `minParams` are left alone.
+/// pointwise op, both pruned), of recurrent layers (kernel and recurrent_kernel) and of Embedding
+/// tables. Biases, batch norms and kernels under `minParams` are left alone.
 /// Without options it prunes every selected kernel to 50%.
 ///
 /// The pass replaces each pruned kernel's constant by a new one, so the Keras weight the graph was
@@ -82,15 +83,20 @@ public struct PruneMagnitude: GraphPass {
     public static var defaultOptions: PruningOptions { PruningOptions() }
     public init(options: PruningOptions) { self.options = options }
 
-    /// Op kind → (kernel input, input-channel axis of the kernel in the IR's Keras layout).
-    static let kernels: [OpKind: (input: Int, inputAxis: Int)] = [
-        .conv1d: (1, 1),            // W × I × O
-        .conv2d: (1, 2),            // H × W × I × O
-        .depthwiseConv2d: (1, 2),   // H × W × C × M
-        .transposeConv2d: (1, 3),   // H × W × O × I
-        .fullyConnected: (1, 0),    // I × O
-        .conv3d: (1, 3),            // D × H × W × I × O
-        .transposeConv3d: (1, 4),   // D × H × W × O × I
+    /// Op kind → its weight inputs that are pruned: (input, input-channel axis of that weight in
+    /// the IR's Keras layout — the axis 2:4 groups run along).
+    static let kernels: [OpKind: [(input: Int, inputAxis: Int)]] = [
+        .conv1d: [(1, 1)],            // W × I × O
+        .conv2d: [(1, 2)],            // H × W × I × O
+        .depthwiseConv2d: [(1, 2)],   // H × W × C × M
+        .transposeConv2d: [(1, 3)],   // H × W × O × I
+        .fullyConnected: [(1, 0)],    // I × O
+        .conv3d: [(1, 3)],            // D × H × W × I × O
+        .transposeConv3d: [(1, 4)],   // D × H × W × O × I
+        // Recurrent layers: kernel F × G·U and recurrent_kernel U × G·U.
+        .simpleRnn: [(1, 0), (2, 0)], .gru: [(1, 0), (2, 0)], .lstm: [(1, 0), (2, 0)],
+        .convLstm2d: [(1, 2), (2, 2)],  // H × W × I × 4F and H × W × F × 4F
+        .gather: [(0, 1)],            // Embedding: vocabulary × features
     ]
 
     public func run(on graph: Graph, log: PassLog) throws -> Bool {
@@ -107,7 +113,7 @@ public struct PruneMagnitude: GraphPass {
         let outputs = Set(graph.outputs.map(ObjectIdentifier.init))
         let firstConv = graph.ops.first { [.conv1d, .conv2d, .conv3d, .depthwiseConv2d].contains($0.kind) }
         for op in graph.ops {
-            guard let spec = Self.kernels[op.kind], op.inputs.count > spec.input else { continue }
+            for spec in Self.kernels[op.kind] ?? [] where op.inputs.count > spec.input {
             let kernel = op.inputs[spec.input]
             guard let data = kernel.constant, !seen.contains(ObjectIdentifier(kernel)) else { continue }
             let layer = op.origin?.layer ?? op.name
@@ -118,6 +124,7 @@ public struct PruneMagnitude: GraphPass {
             seen.insert(ObjectIdentifier(kernel))
             selected.append(Selected(op: op, tensor: kernel, inputAxis: spec.inputAxis, layer: layer,
                                      values: try data.valuesWithoutCaching()))
+            }
         }
 
         // Global scope: one threshold over RMS-normalised magnitudes.

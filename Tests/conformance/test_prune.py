@@ -178,3 +178,33 @@ def test_prune_fine_tune_int8_keeps_digits_accuracy(tmp_path):
     sparsity = json.loads(keraslite("sparsity", final, "--json").stdout)
     kernels_after = [t for t in sparsity["tensors"] if t["name"] in ("conv2d_1/kernel", "dense/kernel")]
     assert kernels_after and all(t["zeros"] / t["total"] >= 0.5 for t in kernels_after), kernels_after
+
+
+def test_recurrent_kernels_and_embeddings_are_pruned(tmp_path):
+    """A real Embedding + GRU sentiment model (Samples/realworld, MIT): prune reaches the embedding
+    table and the GRU's recurrent_kernel (each exactly 50%; its 4×120 input kernel is under
+    --min-params), Keras 3
+    loads the pruned file, and its outputs equal LiteRT's on `convert --prune` of the original."""
+    source = SAMPLES / "realworld" / "sentiment_gru.h5"
+    pruned = tmp_path / "sentiment_gru.h5"
+    report = json.loads(keraslite("prune", source, "-o", pruned, "--sparsity", "0.5", "--json").stdout)
+    names = sorted(kernel["tensor"] for kernel in report["kernels"])
+    assert any("embedding" in n for n in names) and any("recurrent_kernel" in n for n in names), names
+    with h5py.File(source, "r") as f_before, h5py.File(pruned, "r") as f_after:
+        def datasets(f):
+            found = {}
+            f["model_weights"].visititems(lambda name, item: found.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None)
+            return found
+        before, after = datasets(f_before), datasets(f_after)
+    changed = [name for name in before if not np.array_equal(before[name], after[name])]
+    assert sorted(name.split("/")[-1] for name in changed) == ["embeddings", "recurrent_kernel"], changed
+    for name in changed:
+        original, new = before[name], after[name]
+        assert int(np.sum(new == 0)) == round(0.5 * original.size), name
+        assert np.all(new[new != original] == 0)
+    x = np.random.default_rng(0).integers(1, 2000, (3, 35)).astype(np.float32)
+    keras_out = run_keras(pruned, x, "keras")
+    tflite = tmp_path / "pruned.tflite"
+    keraslite("convert", source, "-o", tflite, "--prune", "0.5", "--batch", "0", "--quiet")
+    litert = np.concatenate([cs.run_litert(tflite, [x[i:i + 1]])[0] for i in range(len(x))])
+    assert np.abs(litert - keras_out).max() <= 1e-4 * max(1.0, float(np.abs(keras_out).max()))
