@@ -39,7 +39,12 @@ final class ModelBuilder {
                       backend: String?, store: WeightStore) throws -> KerasModel {
         let className = config["class_name"]?.string ?? ""
         guard modelClasses.contains(className) else {
-            throw KerasError.customObject(file: path, layer: config["config"]?["name"]?.string ?? "(model)", className: className)
+            // A subclassed model (its own Python class): no layer graph is recorded, but its weights
+            // are — read them per stored group, as for a weights-only file.
+            let name = config["config"]?["name"]?.string ?? "(model)"
+            let error = KerasError.customObject(file: path, layer: name, className: config["registered_name"]?.string ?? className)
+            return try weightsOnly(path: path, format: format, size: size, kerasVersion: kerasVersion, backend: backend, store: store,
+                                   className: className, blocker: error)
         }
         let major = majorVersion(kerasVersion) ?? (config["module"] != nil ? 3 : 2)
         let name = config["config"]?["name"]?.string ?? "model"
@@ -66,7 +71,8 @@ final class ModelBuilder {
     /// A file of weights without a model config (`save_weights`): each stored group is a layer of
     /// unknown class with its weights, and the model cannot be lowered until `--config` gives the
     /// architecture.
-    static func weightsOnly(path: String, size: Int, kerasVersion: String?, backend: String?, store: WeightStore) throws -> KerasModel {
+    static func weightsOnly(path: String, format: KerasFormat = .kerasH5, size: Int, kerasVersion: String?, backend: String?,
+                            store: WeightStore, className: String = "weights only", blocker: KerasError? = nil) throws -> KerasModel {
         let layers = try store.groups().map { group -> KerasLayer in
             let layer = KerasLayer(name: group.name, className: "?")
             layer.weights = try group.weights.enumerated().map { index, stored in
@@ -77,11 +83,12 @@ final class ModelBuilder {
             layer.blocker = "no model config: its class is not recorded"
             return layer
         }
-        let error = KerasError.notAKerasFile(file: path, reason: "holds weights only (no model_config); give the architecture JSON with --config")
+        let error = blocker
+            ?? KerasError.notAKerasFile(file: path, reason: "holds weights only (no model_config); give the architecture JSON with --config")
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return KerasModel(path: path, format: .kerasH5, kerasVersion: kerasVersion, backend: backend, className: "weights only",
+        return KerasModel(path: path, format: format, kerasVersion: kerasVersion, backend: backend, className: className,
                           name: name, sizeBytes: size, layers: layers, graph: Graph(name: name),
-                          blockers: [ConversionBlocker(layer: ConversionBlocker.wholeModel, className: "weights only", error: error)])
+                          blockers: [ConversionBlocker(layer: ConversionBlocker.wholeModel, className: className, error: error)])
     }
 
     static func majorVersion(_ version: String?) -> Int? {

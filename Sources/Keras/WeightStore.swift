@@ -172,23 +172,37 @@ struct KerasV3WeightStore: WeightStore {
         }
     }
 
+    /// Every group holding `vars/<i>` datasets, anywhere in the file (`layers/dense`, nested
+    /// `layers/functional/layers/conv2d`, or a subclassed model's own names), named by its path
+    /// without the `layers/` steps; Windows-written files' `\` separators read as `/`.
     func groups() throws -> [(name: String, weights: [StoredWeight])] {
         var result: [(name: String, weights: [StoredWeight])] = []
-        func walk(_ path: String, prefix: String) throws {
-            guard root.contains(path) else { return }
-            for child in try root.group(path).childNames() {
-                let base = "\(path)/\(child)"
-                let name = prefix + child
-                if root.contains(base + "/vars") {
-                    let vars = try root.group(base + "/vars")
+        var visited = 0
+        func walk(_ path: String) throws {
+            visited += 1
+            guard visited <= 100_000 else { return }  // a hostile file cannot make the walk endless
+            let group = path.isEmpty ? root : try root.group(path)
+            for child in try group.childNames().sorted() {
+                let childPath = path.isEmpty ? child : "\(path)/\(child)"
+                // Optimizer state is not the model's.
+                guard path.isEmpty ? child != "optimizer" : true, (try? root.group(childPath)) != nil else { continue }
+                if child == "vars" {
+                    let vars = try root.group(childPath)
                     let indices = try vars.childNames().compactMap(Int.init).sorted()
-                    let weights = try indices.map { StoredWeight(name: "\(name)/\($0)", variable: nil, dataset: try vars.dataset(String($0))) }
-                    if !weights.isEmpty { result.append((name, weights)) }
+                    guard !indices.isEmpty else { continue }
+                    // The saved name (`dense_1`) gives way to the layer's own name when Keras recorded it.
+                    var parts = path.split(separator: "/").filter { $0 != "layers" }.map(String.init)
+                    if let recorded = try? vars.attribute("name").readString(), !recorded.isEmpty, !parts.isEmpty {
+                        parts[parts.count - 1] = recorded
+                    }
+                    let name = parts.joined(separator: "/").replacingOccurrences(of: "\\", with: "/")
+                    result.append((name, try indices.map { StoredWeight(name: "\(name)/\($0)", variable: nil, dataset: try vars.dataset(String($0))) }))
+                } else {
+                    try walk(childPath)
                 }
-                try walk(base + "/layers", prefix: name + "/")
             }
         }
-        try walk("layers", prefix: "")
+        try walk("")
         return result
     }
 

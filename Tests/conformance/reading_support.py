@@ -65,6 +65,24 @@ def _(K):
     return K.Model(x, K.layers.Dense(2, name="out")(K.layers.GlobalAveragePooling1D()(attended)))
 
 
+@reading_case("subclassed-model", ["Scorer"], versions=("3",), zip=True)
+def _(K):
+    # A subclassed model records no layer graph; keraslite lists its stored weights per layer.
+    @K.saving.register_keras_serializable(package="keraslite_test")
+    class Scorer(K.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.hidden = K.layers.Dense(8, activation="relu", name="hidden")
+            self.out = K.layers.Dense(2, name="out")
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+    model = Scorer(name="scorer")
+    model(np.zeros((1, 5), "float32"))
+    return model
+
+
 @reading_case("lambda-then-dense", ["Lambda"])
 def _(K):
     return K.Sequential([K.Input(shape=(4,)), K.layers.Dense(3), K.layers.Lambda(lambda t: t * 2.0),
