@@ -39,6 +39,13 @@ package func fixed(_ value: Double, _ decimals: Int) -> String {
     return text
 }
 
+/// `text` with control characters other than newlines shown escaped (`\u{5}`): names read from a
+/// model file must not drive the terminal.
+package func printable(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" }) else { return text }
+    return text.unicodeScalars.map { $0.properties.generalCategory == .control && $0 != "\n" ? $0.escaped(asASCII: true) : String($0) }.joined()
+}
+
 /// Left-aligned columns (right-aligned where asked) separated by two spaces; the first row is the header.
 package func renderTable(_ rows: [[String]], rightAligned: Set<Int> = []) -> [String] {
     guard let header = rows.first else { return [] }

@@ -155,6 +155,6 @@ extension InspectReport {
             lines.append("✗ \(blockers.count) layer\(blockers.count == 1 ? "" : "s") keraslite cannot lower (inspect, sparsity and diff read them; convert, graph and run need them lowered):")
             lines += renderTable(blockers.map { ["  " + $0.layer, $0.className, $0.reason] }, rightAligned: [])
         }
-        return lines.joined(separator: "\n") + "\n"
+        return printable(lines.joined(separator: "\n") + "\n")
     }
 }

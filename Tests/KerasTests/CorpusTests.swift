@@ -46,7 +46,8 @@ import Testing
         "zip_weights_not_hdf5.keras": "model.weights.h5: cannot read HDF5 data: H5Fopen failed",
         "dataset_shape_past_file.h5": "more than the",
         "fuzz_h5c_impossible_allocation.h5": "memory allocation failed",
-        "fuzz_control_characters_in_class_name.h5": #"custom object 'QK\u{05}\u{06}tional'"#,
+        // A custom top-level class is read (its weights listed); reports escape the names.
+        "fuzz_control_characters_in_class_name.h5": nil,
         "fuzz_local_heap_name_without_nul.keras": "holds a name without its terminating NUL",
         "shape_1e12_elements.h5": "input 'x' has an impossible shape [?,1000000,1000000]",
         "shape_negative.h5": "input 'x' has an impossible shape [?,-5]",
