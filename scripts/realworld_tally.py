@@ -163,6 +163,9 @@ def worker(model_path, tflite_path, keras_version, seed):
             else:
                 y_k = [y_k]
         y_k = [np.asarray(y) for y in y_k]
+        # UNIDIRECTIONAL_SEQUENCE_LSTM (keraslite's and TensorFlow's) keeps its states in variable
+        # tensors between invokes: every input starts from zero states, as Keras does.
+        interp.reset_all_variables()
         for i, x in enumerate(feeds):
             d = in_details[order[i]]
             interp.set_tensor(d["index"], np.asarray(x).astype(d["dtype"]))
