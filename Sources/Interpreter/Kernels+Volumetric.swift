@@ -12,18 +12,25 @@ private func requireVolume(_ x: TensorValue, _ context: KernelContext) throws {
     guard x.rank == 5 else { throw context.invalid("input shape \(shapeText(x.shape)) needs rank 5 (N×D×H×W×C)") }
 }
 
-func convolution3DKernel(_ context: KernelContext) throws -> Kernel {
+/// The 5-D filter of a 3-D (transposed) convolution, checked (`layout` names its axes in errors),
+/// and its three spatial windows from the op's strides, dilations and padding.
+private func volumeFilter(_ context: KernelContext, layout: String) throws -> (kernel: TensorValue, windows: [AxisWindow]) {
     let strides = try context.attribute(.strides, count: 3), dilations = try context.attribute(.dilations, count: 3)
     try positiveValues(strides, "strides", context)
     try positiveValues(dilations, "dilations", context)
     let padding = try PaddingMode(context, allowCausal: false)
     let kernel = try context.constant(1)
     guard kernel.rank == 5, kernel.shape.allSatisfy({ $0 >= 1 }) else {
-        throw context.invalid("kernel shape \(shapeText(kernel.shape)) is not D×H×W×I×O")
+        throw context.invalid("kernel shape \(shapeText(kernel.shape)) is not \(layout)")
     }
+    let windows = (0..<3).map { AxisWindow(window: kernel.shape[$0], stride: strides[$0], dilation: dilations[$0], padding: padding) }
+    return (kernel, windows)
+}
+
+func convolution3DKernel(_ context: KernelContext) throws -> Kernel {
+    let (kernel, windows) = try volumeFilter(context, layout: "D×H×W×I×O")
     let inputChannels = kernel.shape[3], outputChannels = kernel.shape[4]
     let bias = try context.bias(channels: outputChannels)
-    let windows = (0..<3).map { AxisWindow(window: kernel.shape[$0], stride: strides[$0], dilation: dilations[$0], padding: padding) }
     let weights = kernel.values
     return Kernel(run: { inputs, workspace in
         let x = inputs[0]
@@ -48,18 +55,10 @@ func convolution3DKernel(_ context: KernelContext) throws -> Kernel {
 }
 
 func transposeConvolution3DKernel(_ context: KernelContext) throws -> Kernel {
-    let strides = try context.attribute(.strides, count: 3), dilations = try context.attribute(.dilations, count: 3)
-    try positiveValues(strides, "strides", context)
-    try positiveValues(dilations, "dilations", context)
-    let padding = try PaddingMode(context, allowCausal: false)
+    let (kernel, windows) = try volumeFilter(context, layout: "D×H×W×O×I")
     let outputPadding = try context.optionalAttribute(.outputPadding, count: 3)
-    let kernel = try context.constant(1)
-    guard kernel.rank == 5, kernel.shape.allSatisfy({ $0 >= 1 }) else {
-        throw context.invalid("kernel shape \(shapeText(kernel.shape)) is not D×H×W×O×I")
-    }
     let outputChannels = kernel.shape[3], inputChannels = kernel.shape[4]
     let bias = try context.bias(channels: outputChannels)
-    let windows = (0..<3).map { AxisWindow(window: kernel.shape[$0], stride: strides[$0], dilation: dilations[$0], padding: padding) }
     let weights = kernel.values
     return Kernel(run: { inputs, workspace in
         let x = inputs[0]
@@ -78,7 +77,7 @@ func transposeConvolution3DKernel(_ context: KernelContext) throws -> Kernel {
                                       windows: windows.map { AxisWindow(window: $0.window, stride: $0.stride, dilation: $0.dilation, padding: .valid) })
         geometry.outputSizes = sizes
         geometry.padBefore = (0..<3).map { axis in
-            padding == .same ? max((sizes[axis] - 1) * windows[axis].stride + windows[axis].effective - outputSizes[axis], 0) / 2 : 0
+            windows[axis].padding == .same ? max((sizes[axis] - 1) * windows[axis].stride + windows[axis].effective - outputSizes[axis], 0) / 2 : 0
         }
         var output = [Float](repeating: 0, count: count)
         try x.values.withUnsafeBufferPointer { input in
