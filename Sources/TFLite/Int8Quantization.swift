@@ -55,6 +55,9 @@ enum Int8OpTable {
         .TRANSPOSE: .init(version: 2, output: .sameAsInput),
         .PAD: .init(version: 2, output: .sameAsInput),
         .SLICE: .init(version: 2, output: .sameAsInput),
+        .SPLIT: .init(version: 2, output: .sameAsInput),
+        .UNPACK: .init(version: 2, output: .sameAsInput),
+        .PACK: .init(version: 2, output: .calibrated, inputsShareOutput: true),
         .TILE: .init(version: 2, output: .sameAsInput),
         .REDUCE_MAX: .init(version: 2, output: .sameAsInput),
         .RESIZE_BILINEAR: .init(version: 2, output: .sameAsInput),
@@ -223,8 +226,10 @@ struct Int8Quantizer {
             let code = model.operatorCodes[Int(op.opcodeIndex)].code
             if Int8OpTable.rules[code] == nil {
                 staysFloat[position] = true
-            } else if Int8OpTable.rules[code]?.weight == nil, let output = op.outputs.first, !modelOutputs.contains(output),
-                      let users = readers[output], !users.isEmpty, users.allSatisfy({ staysFloat[$0] }) {
+            } else if Int8OpTable.rules[code]?.weight == nil, !op.outputs.isEmpty, op.outputs.allSatisfy({ output in
+                          guard !modelOutputs.contains(output), let users = readers[output], !users.isEmpty else { return false }
+                          return users.allSatisfy { staysFloat[$0] }
+                      }) {
                 staysFloat[position] = true
             }
         }
@@ -273,8 +278,10 @@ struct Int8Quantizer {
                 inputs[bias] = try quantizeBias(model, op.inputs[bias], inputScale: activationScale, weightScales: weightScales)
             }
             op.inputs = inputs
-            setQuantized(model, output, type: .INT8, outputParameters)
-            int8Version[output] = (output, outputParameters)
+            for output in op.outputs {  // several only for sameAsInput ops (SPLIT, UNPACK)
+                setQuantized(model, output, type: .INT8, outputParameters)
+                int8Version[output] = (output, outputParameters)
+            }
             var newVersion = max(version, rule.version)
             if code == .FULLY_CONNECTED, op.fullyConnected?.keepNumDims == true { newVersion = max(newVersion, 5) }
             op.opcodeIndex = model.opcodeIndex(code, version: newVersion)
@@ -348,10 +355,13 @@ struct Int8Quantizer {
                           ranges: [Int32: ValueRange], int8Version: [Int32: (tensor: Int32, parameters: Parameters)]) -> String? {
         guard let rule = Int8OpTable.rules[code] else { return "no int8 kernel" }
         if keptFloat(op) { return Self.keptFloatReason }
-        guard op.outputs.count == 1, activations.contains(op.outputs[0]) else { return "not a float op" }
+        guard !op.outputs.isEmpty, op.outputs.allSatisfy(activations.contains) else { return "not a float op" }
+        if op.outputs.count > 1 {  // a split: its pieces share the input's parameters
+            guard case .sameAsInput = rule.output else { return "not a float op" }
+        }
         if case .calibrated = rule.output, ranges[op.outputs[0]] == nil { return "no calibration range" }
         if case .sameAsInput = rule.output {
-            guard let first = op.inputs.first, activations.contains(first) else { return "not a float op" }
+            guard op.inputs.contains(where: activations.contains) else { return "not a float op" }  // SPLIT's axis comes first
         }
         for (position, input) in op.inputs.enumerated() where input >= 0 {
             let tensor = model.tensors[Int(input)]

@@ -11,7 +11,12 @@ final class LoweringContext {
     private var usedNames = Set<String>()
     /// Re-laid-out constants already written, so a shared layer's kernel is stored once.
     private var permutedIndex: [PermutedKey: Int32] = [:]
-    private struct PermutedKey: Hashable { var tensor: ObjectIdentifier; var shape, permutation: [Int]; var outputShape: [Int]?; var block: Int? = nil }
+    private struct PermutedKey: Hashable {
+        var tensor: ObjectIdentifier; var shape, permutation: [Int]; var outputShape: [Int]?; var block: Int? = nil; var rows: Range<Int>? = nil
+    }
+    /// Integer constants already written (shapes, axes, slice bounds), shared by value.
+    private var int32Index: [Int32Key: Int32] = [:]
+    private struct Int32Key: Hashable { var values: [Int32]; var shape: [Int] }
     private(set) var opsUsed: [BuiltinOperator] = []
     /// The Keras layers of the IR op being lowered, recorded on every operator it emits.
     var currentLayers: [String] = []
@@ -84,8 +89,28 @@ final class LoweringContext {
         return index
     }
 
+    /// Rows `rows` of a 2-D IR constant transposed (its columns become rows): one gate block of a
+    /// recurrent kernel [I, G·U] as TFLite's [rows, I]. Stored once per constant and range.
+    func constantTransposedRows(_ ir: Tensor, _ rows: Range<Int>, name: String) -> Int32 {
+        let data = ir.constant!
+        let shape = ir.shape.map { $0 ?? 1 }
+        guard rows != 0..<shape[1] else { return constantPermuted(ir, shape: shape, [1, 0]) }
+        let key = PermutedKey(tensor: ObjectIdentifier(ir), shape: shape, permutation: [1, 0], outputShape: nil, rows: rows)
+        if let index = permutedIndex[key] { return index }
+        let index = constantFloats(name, shape: [rows.count, shape[0]]) {
+            Array(permute(try data.valuesWithoutCaching(), shape: shape, [1, 0])[(rows.lowerBound * shape[0])..<(rows.upperBound * shape[0])])
+        }
+        permutedIndex[key] = index
+        return index
+    }
+
+    /// An int32 constant; one tensor per distinct value and shape (the first name is kept).
     func constantInt32(_ name: String, _ values: [Int32], shape: [Int]? = nil) -> Int32 {
-        constant(name, shape: shape ?? [values.count], type: .INT32, byteCount: values.count * 4) { .int32s(values) }
+        let key = Int32Key(values: values, shape: shape ?? [values.count])
+        if let index = int32Index[key] { return index }
+        let index = constant(name, shape: key.shape, type: .INT32, byteCount: values.count * 4) { .int32s(values) }
+        int32Index[key] = index
+        return index
     }
 
     /// The TFLite tensor of an IR tensor: graph inputs and op outputs are created on first use,

@@ -3,13 +3,13 @@ import GraphIR
 
 // lstm as one UNIDIRECTIONAL_SEQUENCE_LSTM where LiteRT's op computes it exactly (what TensorFlow's
 // converter writes); simple_rnn, gru and the other lstms unrolled over their (known) steps into
-// FULLY_CONNECTED, ADD, SUB, MUL, SLICE, RESHAPE, CONCATENATION and the activations' builtins;
+// FULLY_CONNECTED, ADD, SUB, MUL, SPLIT, UNPACK, PACK, RESHAPE and the activations' builtins;
 // gather, cast, reverse and sequence_mask as GATHER, CAST, REVERSE_V2 and NOT_EQUAL / REDUCE_ANY / CAST.
 
 extension LoweringTable {
-    static let recurrentRule = LoweringRule(activationBuiltins.union([.FULLY_CONNECTED, .ADD, .SUB, .MUL, .SLICE, .RESHAPE, .CONCATENATION]),
+    static let recurrentRule = LoweringRule(activationBuiltins.union([.FULLY_CONNECTED, .ADD, .SUB, .MUL, .SPLIT, .UNPACK, .PACK, .RESHAPE]),
                                             lowerRecurrent)
-    static let lstmRule = LoweringRule(recurrentRule.builtins.union([.UNIDIRECTIONAL_SEQUENCE_LSTM, .REVERSE_V2]), { context, op in
+    static let lstmRule = LoweringRule(recurrentRule.builtins.union([.UNIDIRECTIONAL_SEQUENCE_LSTM, .REVERSE_V2, .SLICE]), { context, op in
         if let activation = sequenceLSTMActivation(op, in: context) {
             try lowerSequenceLSTM(context, op, activation: activation)
         } else {
@@ -158,18 +158,19 @@ func lowerSequenceMask(_ context: LoweringContext, _ op: Op) throws {
     })
 }
 
-/// The whole sequence's input projection once (FULLY_CONNECTED keeping [N, T, G·U]), then per
-/// step: SLICE + RESHAPE of that step, FULLY_CONNECTED of the state with the recurrent kernel,
-/// the gates as SLICEs and the cell arithmetic. Step 0 starts from zero states, so its recurrent
-/// terms are left out. A masked step keeps the states: h ← h + m·(h_new − h).
+/// The whole sequence's input projection once (FULLY_CONNECTED keeping [N, T, ·], UNPACKed into
+/// steps; a GRU's z·r and candidate blocks apart), then per step: FULLY_CONNECTED of the state
+/// with the recurrent kernel, the gates' activation, one SPLIT into gates and the cell arithmetic
+/// in Keras' order; the sequence output is one PACK. Step 0 starts from zero states, so its
+/// recurrent terms are left out (a reset-after GRU's are its recurrent bias). A masked step keeps
+/// the states: h ← h + m·(h_new − h).
 func lowerRecurrent(_ context: LoweringContext, _ op: Op) throws {
-    let x = op.inputs[0], recurrent = op.inputs[2]
+    let x = op.inputs[0], kernel = op.inputs[1], recurrent = op.inputs[2]
     guard let steps = x.shape[1] else { throw unknownSequenceLength(op, x, in: context.graph) }
-    guard let features = x.shape[2], let units = recurrent.shape[0], let kernelData = op.inputs[1].constant,
-          let recurrentData = recurrent.constant else {
+    guard x.shape[2] != nil, let units = recurrent.shape[0], kernel.constant != nil, recurrent.constant != nil else {
         throw ConversionError.unsupported(op: op.name, detail: "needs constant kernels and known features and units")
     }
-    let gates = OpSchema.gateCount(op.kind), width = gates * units
+    let width = OpSchema.gateCount(op.kind) * units
     let batch = x.shape[0]
     let masked = try op.attribute(.masked)
     let biasData: ConstantData? = op.inputs.count - (masked ? 1 : 0) == 4 ? op.inputs[3].constant : nil
@@ -180,60 +181,60 @@ func lowerRecurrent(_ context: LoweringContext, _ op: Op) throws {
     let returnSequences = try op.attribute(.returnSequences), goBackwards = try op.attribute(.goBackwards)
     let zeroOutput = try op.attribute(.zeroOutputForMask)
     let name = op.name
-    let rowShape: Shape = [batch, units]
+    func rows(_ count: Int) -> Shape { [batch, count] }
+    let rowShape = rows(units)
 
-    // Weights in TFLite's O×I layout; a GRU without reset_after multiplies r·h by the candidate block alone.
-    let inputKernel = context.constantPermuted(op.inputs[1], shape: [features, width], [1, 0])
-    func recurrentRows(_ rows: Range<Int>, _ suffix: String) -> Int32 {
-        context.constantFloats(name + suffix, shape: [rows.count, units]) {
-            Array(permute(try recurrentData.valuesWithoutCaching(), shape: [units, width], [1, 0])[(rows.lowerBound * units)..<(rows.upperBound * units)])
-        }
-    }
-    let fullRecurrent = op.kind == .gru && !resetAfter ? recurrentRows(0..<(2 * units), "/recurrent_kernel_zr")
-                                                       : context.constantPermuted(recurrent, shape: [units, width], [1, 0])
-    let candidateRecurrent = op.kind == .gru && !resetAfter ? recurrentRows((2 * units)..<width, "/recurrent_kernel_h") : nil
-    func biasSlice(_ range: Range<Int>, _ suffix: String) -> Int32 {
-        guard let biasData else { return context.constantFloats(name + suffix, [Float](repeating: 0, count: range.count)) }
+    func biasSlice(_ range: Range<Int>, _ suffix: String) -> Int32? {
+        guard let biasData else { return nil }
         return context.constantFloats(name + suffix, shape: [range.count]) { Array(try biasData.valuesWithoutCaching()[range]) }
     }
-    let inputBias = biasSlice(0..<width, "/input_bias")
-    // The recurrent bias of a reset-after GRU, nil when zero.
-    let recurrentBiasRange = splitBias ? width..<(2 * width) : nil
-
-    // helpers
     func binary(_ code: BuiltinOperator, _ a: Int32, _ b: Int32, _ suffix: String, shape: Shape) -> Int32 {
         let options: BuiltinOptions = code == .ADD ? .AddOptions : code == .SUB ? .SubOptions : .MulOptions
         return context.emitTemporary(code, [a, b], name: "\(name)/\(suffix)", shape: shape, options: options, Options.table { _ in })
     }
-    func add(_ a: Int32, _ b: Int32?, _ suffix: String) -> Int32 { b.map { binary(.ADD, a, $0, suffix, shape: rowShape) } ?? a }
+    func add(_ a: Int32, _ b: Int32?, _ suffix: String, columns: Int = units) -> Int32 {
+        b.map { binary(.ADD, a, $0, suffix, shape: rows(columns)) } ?? a
+    }
     func multiply(_ a: Int32, _ b: Int32, _ suffix: String) -> Int32 { binary(.MUL, a, b, suffix, shape: rowShape) }
     func subtract(_ a: Int32, _ b: Int32, _ suffix: String) -> Int32 { binary(.SUB, a, b, suffix, shape: rowShape) }
-    func fullyConnected(_ input: Int32, _ weights: Int32, _ bias: Int32, columns: Int, _ suffix: String) -> Int32 {
-        let output = context.tensor("\(name)/\(suffix)", shape: [batch, columns])
-        context.emit(.FULLY_CONNECTED, [input, weights, bias], [output], options: .FullyConnectedOptions, Options.table { _ in })
+    /// input · weightsᵀ (+ bias); an absent bias is LiteRT's optional input (-1).
+    func fullyConnected(_ input: Int32, _ weights: Int32, _ bias: Int32?, columns: Int, _ suffix: String) -> Int32 {
+        let output = context.tensor("\(name)/\(suffix)", shape: rows(columns))
+        context.emit(.FULLY_CONNECTED, [input, weights, bias ?? -1], [output], options: .FullyConnectedOptions, Options.table { _ in })
         context.model.operators[context.model.operators.count - 1].fullyConnected = (.NONE, false)
         return output
     }
-    func slice(_ input: Int32, begin: [Int32], size: [Int32], shape: Shape, _ suffix: String) -> Int32 {
-        context.emitTemporary(.SLICE, [input, context.constantInt32("\(name)/\(suffix)/begin", begin), context.constantInt32("\(name)/\(suffix)/size", size)],
-                              name: "\(name)/\(suffix)", shape: shape, options: .SliceOptions, Options.table { _ in })
+    /// [N, k·U] → k tensors [N, U].
+    func split(_ input: Int32, into pieces: Int, _ suffix: String) -> [Int32] {
+        let outputs = (0..<pieces).map { context.tensor("\(name)/\(suffix)\($0)", shape: rowShape) }
+        context.emit(.SPLIT, [context.constantInt32(name + "/gate_axis", [1]), input], outputs, options: .SplitOptions,
+                     Options.table { try $0.add(Field.SplitOptions.num_splits, Int32(pieces), default: 0) })
+        return outputs
     }
-    func gate(_ z: Int32, _ index: Int, _ suffix: String) -> Int32 {
-        slice(z, begin: [0, Int32(index * units)], size: [-1, Int32(units)], shape: rowShape, suffix)
-    }
-    func activate(_ function: ActivationFunction, _ input: Int32, _ suffix: String) throws -> Int32 {
-        let output = context.tensor("\(name)/\(suffix)", shape: rowShape)
-        let stand = Op(name: "\(name)/\(suffix)", kind: .activation, inputs: [], outputs: [Tensor(name: "\(name)/\(suffix)", shape: rowShape)])
+    func activate(_ function: ActivationFunction, _ input: Int32, _ suffix: String, columns: Int = units) throws -> Int32 {
+        let shape = rows(columns)
+        let output = context.tensor("\(name)/\(suffix)", shape: shape)
+        let stand = Op(name: "\(name)/\(suffix)", kind: .activation, inputs: [], outputs: [Tensor(name: "\(name)/\(suffix)", shape: shape)])
         try lowerActivation(function, input, output: output, op: stand, in: context)
         return output
     }
-    // Constants made once, on first use.
-    var zeros: [Int: Int32] = [:]
-    func zeroBias(_ count: Int) -> Int32 {
-        if let existing = zeros[count] { return existing }
-        let made = context.constantFloats("\(name)/zero_bias_\(count)", [Float](repeating: 0, count: count))
-        zeros[count] = made
-        return made
+    /// x · K[:, columns] + b[columns] for every step at once, unpacked into steps [N, C].
+    func projection(_ columns: Range<Int>, _ suffix: String) -> [Int32] {
+        let projected = context.tensor("\(name)/input_projection\(suffix)", shape: [batch, steps, columns.count])
+        context.emit(.FULLY_CONNECTED, [context.tensor(for: x), context.constantTransposedRows(kernel, columns, name: "\(name)/kernel\(suffix)"),
+                                        biasSlice(columns, "/input_bias\(suffix)") ?? -1],
+                     [projected], options: .FullyConnectedOptions, Options.table { try $0.add(Field.FullyConnectedOptions.keep_num_dims, true, default: false) })
+        context.model.operators[context.model.operators.count - 1].fullyConnected = (.NONE, true)
+        return unpack(projected, shape: rows(columns.count), "\(name)/x\(suffix)_t")
+    }
+    /// [N, T, C] → T tensors [N, C].
+    func unpack(_ input: Int32, shape: Shape, _ prefix: String) -> [Int32] {
+        let outputs = (0..<steps).map { context.tensor("\(prefix)\($0)", shape: shape) }
+        context.emit(.UNPACK, [input], outputs, options: .UnpackOptions, Options.table { builder in
+            try builder.add(Field.UnpackOptions.num, Int32(steps), default: 0)
+            try builder.add(Field.UnpackOptions.axis, Int32(1), default: 0)
+        })
+        return outputs
     }
     var oneTensor: Int32? = nil
     func one() -> Int32 {
@@ -242,69 +243,64 @@ func lowerRecurrent(_ context: LoweringContext, _ op: Op) throws {
         oneTensor = made
         return made
     }
-    let recurrentBias = recurrentBiasRange.map { biasSlice($0, "/recurrent_bias") }
-    // Step 0 of a reset-after GRU: h = 0, so the recurrent projection is its bias.
-    let initialRecurrent: [Int32]? = recurrentBiasRange.map { range in
-        (0..<3).map { biasSlice((range.lowerBound + $0 * units)..<(range.lowerBound + ($0 + 1) * units), "/initial_recurrent_\($0)") }
-    }
 
-    let projectedShape: Shape = [batch, steps, width]
-    let projected = context.tensor(name + "/input_projection", shape: projectedShape)
-    context.emit(.FULLY_CONNECTED, [context.tensor(for: x), inputKernel, inputBias], [projected], options: .FullyConnectedOptions,
-                 Options.table { try $0.add(Field.FullyConnectedOptions.keep_num_dims, true, default: false) })
-    context.model.operators[context.model.operators.count - 1].fullyConnected = (.NONE, true)
-    let mask = masked ? context.tensor(for: op.inputs[op.inputs.count - 1]) : nil
+    // A GRU's z and r gates share their activation; its candidate block is projected apart.
+    let gru = op.kind == .gru
+    let inputs = gru ? [projection(0..<(2 * units), "_zr"), projection((2 * units)..<width, "_h")] : [projection(0..<width, "")]
+    let gatesRecurrent = context.constantTransposedRows(recurrent, 0..<(gru ? 2 * units : width), name: "\(name)/recurrent_kernel_zr")
+    let candidateRecurrent = gru ? context.constantTransposedRows(recurrent, (2 * units)..<width, name: "\(name)/recurrent_kernel_h") : -1
+    // A reset-after GRU's recurrent bias (zr and candidate blocks), when stored.
+    let recurrentBias = splitBias ? (biasSlice(width..<(width + 2 * units), "/recurrent_bias_zr"),
+                                     biasSlice((width + 2 * units)..<(2 * width), "/recurrent_bias_h")) : (nil, nil)
+    var masks: [Int32]? = nil
+    if masked {
+        let mask = op.inputs[op.inputs.count - 1]
+        let column = context.tensor(name + "/mask_column", shape: [batch, steps, 1])
+        try reshape(context.tensor(for: mask), to: [batch, steps, 1], output: column, name: name + "/mask_column", in: context)
+        masks = unpack(column, shape: [batch, 1], "\(name)/m_t")
+    }
 
     var h: Int32? = nil, c: Int32? = nil
     var outputs: [Int32] = []
     for step in 0..<steps {
         let t = goBackwards ? steps - 1 - step : step
         let p = "t\(step)"
-        let sliced = slice(projected, begin: [0, Int32(t), 0], size: [-1, 1, Int32(width)], shape: [batch, 1, width], "\(p)/x")
-        let xt = context.tensor("\(name)/\(p)/x_row", shape: [batch, width])
-        try reshape(sliced, to: [batch, width], output: xt, name: "\(name)/\(p)/x_row", in: context)
         var newH: Int32, newC: Int32? = nil
         switch op.kind {
         case .simpleRnn:
-            let z = add(xt, h.map { fullyConnected($0, fullRecurrent, zeroBias(width), columns: width, "\(p)/recurrent") }, "\(p)/z")
+            let z = add(inputs[0][t], h.map { fullyConnected($0, gatesRecurrent, nil, columns: width, "\(p)/recurrent") }, "\(p)/z")
             newH = try activate(activation, z, "\(p)/h")
         case .lstm:
-            let z = h.map { add(xt, fullyConnected($0, fullRecurrent, zeroBias(width), columns: width, "\(p)/recurrent"), "\(p)/z") } ?? xt
-            let i = try activate(gateActivation, gate(z, 0, "\(p)/zi"), "\(p)/i")
-            let f = try activate(gateActivation, gate(z, 1, "\(p)/zf"), "\(p)/f")
-            let g = try activate(activation, gate(z, 2, "\(p)/zc"), "\(p)/g")
-            let o = try activate(gateActivation, gate(z, 3, "\(p)/zo"), "\(p)/o")
+            let z = h.map { add(inputs[0][t], fullyConnected($0, gatesRecurrent, nil, columns: width, "\(p)/recurrent"), "\(p)/z", columns: width) }
+                ?? inputs[0][t]
+            let zs = split(z, into: 4, "\(p)/z")
+            let i = try activate(gateActivation, zs[0], "\(p)/i")
+            let f = try activate(gateActivation, zs[1], "\(p)/f")
+            let g = try activate(activation, zs[2], "\(p)/g")
+            let o = try activate(gateActivation, zs[3], "\(p)/o")
             let ig = multiply(i, g, "\(p)/i_g")
             let cell = c.map { add(multiply(f, $0, "\(p)/f_c"), ig, "\(p)/c") } ?? ig
             newC = cell
             newH = multiply(o, try activate(activation, cell, "\(p)/act_c"), "\(p)/h")
-        default:  // gru
-            var recurrentZ: Int32? = nil, recurrentR: Int32? = nil, recurrentH: Int32? = nil
-            if let h {
-                let projection = resetAfter
-                    ? fullyConnected(h, fullRecurrent, recurrentBias ?? zeroBias(width), columns: width, "\(p)/recurrent")
-                    : fullyConnected(h, fullRecurrent, zeroBias(2 * units), columns: 2 * units, "\(p)/recurrent")
-                recurrentZ = gate(projection, 0, "\(p)/rz")
-                recurrentR = gate(projection, 1, "\(p)/rr")
-                if resetAfter { recurrentH = gate(projection, 2, "\(p)/rh") }
-            } else if let initialRecurrent {
-                (recurrentZ, recurrentR, recurrentH) = (initialRecurrent[0], initialRecurrent[1], initialRecurrent[2])
-            }
-            let z = try activate(gateActivation, add(gate(xt, 0, "\(p)/xz"), recurrentZ, "\(p)/zz"), "\(p)/z")
+        default:  // gru: z, r = σ(x_zr + h·R_zr (+ b_zr)); hh = act(x_h + r·(h·R_h + b_h)) or act(x_h + (r·h)·R_h)
+            let recurrentZR = h.map { fullyConnected($0, gatesRecurrent, recurrentBias.0, columns: 2 * units, "\(p)/recurrent_zr") }
+                ?? recurrentBias.0
+            let zr = split(try activate(gateActivation, add(inputs[0][t], recurrentZR, "\(p)/x_zr", columns: 2 * units), "\(p)/zr",
+                                        columns: 2 * units), into: 2, "\(p)/zr")
+            let (z, r) = (zr[0], zr[1])
             var inner: Int32? = nil
-            if resetAfter, let recurrentH {
-                let r = try activate(gateActivation, add(gate(xt, 1, "\(p)/xr"), recurrentR, "\(p)/zr"), "\(p)/r")
-                inner = multiply(r, recurrentH, "\(p)/r_rh")
-            } else if !resetAfter, let h, let candidateRecurrent {
-                let r = try activate(gateActivation, add(gate(xt, 1, "\(p)/xr"), recurrentR, "\(p)/zr"), "\(p)/r")
-                inner = fullyConnected(multiply(r, h, "\(p)/r_h"), candidateRecurrent, zeroBias(units), columns: units, "\(p)/rh")
+            if resetAfter {
+                let recurrentH = h.map { fullyConnected($0, candidateRecurrent, recurrentBias.1, columns: units, "\(p)/recurrent_h") }
+                    ?? recurrentBias.1
+                inner = recurrentH.map { multiply(r, $0, "\(p)/r_rh") }
+            } else if let h {
+                inner = fullyConnected(multiply(r, h, "\(p)/r_h"), candidateRecurrent, nil, columns: units, "\(p)/rh")
             }
-            let candidate = try activate(activation, add(gate(xt, 2, "\(p)/xh"), inner, "\(p)/zh"), "\(p)/hh")
+            let candidate = try activate(activation, add(inputs[1][t], inner, "\(p)/zh"), "\(p)/hh")
             let keep = multiply(subtract(one(), z, "\(p)/one_minus_z"), candidate, "\(p)/new_part")
             newH = h.map { add(multiply(z, $0, "\(p)/z_h"), keep, "\(p)/h") } ?? keep
         }
-        if let mask {
-            let m = slice(mask, begin: [0, Int32(t)], size: [-1, 1], shape: [batch, 1], "\(p)/m")
+        if let m = masks?[t] {
             func hold(_ new: Int32, _ old: Int32?, _ suffix: String) -> Int32 {
                 guard let old else { return binary(.MUL, m, new, "\(p)/\(suffix)_masked", shape: rowShape) }
                 let change = binary(.MUL, m, subtract(new, old, "\(p)/\(suffix)_change"), "\(p)/\(suffix)_masked_change", shape: rowShape)
@@ -328,10 +324,12 @@ func lowerRecurrent(_ context: LoweringContext, _ op: Op) throws {
     }
     if isUsed(op.outputs[0]) {
         if returnSequences {
-            let joined = context.tensor(name + "/sequence", shape: [batch, steps * units])
-            context.emit(.CONCATENATION, outputs, [joined], options: .ConcatenationOptions,
-                         Options.table { try $0.add(Field.ConcatenationOptions.axis, Int32(1), default: 0) })
-            try copy(joined, to: op.outputs[0])
+            let packed = context.tensor(name + "/sequence", shape: [batch, steps, units])
+            context.emit(.PACK, outputs, [packed], options: .PackOptions, Options.table { builder in
+                try builder.add(Field.PackOptions.values_count, Int32(steps), default: 0)
+                try builder.add(Field.PackOptions.axis, Int32(1), default: 0)
+            })
+            try copy(packed, to: op.outputs[0])
         } else {
             try copy(outputs[steps - 1], to: op.outputs[0])
         }

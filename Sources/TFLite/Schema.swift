@@ -682,6 +682,25 @@ public enum Field {
         public static let beta = 0
     }
 
+    public enum PackOptions {
+        /// `values_count: int`.
+        public static let values_count = 0
+        /// `axis: int`, default 0.
+        public static let axis = 1
+    }
+
+    public enum UnpackOptions {
+        /// `num: int`.
+        public static let num = 0
+        /// `axis: int`, default 0.
+        public static let axis = 1
+    }
+
+    public enum SplitOptions {
+        /// `num_splits: int`.
+        public static let num_splits = 0
+    }
+
     public enum ConcatenationOptions {
         /// `axis: int`, default 0.
         public static let axis = 0

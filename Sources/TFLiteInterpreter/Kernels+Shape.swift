@@ -261,8 +261,8 @@ func packKernel(_ context: OperatorContext) throws -> Kernel {
     guard !context.info.inputs.isEmpty else { throw context.invalid("has no inputs") }
     try context.expect(inputs: 1...Int.max, required: context.info.inputs.count)
     let options = context.options("PackOptions")
-    let count = try options.int(ExtraFields.PackOptions.values_count)
-    let axis = try options.int(ExtraFields.PackOptions.axis)
+    let count = try options.int(Field.PackOptions.values_count)
+    let axis = try options.int(Field.PackOptions.axis)
     guard count == context.info.inputs.count else { throw context.invalid("values_count \(count) but \(context.info.inputs.count) inputs") }
     return Kernel { inputs, _ in
         let parts = inputs.compactMap { $0 }
@@ -290,8 +290,8 @@ func split(_ x: TensorValue, axis: Int, sizes: [Int], _ context: OperatorContext
 
 func unpackKernel(_ context: OperatorContext) throws -> Kernel {
     let options = context.options("UnpackOptions")
-    let number = try options.int(ExtraFields.UnpackOptions.num)
-    let axis = try options.int(ExtraFields.UnpackOptions.axis)
+    let number = try options.int(Field.UnpackOptions.num)
+    let axis = try options.int(Field.UnpackOptions.axis)
     try context.expect(inputs: 1...1, outputs: context.info.outputs.count)
     return Kernel { inputs, _ in
         let x = value(inputs, 0)
@@ -308,7 +308,7 @@ func unpackKernel(_ context: OperatorContext) throws -> Kernel {
 }
 
 func splitKernel(_ context: OperatorContext) throws -> Kernel {
-    let pieces = try context.options("SplitOptions").int(ExtraFields.SplitOptions.num_splits)
+    let pieces = try context.options("SplitOptions").int(Field.SplitOptions.num_splits)
     try context.expect(inputs: 2...2, outputs: context.info.outputs.count)
     guard pieces == context.info.outputs.count, pieces >= 1 else { throw context.invalid("num_splits \(pieces) for \(context.info.outputs.count) outputs") }
     return Kernel { inputs, _ in

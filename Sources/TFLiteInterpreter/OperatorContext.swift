@@ -218,12 +218,9 @@ struct OptionsReader {
 /// Field ids of option tables that `Schema.swift` (keraslite's subset of schema.fbs) leaves out,
 /// from the same upstream schema (vtable slot = 4 + 2 · id in the generated readers).
 enum ExtraFields {
-    enum PackOptions { static let values_count = 0, axis = 1 }
-    enum UnpackOptions { static let num = 0, axis = 1 }
     enum GatherOptions { static let axis = 0, batch_dims = 1 }
     enum ShapeOptions { static let out_type = 0 }
     enum BatchMatMulOptions { static let adj_x = 0, adj_y = 1 }
-    enum SplitOptions { static let num_splits = 0 }
     enum ArgMaxOptions { static let output_type = 0 }
     /// `mode: MirrorPadMode` (a byte): REFLECT = 0, SYMMETRIC = 1.
     enum MirrorPadOptions { static let mode = 0 }
