@@ -108,3 +108,47 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
 
 /// What an HDF5 link points at.
 public enum HDF5ObjectKind: Sendable { case group, dataset, other }
+
+extension HDF5Group {
+    /// Creates the child group `name` (the file must be open read-write), with `source`'s creation
+    /// properties when given (link creation-order tracking, so a copy lists children like the source).
+    public func createGroup(_ name: String, like source: HDF5Group? = nil) throws -> HDF5Group {
+        var creation = keraslite_H5P_DEFAULT()
+        if let source { creation = try checked("H5Gget_create_plist", source.location) { H5Gget_create_plist(source.id) } }
+        defer { if source != nil { H5Pclose(creation) } }
+        let made = try checked("H5Gcreate2", "\(file.path):\(join(name))") {
+            name.withCString { H5Gcreate2(id, $0, keraslite_H5P_DEFAULT(), creation, keraslite_H5P_DEFAULT()) }
+        }
+        H5Gclose(made)
+        return try group(name)
+    }
+
+    /// Creates the dataset `name` with `source`'s element type and attributes but the new `shape`
+    /// (contiguous layout), holding `values` in C order, converted by libhdf5 to the stored type.
+    public func createDataset(_ name: String, like source: HDF5Dataset, shape: [Int], values: [Float]) throws {
+        let target = "\(file.path):\(join(name))"
+        guard shape.allSatisfy({ $0 >= 0 }), values.count == shape.reduce(1, *) else {
+            throw HDF5Error(call: "H5Dcreate2", path: target, detail: "\(values.count) values for shape \(shape)")
+        }
+        guard case .float = try source.elementType() else {
+            throw HDF5Error(call: "H5Dcreate2", path: target, detail: "\(try source.elementType()) is not a float dataset")
+        }
+        let type = try checked("H5Dget_type", source.location) { H5Dget_type(source.id) }
+        defer { H5Tclose(type) }
+        let dimensions = shape.map { hsize_t($0) }
+        let space = try checked("H5Screate_simple", target) { H5Screate_simple(Int32(dimensions.count), dimensions, nil) }
+        defer { H5Sclose(space) }
+        let dataset = try checked("H5Dcreate2", target) {
+            name.withCString { H5Dcreate2(id, $0, type, space, keraslite_H5P_DEFAULT(), keraslite_H5P_DEFAULT(), keraslite_H5P_DEFAULT()) }
+        }
+        defer { H5Dclose(dataset) }
+        if !values.isEmpty {
+            _ = try values.withUnsafeBufferPointer { buffer in
+                try checked("H5Dwrite", target) {
+                    H5Dwrite(dataset, keraslite_H5T_NATIVE_FLOAT(), keraslite_H5S_ALL(), keraslite_H5S_ALL(), keraslite_H5P_DEFAULT(), buffer.baseAddress)
+                }
+            }
+        }
+        try source.copyAttributes(to: try self.dataset(name))
+    }
+}

@@ -84,3 +84,28 @@ extension HDF5Object {
         return chunk == 0 ? nil : values
     }
 }
+
+extension HDF5Object {
+    /// Writes the scalar attribute `name` as a variable-length UTF-8 string (what h5py writes for a
+    /// Python `str`, e.g. Keras' `model_config`), replacing an attribute of that name.
+    public func writeStringAttribute(_ name: String, _ value: String) throws {
+        let target = "\(location)@\(name)"
+        if hasAttribute(name) {
+            try checked("H5Adelete", target) { name.withCString { H5Adelete(objectID, $0) } }
+        }
+        let type = try checked("H5Tcopy", target) { H5Tcopy(keraslite_H5T_C_S1()) }
+        defer { H5Tclose(type) }
+        try checked("H5Tset_size", target) { H5Tset_size(type, keraslite_H5T_VARIABLE()) }
+        try checked("H5Tset_cset", target) { H5Tset_cset(type, H5T_CSET_UTF8) }
+        let space = try checked("H5Screate", target) { H5Screate(H5S_SCALAR) }
+        defer { H5Sclose(space) }
+        let attribute = try checked("H5Acreate2", target) {
+            name.withCString { H5Acreate2(objectID, $0, type, space, keraslite_H5P_DEFAULT(), keraslite_H5P_DEFAULT()) }
+        }
+        defer { H5Aclose(attribute) }
+        try value.withCString { text in
+            var pointer: UnsafePointer<CChar>? = text
+            try checked("H5Awrite", target) { H5Awrite(attribute, type, &pointer) }
+        }
+    }
+}

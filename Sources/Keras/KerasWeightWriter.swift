@@ -1,6 +1,7 @@
 import Files
 import Foundation
 import HDF5
+import JSON
 import ZIPFoundation
 
 /// Writes a Keras model file back with some weights' values replaced — how `keraslite prune` saves
@@ -38,8 +39,29 @@ public enum KerasWeightWriter {
     /// extension Keras would not load this format from (`.keras` for a zip archive, `.h5`/`.hdf5`
     /// for HDF5), or cannot be written; nothing is left behind on failure.
     public static func write(_ model: KerasModel, to output: String, replacing replacements: [String: [Float]]) throws -> Summary {
+        try write(model, to: output, replacing: replacements, resizing: [:], config: nil)
+    }
+
+    /// A weight's new shape and values (a channel-pruned kernel).
+    public struct Resized: Sendable {
+        public var shape: [Int]
+        public var values: [Float]
+        public init(shape: [Int], values: [Float]) {
+            self.shape = shape
+            self.values = values
+        }
+    }
+
+    /// Writes `model`'s file to `output` with weights replaced (same shapes), weights `resizing`
+    /// (new shapes) and, when given, a new model `config` (the `model_config` attribute of an `.h5`,
+    /// `config.json` of a `.keras`). Resized weights and a new config rebuild the HDF5 file object by
+    /// object, so the old datasets' space is not carried over, and drop the optimizer state.
+    public static func write(_ model: KerasModel, to output: String, replacing replacements: [String: [Float]],
+                             resizing: [String: Resized], config: JSON?) throws -> Summary {
         try check(replacements, against: model)
+        try check(resizing, against: model)
         try check(output: output, for: model)
+        let rebuild = Rebuild(resized: resizing, config: config.map { $0.serialized(pretty: false) })
         var dropped = 0
         do {
             try AtomicFile.write(to: output) { temporary, scratch in
@@ -50,9 +72,9 @@ public enum KerasWeightWriter {
                 switch model.format {
                 case .kerasH5:
                     dropped = try rewriteHDF5(source: model.path, destination: temporary, replacements: replacements,
-                                              sourceName: model.path, output: output)
+                                              rebuild: rebuild, rootConfig: true, sourceName: model.path, output: output)
                 case .kerasZip:
-                    dropped = try rewriteZip(model, to: temporary, scratch: scratch, replacements: replacements, output: output)
+                    dropped = try rewriteZip(model, to: temporary, scratch: scratch, replacements: replacements, rebuild: rebuild, output: output)
                 }
             }
         } catch FileError.cannotWrite(let file, let reason) {
@@ -63,7 +85,32 @@ public enum KerasWeightWriter {
             notes.append("dropped the optimizer state (\(dropped) datasets), which belonged to the weights before; "
                 + "Keras recompiles the model from its saved training config on loading and the optimizer starts afresh")
         }
-        return Summary(replaced: replacements.count, notes: notes)
+        return Summary(replaced: replacements.count + resizing.count, notes: notes)
+    }
+
+    /// What a rebuild changes beyond values: resized datasets by storage path, the config text.
+    struct Rebuild {
+        var resized: [String: Resized]
+        var config: String?
+        var isNeeded: Bool { !resized.isEmpty || config != nil }
+    }
+
+    private static func check(_ resizing: [String: Resized], against model: KerasModel) throws {
+        var weights: [String: KerasWeight] = [:]
+        for weight in model.weights where weights[weight.storagePath] == nil { weights[weight.storagePath] = weight }
+        for (path, resized) in resizing.sorted(by: { $0.key < $1.key }) {
+            guard let weight = weights[path] else {
+                throw KerasError.replacement(file: model.path, weight: path, reason: "no weight of the model is stored there")
+            }
+            guard resized.shape.count == weight.shape.count, resized.values.count == resized.shape.reduce(1, *) else {
+                throw KerasError.replacement(file: model.path, weight: weight.name,
+                                             reason: "\(resized.values.count) values of shape \(resized.shape) for a weight of shape \(weight.shape)")
+            }
+            guard weight.storedType.hasPrefix("float") else {
+                throw KerasError.replacement(file: model.path, weight: weight.name,
+                                             reason: "stored as \(weight.storedType); only float weights can be replaced")
+            }
+        }
     }
 
     // MARK: checks
@@ -115,10 +162,11 @@ public enum KerasWeightWriter {
 
     /// Writes the HDF5 file `source` with the replacements to the new file `destination`; returns
     /// how many optimizer datasets were left out. `sourceName` and `output` name the files in errors.
-    private static func rewriteHDF5(source: String, destination: String, replacements: [String: [Float]],
-                                    sourceName: String, output: String) throws -> Int {
+    private static func rewriteHDF5(source: String, destination: String, replacements: [String: [Float]], rebuild: Rebuild,
+                                    rootConfig: Bool, sourceName: String, output: String) throws -> Int {
         do {
-            return try rewriteHDF5(source: source, destination: destination, replacements: replacements, output: output)
+            return try rewriteHDF5(source: source, destination: destination, replacements: replacements, rebuild: rebuild,
+                                   rootConfig: rootConfig, output: output)
         } catch let error as HDF5Error {
             if error.path.hasPrefix(destination) {
                 let object = error.path.dropFirst(destination.count + 1)
@@ -129,10 +177,22 @@ public enum KerasWeightWriter {
         }
     }
 
-    private static func rewriteHDF5(source: String, destination: String, replacements: [String: [Float]], output: String) throws -> Int {
+    private static func rewriteHDF5(source: String, destination: String, replacements: [String: [Float]], rebuild: Rebuild,
+                                    rootConfig: Bool, output: String) throws -> Int {
         // Handles are locals, so every file is closed when this function returns.
         let input = try HDF5File(path: source)
         let inputRoot = try input.root()
+        if rebuild.isNeeded {
+            let optimizer = optimizerLink(in: inputRoot)
+            let dropped = try optimizer.map { try datasetCount(in: try inputRoot.group($0)) } ?? 0
+            let file = try HDF5File.create(path: destination, like: input)
+            let root = try file.root()
+            try copy(inputRoot, to: root, path: "", skipping: optimizer, resized: rebuild.resized)
+            if rootConfig, let config = rebuild.config { try root.writeStringAttribute("model_config", config) }
+            try write(replacements, into: root)
+            try file.flush()
+            return dropped
+        }
         guard let optimizer = optimizerLink(in: inputRoot) else {
             try copyBytes(from: source, to: destination, output: output)
             let file = try HDF5File(path: destination, access: .readWrite)
@@ -150,6 +210,25 @@ public enum KerasWeightWriter {
         try write(replacements, into: root)
         try file.flush()
         return dropped
+    }
+
+    /// Recreates `source` below `destination` object by object: datasets at a `resized` path are
+    /// created anew with their new shape and values, groups above them recreated, everything else
+    /// copied whole (`H5Ocopy`); attributes copied; the root's `skipping` child left out.
+    private static func copy(_ source: HDF5Group, to destination: HDF5Group, path: String, skipping: String?,
+                             resized: [String: Resized]) throws {
+        try source.copyAttributes(to: destination)
+        for name in try source.childNamesInCreationOrder() where !(path.isEmpty && name == skipping) {
+            let child = path + "/" + name
+            if let replacement = resized[child] {
+                try destination.createDataset(name, like: try source.dataset(name), shape: replacement.shape, values: replacement.values)
+            } else if resized.keys.contains(where: { $0.hasPrefix(child + "/") }), try source.objectKind(name) == .group {
+                let group = try source.group(name)
+                try copy(group, to: try destination.createGroup(name, like: group), path: child, skipping: nil, resized: resized)
+            } else {
+                try source.copy(name, to: destination)
+            }
+        }
     }
 
     /// The root link holding a compiled model's optimizer state: `optimizer_weights` beside
@@ -201,9 +280,10 @@ public enum KerasWeightWriter {
     // MARK: .keras zip
 
     private static let weightsEntry = "model.weights.h5"
+    private static let configEntry = "config.json"
 
     private static func rewriteZip(_ model: KerasModel, to temporary: String, scratch: (String) -> String,
-                                   replacements: [String: [Float]], output: String) throws -> Int {
+                                   replacements: [String: [Float]], rebuild: Rebuild, output: String) throws -> Int {
         let source: Archive
         do {
             source = try Archive(url: URL(fileURLWithPath: model.path), accessMode: .read)
@@ -229,8 +309,8 @@ public enum KerasWeightWriter {
                 } catch {
                     throw KerasError.notAKerasFile(file: model.path, reason: "cannot extract \(weightsEntry) (\(error))")
                 }
-                dropped = try rewriteHDF5(source: extracted, destination: rewritten, replacements: replacements,
-                                          sourceName: model.path + "!" + weightsEntry, output: output)
+                dropped = try rewriteHDF5(source: extracted, destination: rewritten, replacements: replacements, rebuild: rebuild,
+                                          rootConfig: false, sourceName: model.path + "!" + weightsEntry, output: output)
                 try add(file: rewritten, as: entry.path, permissions: permissions, compression: compression, to: archive, output: output)
             } else {
                 var data = Data()
@@ -239,6 +319,7 @@ public enum KerasWeightWriter {
                 } catch {
                     throw KerasError.notAKerasFile(file: model.path, reason: "cannot extract \(entry.path) (\(error))")
                 }
+                if entry.path == configEntry, let config = rebuild.config { data = Data(config.utf8) }
                 let contents = data
                 do {
                     try archive.addEntry(with: entry.path, type: entry.type, uncompressedSize: Int64(contents.count),

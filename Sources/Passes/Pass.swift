@@ -35,6 +35,8 @@ public final class PassLog: @unchecked Sendable {
     public internal(set) var rounds: [Int] = []
     /// Every kernel `prune-magnitude` selected, in graph order.
     public internal(set) var pruned: [PrunedWeight] = []
+    /// What `prune-channels` removed, when it ran.
+    public internal(set) var channelPruning: ChannelPruning?
 
     public init() {}
 }
@@ -42,7 +44,7 @@ public final class PassLog: @unchecked Sendable {
 /// Pass ids → implementations, and the pipelines keraslite uses.
 public enum PassRegistry {
     public static let passes: [String: any GraphPass.Type] = Dictionary(uniqueKeysWithValues: [
-        RemoveIdentity.self, FoldPad.self, FoldBatchNorm.self, FuseActivation.self, PruneMagnitude.self,
+        RemoveIdentity.self, FoldPad.self, FoldBatchNorm.self, FuseActivation.self, PruneMagnitude.self, PruneChannels.self,
     ].map { ($0.id, $0 as any GraphPass.Type) })
 
     /// The ids of the standard lowering stage before a backend (`PassPipeline.standard`).

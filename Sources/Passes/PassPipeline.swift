@@ -44,7 +44,15 @@ public struct PassPipeline: Sendable, CustomStringConvertible {
 
     /// Magnitude pruning with `options`, once, then the standard stage.
     public static func pruning(_ options: PruningOptions) -> PassPipeline {
-        PassPipeline(stages: [Stage([Step(PruneMagnitude.id, options: options)], maxRounds: 1)] + standard.stages)
+        pruning(magnitude: options)
+    }
+
+    /// Channel pruning, then magnitude pruning of what remains (each once, when given), then the
+    /// standard stage.
+    public static func pruning(magnitude: PruningOptions? = nil, channels: ChannelPruningOptions? = nil) -> PassPipeline {
+        let first = channels.map { [Stage([Step(PruneChannels.id, options: $0)], maxRounds: 1)] } ?? []
+        let second = magnitude.map { [Stage([Step(PruneMagnitude.id, options: $0)], maxRounds: 1)] } ?? []
+        return PassPipeline(stages: first + second + standard.stages)
     }
 
     public var description: String {

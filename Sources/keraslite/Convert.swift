@@ -13,6 +13,7 @@ extension QuantizedIOType: ExpressibleByArgument {}
 extension CalibrationMethod: ExpressibleByArgument {}
 extension PruningOptions.Scope: ExpressibleByArgument {}
 extension PruningOptions.Pattern: ExpressibleByArgument {}
+extension ChannelPruningOptions.Criterion: ExpressibleByArgument {}
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,6 +32,15 @@ struct Convert: ParsableCommand {
 
     @Option(help: ArgumentHelp("With --prune: unstructured or 2:4.", valueName: "unstructured|2:4"))
     var prunePattern: PruningOptions.Pattern = .unstructured
+
+    @Option(help: "Remove this fraction of the output channels (filters/units) of conv and dense layers first (as `keraslite prune --channels`): a smaller, faster model.")
+    var channels: Double?
+
+    @Option(help: ArgumentHelp("With --channels: how channels are ranked.", valueName: "l1|l2|bn-gamma"))
+    var criterion: ChannelPruningOptions.Criterion = .l1
+
+    @Option(help: ArgumentHelp("With --channels: keep multiples of N channels per layer.", valueName: "N"))
+    var roundTo = 1
 
     @Option(help: "Batch size written into the model; 0 keeps it dynamic.")
     var batch: Int = 1
@@ -91,9 +101,12 @@ struct Convert: ParsableCommand {
             if io != .float32 { throw ValidationError("--io \(io.rawValue) needs --quantize int8") }
         }
         if let prune, !(prune >= 0 && prune < 1) { throw ValidationError("--prune must be in [0, 1), got \(prune)") }
-        if prune == nil, pruneScope != .perLayer || prunePattern != .unstructured {
-            throw ValidationError("--prune-scope and --prune-pattern go with --prune")
+        if prune == nil, channels == nil, pruneScope != .perLayer || prunePattern != .unstructured {
+            throw ValidationError("--prune-scope and --prune-pattern go with --prune (--prune-scope also with --channels)")
         }
+        if let channels, !(channels >= 0 && channels < 1) { throw ValidationError("--channels must be in [0, 1), got \(channels)") }
+        if channels == nil, criterion != .l1 || roundTo != 1 { throw ValidationError("--criterion and --round-to go with --channels") }
+        guard roundTo >= 1 else { throw ValidationError("--round-to must be ≥ 1") }
         if report, quantize != .int8 { throw ValidationError("--report needs --quantize int8") }
         if json, !report { throw ValidationError("--json is the format of --report") }
         guard reportSamples >= 1, reportRows >= 1 else { throw ValidationError("--report-samples and --report-rows must be ≥ 1") }
@@ -131,8 +144,10 @@ struct Convert: ParsableCommand {
         let quantization = QuantizationOptions(mode: quantize, minElements: minElements, keepFloat: Set(keepFloat), io: io)
         var options = TFLiteConverter.Options(batch: batch == 0 ? nil : batch, quantization: quantization)
         options.inputShapes = try parsedInputShapes()
-        if let prune {
-            options.pipeline = .pruning(PruningOptions(target: .sparsity(prunePattern == .twoFour ? 0.5 : prune), scope: pruneScope, pattern: prunePattern))
+        if prune != nil || channels != nil {
+            options.pipeline = .pruning(
+                magnitude: prune.map { PruningOptions(target: .sparsity(prunePattern == .twoFour ? 0.5 : $0), scope: pruneScope, pattern: prunePattern) },
+                channels: channels.map { ChannelPruningOptions(fraction: $0, criterion: criterion, scope: pruneScope, roundTo: roundTo) })
         }
         let progress = ProgressBar("calibrating", unit: "samples", enabled: calibration != nil && !quiet && isatty(STDERR_FILENO) == 1)
         let converted = try converter.convert(options: options, calibration: calibration.map {
@@ -142,7 +157,10 @@ struct Convert: ParsableCommand {
         for warning in converted.result.warnings {
             FileHandle.standardError.write(Data("keraslite: warning: \(model.file): \(warning)\n".utf8))
         }
-        if !quiet, !json { print(converted.summary(wrote: output, seconds: seconds(start, .now()))) }
+        if !quiet, !json {
+            print(converted.summary(wrote: output, seconds: seconds(start, .now())))
+            if let channels = converted.result.passLog.channelPruning { print(channels.summary) }
+        }
         guard report, let samples = converted.samples else { return }
         let comparing = ProgressBar("comparing", unit: "samples", enabled: isatty(STDERR_FILENO) == 1)
         defer { comparing.finish() }

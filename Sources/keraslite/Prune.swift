@@ -10,7 +10,7 @@ import Reports
 /// back as the same kind of Keras file (only the pruned datasets change) or straight to .tflite.
 struct Prune: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Zero the smallest weights of conv/depthwise/transpose/dense kernels; write a Keras file Keras loads and fine-tunes, or a .tflite.")
+        abstract: "Zero the smallest weights (--sparsity/--threshold/--pattern) or remove whole channels (--channels) of conv and dense layers; write a Keras file Keras loads and fine-tunes, or a .tflite.")
 
     @OptionGroup var model: ModelOptions
 
@@ -24,6 +24,16 @@ struct Prune: ParsableCommand {
 
     @Option(help: "Zero every selected weight with |w| < T instead of a target sparsity.")
     var threshold: Float?
+
+    @Option(help: "Remove this fraction of the output channels (filters/units) of conv, separable, transposed-conv and dense layers, in [0, 1): a smaller ordinary Keras model (fine-tune it, then convert).")
+    var channels: Double?
+
+    @Option(help: ArgumentHelp("With --channels: rank channels by the l1 or l2 norm of their weights, or by |γ| of the BatchNormalization after them.",
+                               valueName: "l1|l2|bn-gamma"))
+    var criterion: ChannelPruningOptions.Criterion = .l1
+
+    @Option(help: ArgumentHelp("With --channels: keep multiples of N channels per layer.", valueName: "N"))
+    var roundTo = 1
 
     @Option(help: ArgumentHelp("per-layer: every kernel reaches --sparsity exactly; global: one ranking of all kernels' magnitudes, each divided by its kernel's RMS.",
                                valueName: "per-layer|global"))
@@ -55,14 +65,20 @@ struct Prune: ParsableCommand {
     var quiet = false
 
     func validate() throws {
+        if channels != nil, sparsity != nil || threshold != nil || pattern != .unstructured {
+            throw ValidationError("--channels removes channels; --sparsity/--threshold/--pattern zero weights: give one kind (convert takes --channels with --prune)")
+        }
+        if let channels, !(channels >= 0 && channels < 1) { throw ValidationError("--channels must be in [0, 1), got \(channels)") }
+        if channels == nil, criterion != .l1 || roundTo != 1 { throw ValidationError("--criterion and --round-to go with --channels") }
+        guard roundTo >= 1 else { throw ValidationError("--round-to must be ≥ 1") }
         if sparsity != nil, threshold != nil { throw ValidationError("give --sparsity or --threshold, not both") }
         if let sparsity, !(sparsity >= 0 && sparsity < 1) { throw ValidationError("--sparsity must be in [0, 1), got \(sparsity)") }
         if let threshold, !(threshold >= 0 && threshold.isFinite) { throw ValidationError("--threshold must be a finite number ≥ 0") }
         if pattern == .twoFour, sparsity.map({ $0 != 0.5 }) ?? false || threshold != nil {
             throw ValidationError("--pattern 2:4 always zeroes 50%; drop --sparsity/--threshold")
         }
-        if sparsity == nil, threshold == nil, plan == nil, pattern == .unstructured {
-            throw ValidationError("say how much to prune: --sparsity S, --threshold T, --pattern 2:4 or --plan plan.json")
+        if sparsity == nil, threshold == nil, channels == nil, plan == nil, pattern == .unstructured {
+            throw ValidationError("say how much to prune: --sparsity S, --threshold T, --pattern 2:4, --channels S or --plan plan.json")
         }
         guard minParams >= 0 else { throw ValidationError("--min-params must be ≥ 0") }
         let lower = output.lowercased()
@@ -74,6 +90,21 @@ struct Prune: ParsableCommand {
 
     func run() throws {
         let converter = try Converter(path: model.file, config: model.config)
+        if let channels {
+            var options = ChannelPruningOptions(fraction: channels, criterion: criterion, scope: scope, roundTo: roundTo, exclude: Set(exclude))
+            if let plan { options.perLayer = try PruningPlan.read(path: plan) }
+            let outcome = try converter.pruneChannels(options, writingTo: output)
+            guard !quiet else { return }
+            let report = ChannelPruneReport(pruning: outcome.pruning, before: outcome.before, after: outcome.after)
+            if json {
+                print(report.json.serialized())
+            } else {
+                print(report.text())
+                for note in outcome.notes { print("note: \(note)") }
+                print("wrote \(output)")
+            }
+            return
+        }
         var options = PruningOptions(scope: scope, pattern: pattern, exclude: Set(exclude), minParams: minParams,
                                      skipFirstConv: skipFirstConv, skipOutputLayers: skipOutputLayer)
         options.target = threshold.map(PruningOptions.Target.threshold) ?? .sparsity(sparsity ?? (pattern == .twoFour ? 0.5 : 0))
