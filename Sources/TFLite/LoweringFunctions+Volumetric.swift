@@ -63,16 +63,14 @@ func lowerPool3D(_ context: LoweringContext, _ op: Op, code: BuiltinOperator) th
     let batch = x.shape[0], depth = x.shape[1]!, channels = x.shape[4]
     let outputHeight = output.shape[2]!, outputWidth = output.shape[3]!
     var current = context.tensor(for: x)
-    var currentShape = x.shape
     func reshaped(_ shape: Shape, _ suffix: String) throws {
         let next = context.tensor("\(op.name)/\(suffix)", shape: shape)
         try reshape(current, to: shape, output: next, name: "\(op.name)/\(suffix)", in: context)
-        (current, currentShape) = (next, shape)
+        current = next
     }
     func pooled(_ shape: Shape, size: [Int], strides: [Int], _ suffix: String) {
         current = context.emitTemporary(code, [current], name: "\(op.name)/\(suffix)", shape: shape, options: .Pool2DOptions,
                                         pool2DOptions(padding: padding, strides: strides, size: size, activation: .NONE))
-        currentShape = shape
     }
     if size[1] != 1 || size[2] != 1 || strides[1] != 1 || strides[2] != 1 {
         try reshaped([batch.map { $0 * depth }, x.shape[2], x.shape[3], channels], "slices")
