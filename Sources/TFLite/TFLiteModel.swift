@@ -15,6 +15,8 @@ final class TFLiteModel {
         /// A state the operator reading it keeps between invocations (UNIDIRECTIONAL_SEQUENCE_LSTM's
         /// output and cell states): no buffer, zeros until the runtime writes it.
         var isVariable = false
+        /// A constant stored sparse (`--sparse`): its buffer holds only the values the encoding keeps.
+        var sparsity: TFLiteSparsity? = nil
     }
 
     struct OperatorEntry {
@@ -144,6 +146,7 @@ final class TFLiteModel {
                 try builder.add(Field.QuantizationParameters.quantized_dimension, Int32(parameters.axis), default: 0)
                 quantization = try builder.endTable()
             }
+            let sparsity = try tensor.sparsity.map { try $0.serialize(in: &builder) }
             builder.startTable()
             try builder.add(Field.Tensor.shape, shape)
             try builder.add(Field.Tensor.type, tensor.type.rawValue, default: 0)
@@ -151,6 +154,7 @@ final class TFLiteModel {
             try builder.add(Field.Tensor.name, name)
             try builder.add(Field.Tensor.quantization, quantization)
             try builder.add(Field.Tensor.is_variable, tensor.isVariable, default: false)
+            try builder.add(Field.Tensor.sparsity, sparsity)
             try builder.add(Field.Tensor.shape_signature, signature)
             tensorOffsets.append(try builder.endTable())
         }

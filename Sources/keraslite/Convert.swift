@@ -32,6 +32,9 @@ struct Convert: ParsableCommand {
     @Option(help: ArgumentHelp("With --prune: unstructured or 2:4.", valueName: "unstructured|2:4"))
     var prunePattern: PruningOptions.Pattern = .unstructured
 
+    @Flag(help: "Store weight constants whose zeros make it smaller sparse (TFLite SparsityParameters), in encodings LiteRT runs: FULLY_CONNECTED reads them natively, other readers through DENSIFY. Lossless; dense when nothing pays off.")
+    var sparse = false
+
     @Option(help: "Batch size written into the model; 0 keeps it dynamic.")
     var batch: Int = 1
 
@@ -131,6 +134,7 @@ struct Convert: ParsableCommand {
         let quantization = QuantizationOptions(mode: quantize, minElements: minElements, keepFloat: Set(keepFloat), io: io)
         var options = TFLiteConverter.Options(batch: batch == 0 ? nil : batch, quantization: quantization)
         options.inputShapes = try parsedInputShapes()
+        options.sparse = sparse
         if let prune {
             options.pipeline = .pruning(PruningOptions(target: .sparsity(prunePattern == .twoFour ? 0.5 : prune), scope: pruneScope, pattern: prunePattern))
         }
