@@ -4,7 +4,7 @@
 /// int8 1×16 blocks; op version 8, which XNNPACK leaves to the builtin kernel), or through a DENSIFY
 /// operator that expands the constant once at start-up for any other reader (as TensorFlow's
 /// converter does for CONV_2D and DEPTHWISE_CONV_2D; XNNPACK densifies these itself and may then
-/// run 1×1 convolutions sparse). Lossless: only elements whose stored bytes are all zero are left out.
+/// run 1×1 convolutions sparse). Lossless: only zero elements are left out (a float's −0 comes back +0).
 ///
 /// Break-even (values + index vectors, before the fixed cost of the tables and of a DENSIFY):
 /// CSR stores each kept element with one index of width w (1, 2 or 4 bytes: uint8/uint16/int32,
@@ -94,9 +94,12 @@ public enum SparseWeights {
             guard count > 0, buffer.byteCount == count * elementBytes else { continue }
             let bytes = try buffer.contents().withUnsafeBytes { Array($0) }
             guard bytes.count == buffer.byteCount else { continue }
+            // Zero: every byte 0, or a float's −0 (the sign bit alone: Keras masks multiply, so
+            // pruned negative weights are −0), which densifies to +0.
+            let isFloat = tensor.type != .INT8
             let isZero: (Int) -> Bool = { element in
-                let start = element * elementBytes
-                return bytes[start..<(start + elementBytes)].allSatisfy { $0 == 0 }
+                let last = (element + 1) * elementBytes - 1
+                return bytes[(element * elementBytes)..<last].allSatisfy { $0 == 0 } && (bytes[last] == 0 || isFloat && bytes[last] == 0x80)
             }
             // A tensor full of nonzeros (the usual case) costs one scan.
             guard (0..<count).contains(where: isZero) else { continue }

@@ -31,9 +31,13 @@ extension TFLiteSparsity {
     /// Encodes a dense tensor of `shape` whose element `i` is zero when `isZero(i)`; nil when the
     /// layout does not apply (no dimensions; blocks on a non-matrix or a column count not a
     /// multiple of the block width). Elements left out are exactly the zero ones (whole zero
-    /// blocks for `rowBlocks`), so densifying gives back the tensor.
-    public static func encode(shape: [Int], layout: Layout, isZero: (Int) -> Bool) -> Encoding? {
+    /// blocks for `rowBlocks`), so densifying gives back the tensor — except that an all-zero
+    /// tensor keeps its first element (or block): LiteRT takes a tensor with an empty buffer for a
+    /// non-constant one, and DENSIFY refuses it.
+    public static func encode(shape: [Int], layout: Layout, isZero allZero: (Int) -> Bool) -> Encoding? {
         guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 }) else { return nil }
+        let keepFirst = !(0..<shape.reduce(1, *)).contains { !allZero($0) }
+        func isZero(_ element: Int) -> Bool { allZero(element) && !(keepFirst && element == 0) }
         switch layout {
         case .lastDimensionCSR:
             let columns = shape[shape.count - 1]
