@@ -62,6 +62,12 @@ public enum SparseWeights {
         }
         var bufferUsers: [UInt32: Int] = [:]
         for tensor in model.tensors where tensor.buffer != 0 { bufferUsers[tensor.buffer, default: 0] += 1 }
+        // Dense bytes that cost nothing to keep: a buffer other tensors also read, or small bytes
+        // the serializer already shares with another buffer (zero biases of an untrained model).
+        var bytesSeen: [[UInt8]: Int] = [:]
+        for buffer in model.buffers where buffer.byteCount > 0 && buffer.byteCount <= TFLiteModel.sharedVectorLimit {
+            bytesSeen[try buffer.contents().withUnsafeBytes { Array($0) }, default: 0] += 1
+        }
         let boundary = Set(model.inputs + model.outputs + model.signatureInputs.map(\.tensor) + model.signatureOutputs.map(\.tensor))
         var densifyOps: [(before: Int, op: TFLiteModel.OperatorEntry)] = []
 
@@ -92,8 +98,9 @@ public enum SparseWeights {
             let count = shape.reduce(1, *)
             let buffer = model.buffers[Int(tensor.buffer)]
             guard count > 0, buffer.byteCount == count * elementBytes else { continue }
+            guard bufferUsers[tensor.buffer] == 1 else { continue }
             let bytes = try buffer.contents().withUnsafeBytes { Array($0) }
-            guard bytes.count == buffer.byteCount else { continue }
+            guard bytes.count == buffer.byteCount, (bytesSeen[bytes] ?? 0) < 2 else { continue }
             // Zero: every byte 0, or a float's −0 (the sign bit alone: Keras masks multiply, so
             // pruned negative weights are −0), which densifies to +0.
             let isFloat = tensor.type != .INT8
@@ -117,13 +124,7 @@ public enum SparseWeights {
             stored.reserveCapacity(chosen.encoding.stored.count * elementBytes)
             for element in chosen.encoding.stored { stored += bytes[(element * elementBytes)..<((element + 1) * elementBytes)] }
             let sparseBuffer = TFLiteModel.BufferEntry(byteCount: stored.count) { .bytes(stored) }
-            if bufferUsers[tensor.buffer] == 1 {
-                model.buffers[Int(tensor.buffer)] = sparseBuffer
-            } else {
-                model.buffers.append(sparseBuffer)
-                bufferUsers[tensor.buffer, default: 1] -= 1
-                model.tensors[tensorIndex].buffer = UInt32(model.buffers.count - 1)
-            }
+            model.buffers[Int(tensor.buffer)] = sparseBuffer
             model.tensors[tensorIndex].sparsity = chosen.encoding.sparsity
             summary.denseBytes += buffer.byteCount
             summary.sparseBytes += stored.count + chosen.encoding.sparsity.indexBytes

@@ -79,6 +79,9 @@ final class TFLiteModel {
 
     var constantBytes: Int { buffers.reduce(0) { $0 + $1.byteCount } }
 
+    /// Buffers of at most this many bytes with identical contents share one data vector in the file.
+    static let sharedVectorLimit = 1 << 16
+
     /// Drops operator codes no operator uses any more (after a rewrite changed op versions).
     func pruneOperatorCodes() {
         let used = Set(operators.map(\.opcodeIndex))
@@ -120,7 +123,7 @@ final class TFLiteModel {
                 guard bytes.count == buffer.byteCount else {
                     throw FlatBufferError.invalid("a constant holds \(bytes.count) bytes, its tensor needs \(buffer.byteCount)")
                 }
-                guard bytes.count <= 1 << 16 else { return try builder.createByteVector(bytes, alignment: 16) }
+                guard bytes.count <= Self.sharedVectorLimit else { return try builder.createByteVector(bytes, alignment: 16) }
                 let key = Array(bytes)
                 if let shared = sharedVectors[key] { return shared }
                 let offset = try builder.createByteVector(bytes, alignment: 16)
