@@ -99,6 +99,12 @@ reproduce-seed: venv build $(VENV)/.bench-installed
 benchmark-recurrent: venv build
 	$(VENV)/bin/python scripts/benchmark_recurrent.py
 
+# convert --prune S --sparse vs the dense twin: sizes (raw, gzip -9) and LiteRT latency with XNNPACK's
+# sparse inference on a MobileNet-v1-style model (docs/benchmarks.md; about 15 minutes on 2 cores).
+.PHONY: benchmark-sparse
+benchmark-sparse: venv build
+	$(VENV)/bin/python scripts/benchmark_sparse.py
+
 # Regenerates Samples/ with Keras 2 and 3 (commit the result).
 samples: venv
 	$(VENV)/bin/python scripts/make_samples.py

@@ -14,6 +14,8 @@ public enum TFLiteConverter {
         public var pipeline: PassPipeline
         /// How weights are stored (float32, float16, dynamic-range int8).
         public var quantization: QuantizationOptions
+        /// Store weights whose zeros make an encoding smaller sparse (`SparseWeights`).
+        public var sparse = false
 
         public init(batch: Int? = 1, pipeline: PassPipeline = .standard,
                     quantization: QuantizationOptions = QuantizationOptions()) {
@@ -40,6 +42,8 @@ public enum TFLiteConverter {
         public var quantizedTensors: [QuantizedTensorPair] = []
         /// What the pipeline's passes did (`passLog.pruned`: the kernels `prune-magnitude` zeroed).
         public var passLog = PassLog()
+        /// With `Options.sparse`: the constants stored sparse.
+        public var sparse: SparseWeights.Summary? = nil
     }
 
     /// Converts `graph` (modified in place by the passes).
@@ -76,13 +80,15 @@ public enum TFLiteConverter {
             warnings = outcome.warnings
             quantizedTensors = outcome.pairs
         }
+        // After quantization, so the stored bytes (int8, float16) are the ones encoded.
+        let sparse = options.sparse ? try SparseWeights.apply(to: model) : nil
         model.minRuntimeVersion = RuntimeVersions.minimum(for: model.operatorCodes)
         let bytes = try model.serialize()
         var counts: [String: Int] = [:]
         for op in model.operators { counts["\(model.operatorCodes[Int(op.opcodeIndex)].code)", default: 0] += 1 }
         return Result(bytes: bytes, operatorCounts: counts, operatorCount: model.operators.count,
                       tensorCount: model.tensors.count, minRuntimeVersion: model.minRuntimeVersion, warnings: warnings, floatModel: floatModel,
-                      quantizedTensors: quantizedTensors, passLog: passLog)
+                      quantizedTensors: quantizedTensors, passLog: passLog, sparse: sparse)
     }
 }
 
@@ -94,12 +100,12 @@ enum RuntimeVersions {
         .REDUCE_MAX: "1.11.0", .RSQRT: "1.10.0", .LOG_SOFTMAX: "1.5.0", .TRANSPOSE_CONV: "1.9.0", .TILE: "1.10.0",
         .PRELU: "1.9.0", .MINIMUM: "1.9.0", .MAXIMUM: "1.9.0", .GREATER: "1.14.0", .ABS: "1.14.0", .NEG: "1.9.0",
         .RESIZE_NEAREST_NEIGHBOR: "1.13.0", .SLICE: "1.14.0", .QUANTIZE: "1.14.0", .DEQUANTIZE: "1.13.1",
-        .CONV_3D: "2.5.0", .CONV_3D_TRANSPOSE: "2.5.0", .UNIDIRECTIONAL_SEQUENCE_LSTM: "1.13.1", .REVERSE_V2: "1.14.0",
+        .DENSIFY: "2.2.0", .CONV_3D: "2.5.0", .CONV_3D_TRANSPOSE: "2.5.0", .UNIDIRECTIONAL_SEQUENCE_LSTM: "1.13.1", .REVERSE_V2: "1.14.0",
     ]
 
     /// Versions above 1 that keraslite writes (TensorFlow's runtime_version.cc).
     static let versioned: [String: String] = [
-        "CONV_2D/5": "2.4.0", "DEPTHWISE_CONV_2D/6": "2.3.0", "FULLY_CONNECTED/12": "2.17.0", "DEQUANTIZE/3": "1.15.0",
+        "CONV_2D/5": "2.4.0", "DEPTHWISE_CONV_2D/6": "2.3.0", "FULLY_CONNECTED/12": "2.17.0", "FULLY_CONNECTED/8": "2.3.0", "DEQUANTIZE/3": "1.15.0",
         // int8 kernels (full-integer quantization)
         "CONV_2D/3": "1.14.0", "DEPTHWISE_CONV_2D/3": "1.14.0", "FULLY_CONNECTED/4": "1.14.0", "FULLY_CONNECTED/5": "2.0.0",
         "TRANSPOSE_CONV/3": "2.3.0", "ADD/2": "1.14.0", "SUB/2": "1.14.0", "MUL/2": "1.14.0", "MEAN/2": "1.14.0",

@@ -15,6 +15,8 @@ final class TFLiteModel {
         /// A state the operator reading it keeps between invocations (UNIDIRECTIONAL_SEQUENCE_LSTM's
         /// output and cell states): no buffer, zeros until the runtime writes it.
         var isVariable = false
+        /// A constant stored sparse (`--sparse`): its buffer holds only the values the encoding keeps.
+        var sparsity: TFLiteSparsity? = nil
     }
 
     struct OperatorEntry {
@@ -77,6 +79,9 @@ final class TFLiteModel {
 
     var constantBytes: Int { buffers.reduce(0) { $0 + $1.byteCount } }
 
+    /// Buffers of at most this many bytes with identical contents share one data vector in the file.
+    static let sharedVectorLimit = 1 << 16
+
     /// Drops operator codes no operator uses any more (after a rewrite changed op versions).
     func pruneOperatorCodes() {
         let used = Set(operators.map(\.opcodeIndex))
@@ -118,7 +123,7 @@ final class TFLiteModel {
                 guard bytes.count == buffer.byteCount else {
                     throw FlatBufferError.invalid("a constant holds \(bytes.count) bytes, its tensor needs \(buffer.byteCount)")
                 }
-                guard bytes.count <= 1 << 16 else { return try builder.createByteVector(bytes, alignment: 16) }
+                guard bytes.count <= Self.sharedVectorLimit else { return try builder.createByteVector(bytes, alignment: 16) }
                 let key = Array(bytes)
                 if let shared = sharedVectors[key] { return shared }
                 let offset = try builder.createByteVector(bytes, alignment: 16)
@@ -144,6 +149,7 @@ final class TFLiteModel {
                 try builder.add(Field.QuantizationParameters.quantized_dimension, Int32(parameters.axis), default: 0)
                 quantization = try builder.endTable()
             }
+            let sparsity = try tensor.sparsity.map { try $0.serialize(in: &builder) }
             builder.startTable()
             try builder.add(Field.Tensor.shape, shape)
             try builder.add(Field.Tensor.type, tensor.type.rawValue, default: 0)
@@ -151,6 +157,7 @@ final class TFLiteModel {
             try builder.add(Field.Tensor.name, name)
             try builder.add(Field.Tensor.quantization, quantization)
             try builder.add(Field.Tensor.is_variable, tensor.isVariable, default: false)
+            try builder.add(Field.Tensor.sparsity, sparsity)
             try builder.add(Field.Tensor.shape_signature, signature)
             tensorOffsets.append(try builder.endTable())
         }

@@ -72,6 +72,8 @@ enum OperatorTable {
         // Type conversions: the executor snaps the unchanged real value onto the output type.
         "DEQUANTIZE": { try conversionKernel($0, inputs: ["quantized", "float"], outputs: ["float"]) },
         "QUANTIZE": { try conversionKernel($0, inputs: ["float", "quantized"], outputs: ["quantized"]) },
+        // A sparse constant expanded (the executor decodes constants dense already).
+        "DENSIFY": { try conversionKernel($0, inputs: ["float", "quantized"], outputs: ["float", "quantized"]) },
         "CAST": { try conversionKernel($0, inputs: ["float", "integer", "bool", "quantized"], outputs: ["float", "integer", "bool"]) },
 
         // Reductions, normalization, pooling, resizing.

@@ -42,6 +42,9 @@ struct Convert: ParsableCommand {
     @Option(help: ArgumentHelp("With --channels: keep multiples of N channels per layer.", valueName: "N"))
     var roundTo = 1
 
+    @Flag(help: "Store weight constants whose zeros make it smaller sparse (TFLite SparsityParameters), in encodings LiteRT runs: FULLY_CONNECTED reads them natively, other readers through DENSIFY. Lossless; dense when nothing pays off.")
+    var sparse = false
+
     @Option(help: "Batch size written into the model; 0 keeps it dynamic.")
     var batch: Int = 1
 
@@ -144,6 +147,7 @@ struct Convert: ParsableCommand {
         let quantization = QuantizationOptions(mode: quantize, minElements: minElements, keepFloat: Set(keepFloat), io: io)
         var options = TFLiteConverter.Options(batch: batch == 0 ? nil : batch, quantization: quantization)
         options.inputShapes = try parsedInputShapes()
+        options.sparse = sparse
         if prune != nil || channels != nil {
             options.pipeline = .pruning(
                 magnitude: prune.map { PruningOptions(target: .sparsity(prunePattern == .twoFour ? 0.5 : $0), scope: pruneScope, pattern: prunePattern) },

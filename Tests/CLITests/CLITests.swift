@@ -136,6 +136,21 @@ import Testing
         #expect(quiet.status == 0 && quiet.stdout.isEmpty)
     }
 
+    /// `convert --sparse` reports what it stored sparse, or that nothing paid off; `verify` runs the file.
+    @Test func convertSparseReportsItsSavings() throws {
+        let directory = try Self.temporaryDirectory()
+        let output = directory.appendingPathComponent("sparse.tflite").path
+        let pruned = try Self.run(["convert", Fixtures.sample("digits_cnn_k2.h5"), "-o", output, "--prune", "0.8", "--sparse"])
+        #expect(pruned.status == 0, "\(pruned.stderr)")
+        #expect(pruned.stdout.contains("DENSIFY 1"), "\(pruned.stdout)")
+        #expect(pruned.stdout.contains(" constants stored sparse (CSR 2, 1 through DENSIFY): "), "\(pruned.stdout)")
+        #expect(pruned.stdout.hasSuffix(" saved\n"), "\(pruned.stdout)")
+        let verify = try Self.run(["verify", output, output, "--input", Fixtures.sample("digits_cnn_k2.inputs.npy")])
+        #expect(verify.status == 0, "\(verify.stderr)")
+        let dense = try Self.run(["convert", Fixtures.sample("digits_cnn_k2.h5"), "-o", output, "--sparse"])
+        #expect(dense.stdout.hasSuffix("; --sparse: no constant pays off stored sparse\n"), "\(dense.stdout)")
+    }
+
     /// diff exits like diff(1): 0 equal, 1 different, 2 trouble (one stderr line).
     @Test func diffExitStatus() throws {
         let same = try Self.run(["diff", Fixtures.sample("digits_cnn_k3.h5"), Fixtures.sample("digits_cnn_k3.keras")])

@@ -21,6 +21,10 @@ struct OperatorTableTests {
         for builtin in LoweringTable.builtins { #expect(OperatorTable.builders["\(builtin)"] != nil, "no builder for \(builtin)") }
     }
 
+    @Test func everyBuiltinTheSparseRewriteInsertsHasABuilder() {
+        for builtin in SparseWeights.builtins { #expect(OperatorTable.builders["\(builtin)"] != nil, "no builder for \(builtin)") }
+    }
+
     @Test func supportedListsEveryBuilder() {
         #expect(OperatorTable.supported == OperatorTable.builders.keys.sorted())
         #expect(OperatorTable.neverFolded.isSubset(of: Set(OperatorTable.builders.keys)))
