@@ -1,7 +1,8 @@
 """`keraslite prune --channels` (structured pruning) against Keras 2 and 3 and LiteRT:
 
 - models with residual Adds, Concatenate, depthwise/separable convolutions, Flatten → Dense,
-  Conv1D, Conv2DTranspose and a Dense MLP, written by Keras 3 (.keras and .h5) and Keras 2 (.h5);
+  Conv1D, Conv2DTranspose, a Functional base nested in a Sequential head (the seed's shape) and a
+  Dense MLP, written by Keras 3 (.keras and .h5) and Keras 2 (.h5);
 - every layer keeps exactly the channel count the test computes itself (C − round(S·C), rounded up
   to --round-to, output layers whole), Add-joined layers the same count;
 - the pruned file is an ordinary Keras model: it loads in the Keras that wrote it, has the
@@ -73,12 +74,24 @@ x = L.Conv1D(16, 3, activation="relu", name="c2")(x)
 x = L.GlobalAveragePooling1D(name="gap1")(x)
 models["conv1d"] = K.Model(i, L.Dense(1, name="out")(x))
 
+bi = K.Input((12, 12, 3), name="base_in")
+bx = conv_bn(bi, 16, "b_stem")
+by = L.Conv2D(16, 3, padding="same", name="b_res")(bx)
+bx = L.Add(name="b_add")([bx, by])
+base = K.Model(bi, L.Conv2D(24, 3, strides=2, padding="same", activation="relu", name="b_top")(bx), name="base")
+models["nested"] = K.Sequential([K.Input((12, 12, 3)), base, L.Flatten(name="flat"), L.Dense(16, activation="relu", name="head"),
+                                 L.Dropout(0.5, name="drop"), L.Dense(1, activation="sigmoid", name="out")], name="nested")
+
 models["mlp"] = K.Sequential([K.Input((10,)), L.Dense(32, activation="relu", name="h1"),
                               L.Dense(16, activation="tanh", name="h2"), L.Dense(3, name="out")], name="mlp")
 
 for name, model in models.items():
     # BatchNormalization statistics and γ away from their defaults, so they matter.
-    for layer in model.layers:
+    def walk(layers):
+        for layer in layers:
+            yield layer
+            yield from walk(getattr(layer, "layers", []))
+    for layer in walk(model.layers):
         if isinstance(layer, L.BatchNormalization):
             g, b, m, v = layer.get_weights()
             rng = np.random.default_rng(len(layer.name))
@@ -98,7 +111,11 @@ for path in request:
     x = np.random.default_rng(1).standard_normal(shape).astype("float32")
     np.save(path + ".x.npy", x)
     np.save(path + ".y.npy", model.predict(x, verbose=0))
-    widths = {layer.name: (layer.get_config().get("filters") or layer.get_config().get("units")) for layer in model.layers}
+    def walk(layers):
+        for layer in layers:
+            yield layer
+            yield from walk(getattr(layer, "layers", []))
+    widths = {layer.name: (layer.get_config().get("filters") or layer.get_config().get("units")) for layer in walk(model.layers)}
     weights = {layer.name: [w.tolist() for w in layer.get_weights()] for layer in model.layers if layer.get_weights()}
     # Fine-tunes like any model, and saves again.
     out = model.outputs[0]
@@ -110,13 +127,14 @@ print(json.dumps(results))
 '''
 
 FORMATS = [("keras", ".keras"), ("keras", ".h5"), ("tf_keras", ".h5")]
-MODELS = ["residual", "concat_flatten", "depthwise_separable", "conv1d", "mlp"]
+MODELS = ["residual", "concat_flatten", "depthwise_separable", "conv1d", "nested", "mlp"]
 # Expected producers and their original widths; outputs keep theirs.
 WIDTHS = {
     "residual": {"stem": 16, "res_a": 16, "res_b": 16, "widen": 20, "out": None},
     "concat_flatten": {"left": 8, "right": 12, "after_cat": 16, "fc": 24, "out": None},
     "depthwise_separable": {"stem": 16, "sep": 24, "up": 12, "out": None},
     "conv1d": {"c1": 16, "c2": 16, "out": None},
+    "nested": {"b_stem": 16, "b_res": 16, "b_top": 24, "head": 16, "out": None},
     "mlp": {"h1": 32, "h2": 16, "out": None},
 }
 
