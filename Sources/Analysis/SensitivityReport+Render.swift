@@ -8,10 +8,12 @@ extension SensitivityReport {
     /// The terminal report: a layer × level table of relative L2 error (top-1 agreement), then the plan.
     public func text() -> String {
         let several = outputNames.count > 1
-        var lines = ["\(path): each prunable layer pruned alone, \(samples) sample\(samples == 1 ? "" : "s") from \(input)",
+        let channels = unit == "channels"
+        var lines = ["\(path): each prunable \(channels ? "channel group's channels removed" : "layer pruned") alone, "
+                     + "\(samples) sample\(samples == 1 ? "" : "s") from \(input)",
                      "relative L2 error ‖y−y₀‖/‖y₀‖ of the \(several ? "worst output" : "output") "
                         + "(top-1 agreement with the unpruned model)", ""]
-        var table = [["layer", "params"] + levels.map(levelText)]
+        var table = [["layer", channels ? "channels" : "params"] + levels.map(levelText)]
         for layer in layers {
             var cells = [layer.name, formatCount(layer.params)]
             for level in levels {
@@ -22,14 +24,14 @@ extension SensitivityReport {
         }
         lines += renderTable(table, rightAligned: Set(1..<(2 + levels.count))).map { "  " + $0 }
         lines.append("")
-        lines.append("plan for \(formatPercent(plan.target)) of the selected kernels' weights "
+        lines.append("plan for \(formatPercent(plan.target)) of the selected \(channels ? "groups' channels" : "kernels' weights") "
                      + "(errors measured one layer at a time, assumed to add up):")
-        var planTable = [["layer", "params", "sparsity", "rel L2"]]
+        var planTable = [["layer", channels ? "channels" : "params", channels ? "removed" : "sparsity", "rel L2"]]
         for choice in plan.choices {
             planTable.append([choice.layer, formatCount(choice.params), formatPercent(choice.level), Self.errorText(choice.relativeL2)])
         }
         lines += renderTable(planTable, rightAligned: [1, 2, 3]).map { "  " + $0 }
-        lines.append("reaches \(formatPercent(plan.sparsity)) (\(formatCount(plan.zeros)) of \(formatCount(plan.params)) weights zero)"
+        lines.append("reaches \(formatPercent(plan.sparsity)) (\(formatCount(plan.zeros)) of \(formatCount(plan.params)) \(channels ? "channels removed" : "weights zero"))"
                      + (plan.reached ? "" : ", short of the target even with every layer at \(levelText(levels.last ?? 0))")
                      + "; estimated rel L2 \(Self.errorText(plan.estimatedRelativeL2)) (sum)")
         return lines.joined(separator: "\n") + "\n"
@@ -38,7 +40,7 @@ extension SensitivityReport {
     /// `--json`: the whole measurement and the plan (keys in docs/json.md).
     public var json: JSON {
         .object([
-            "file": .string(path), "input": .string(input), "samples": Self.number(samples),
+            "file": .string(path), "input": .string(input), "samples": Self.number(samples), "unit": .string(unit),
             "levels": .array(levels.map(JSON.number)),
             "outputs": .array(outputNames.map(JSON.string)),
             "layers": .array(layers.map { layer in
@@ -57,7 +59,7 @@ extension SensitivityReport {
 
     private var planFields: [String: JSON] {
         [
-            "target": .number(plan.target),
+            "target": .number(plan.target), "unit": .string(unit),
             "layers": .object(Dictionary(uniqueKeysWithValues: plan.choices.map { ($0.layer, JSON.number($0.level)) })),
             "sparsity": .number(plan.sparsity), "zeros": Self.number(plan.zeros), "params": Self.number(plan.params),
             "reached": .bool(plan.reached),

@@ -29,6 +29,10 @@ public struct SensitivityReport: Sendable {
         public var selection: PruningOptions
         /// Samples per interpreter run.
         public var batchSize: Int
+        /// Measure channel pruning (`prune --channels`) instead: each prunable channel group alone
+        /// at each level (the fraction of its channels removed), ranked by these options'
+        /// criterion and round-to; the plan's target is then the fraction of channels removed.
+        public var channels: ChannelPruningOptions?
 
         public init(levels: [Double] = [0.25, 0.5, 0.75, 0.9], target: Double = 0.5,
                     selection: PruningOptions = PruningOptions(), batchSize: Int = 32) {
@@ -105,6 +109,8 @@ public struct SensitivityReport: Sendable {
     public var path: String
     public var input: String
     public var samples: Int
+    /// What `params` and `zeros` count: weights (magnitude pruning) or channels (channel pruning).
+    public var unit = "weights"
     public var levels: [Double]
     /// The kernel selection the layers come from (`prune --plan` should be given the same).
     public var selection: PruningOptions
@@ -132,6 +138,13 @@ public struct SensitivityReport: Sendable {
 
         // Every weight in memory once: each interpreter below shares these arrays instead of reading the file again.
         for tensor in graph.constants { _ = try tensor.constant?.values() }
+        if let channels = options.channels {
+            unit = "channels"
+            (layers, outputNames, rows) = try Self.measureChannels(graph: graph, samples: samples, levels: levels, channels: channels,
+                                                                   batchSize: options.batchSize, progress: progress)
+            plan = Self.plan(layers: layers, rows: rows, target: options.target)
+            return
+        }
 
         // The kernels prune-magnitude selects: a dry run at sparsity 0 changes nothing and lists them.
         var probe = options.selection

@@ -3,6 +3,7 @@ import ArgumentParser
 import Files
 import Foundation
 import JSON
+import Passes
 import ModelFile
 import Reports
 import TFLiteReports
@@ -116,6 +117,12 @@ struct Sparsity: ParsableCommand {
     @Option(help: "--sensitivity: samples per interpreter run (default 32).")
     var batchSize: Int?
 
+    @Flag(help: "--sensitivity: measure channel pruning (`prune --channels`): each channel group with each --levels fraction of its channels removed; the plan is for `prune --channels S --plan`.")
+    var channels = false
+
+    @Option(help: ArgumentHelp("--sensitivity --channels: how channels are ranked, as in prune.", valueName: "l1|l2|bn-gamma"))
+    var criterion: ChannelPruningOptions.Criterion = .l1
+
     func validate() throws {
         guard threshold >= 0, threshold.isFinite else {
             throw ValidationError("--threshold must be a finite number ≥ 0, got \(threshold)")
@@ -123,7 +130,8 @@ struct Sparsity: ParsableCommand {
         guard sensitivity else {
             let given = [("--input", input != nil), ("--levels", levels != nil), ("--target", target != nil), ("--plan-out", planOut != nil),
                          ("--min-params", minParams != nil), ("--exclude", !exclude.isEmpty), ("--skip-first-conv", skipFirstConv),
-                         ("--skip-output-layer", skipOutputLayer), ("--batch-size", batchSize != nil)]
+                         ("--skip-output-layer", skipOutputLayer), ("--batch-size", batchSize != nil), ("--channels", channels),
+                         ("--criterion", criterion != .l1)]
             if let option = given.first(where: \.1) { throw ValidationError("\(option.0) goes with --sensitivity") }
             return
         }
@@ -136,6 +144,10 @@ struct Sparsity: ParsableCommand {
         do { _ = try SensitivityReport.Options.levels(parsing: levels) } catch { throw ValidationError("\(error)") }
         if let target, !(target >= 0 && target < 1) { throw ValidationError("--target must be in [0, 1), got \(target)") }
         if let minParams, minParams < 0 { throw ValidationError("--min-params must be ≥ 0, got \(minParams)") }
+        if channels, minParams != nil || skipFirstConv || skipOutputLayer {
+            throw ValidationError("--min-params, --skip-first-conv and --skip-output-layer select kernels for magnitude pruning, not --channels")
+        }
+        if !channels, criterion != .l1 { throw ValidationError("--criterion goes with --channels") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }
         try refuseOverwriting("--plan-out", planOut, [("the model file", model.file), ("--config", model.config), ("--input", input)])
     }

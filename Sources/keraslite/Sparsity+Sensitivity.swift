@@ -9,8 +9,9 @@ extension Sparsity {
     func runSensitivity() throws {
         let selection = PruningOptions(exclude: Set(exclude), minParams: minParams ?? 1024,
                                        skipFirstConv: skipFirstConv, skipOutputLayers: skipOutputLayer)
-        let options = SensitivityReport.Options(levels: try SensitivityReport.Options.levels(parsing: levels), target: target ?? 0.5,
+        var options = SensitivityReport.Options(levels: try SensitivityReport.Options.levels(parsing: levels), target: target ?? 0.5,
                                                 selection: selection, batchSize: batchSize ?? 32)
+        if channels { options.channels = ChannelPruningOptions(criterion: criterion, exclude: Set(exclude)) }
         let progress = ProgressBar("sensitivity", unit: "runs", enabled: isatty(STDERR_FILENO) == 1)
         defer { progress.finish() }
         let report = try SensitivityReport(path: model.file, config: model.config, input: input!, options: options,
@@ -23,7 +24,8 @@ extension Sparsity {
             print(report.text(), terminator: "")
             if let planOut {
                 // prune must select the same kernels the plan was measured on.
-                var command = ["keraslite prune", model.file, "-o OUT --plan", planOut]
+                var command = ["keraslite prune", model.file, "-o OUT" + (channels ? " --channels 0" : "") + " --plan", planOut]
+                if channels, criterion != .l1 { command.append("--criterion \(criterion.rawValue)") }
                 if let minParams, minParams != 1024 { command.append("--min-params \(minParams)") }
                 if !exclude.isEmpty { command.append("--exclude " + exclude.joined(separator: " ")) }
                 if skipFirstConv { command.append("--skip-first-conv") }

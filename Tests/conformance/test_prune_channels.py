@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -267,3 +268,39 @@ def test_refusals(built, tmp_path):
     assert result.returncode != 0 and "nope" in result.stderr and not (tmp_path / f"x{ext}").exists()
     result = keraslite("prune", source, "-o", tmp_path / f"x{ext}", "--channels", "1.5", check=False)
     assert result.returncode != 0 and "--channels" in result.stderr
+
+
+def test_channel_sensitivity_rows_are_what_keras_measures_and_the_plan_applies(tmp_path):
+    """sparsity --sensitivity --channels: a row's error is the error Keras itself sees when that group
+    alone loses that fraction (pruned by `prune --channels 0 --plan`), and the plan's widths land."""
+    from conftest import SAMPLES
+    source, x = SAMPLES / "small_resnet_k2.h5", SAMPLES / "small_resnet_k2.inputs.npy"
+    plan = tmp_path / "plan.json"
+    report = json.loads(keraslite("sparsity", source, "--sensitivity", "--channels", "--input", x, "--levels", "0.5",
+                                  "--target", "0.4", "--plan-out", plan, "--json").stdout)
+    assert report["unit"] == "channels" and report["layers"], report
+    row = max(report["rows"], key=lambda r: r["rel_l2"])
+    single = tmp_path / "single.json"
+    single.write_text(json.dumps({"layers": {row["layer"]: 0.5}}))
+    alone = tmp_path / "alone.h5"
+    keraslite("prune", source, "-o", alone, "--channels", "0", "--plan", single)
+    y0, y = keras_outputs("tf_keras", source, x), keras_outputs("tf_keras", alone, x)
+    measured = np.linalg.norm(y - y0) / np.linalg.norm(y0)
+    assert abs(measured - row["rel_l2"]) <= 1e-4 * max(1.0, measured), (measured, row)
+    # The plan: `prune --channels 0 --plan` gives each planned group its level, the others stay whole.
+    chosen = json.loads(plan.read_text())["layers"]
+    report = json.loads(keraslite("prune", source, "-o", tmp_path / "planned.h5", "--channels", "0", "--plan", plan, "--json").stdout)
+    for group in report["groups"]:
+        level = chosen.get(group["layers"][0])
+        if level is not None and group["kept_because"] is None:
+            assert group["channels_after"] == expected_width(group["channels_before"], level), group
+    assert report["params_after"] < report["params_before"]
+
+
+def keras_outputs(module, path, x_path):
+    code = ("import sys, numpy as np; K = __import__(sys.argv[1]); m = K.models.load_model(sys.argv[2], compile=False);"
+            "np.save(sys.argv[4], m.predict(np.load(sys.argv[3]), verbose=0))")
+    with tempfile.TemporaryDirectory() as directory:
+        target = f"{directory}/y.npy"
+        subprocess.run([sys.executable, "-c", code, module, str(path), str(x_path), target], check=True, capture_output=True, env=ENV)
+        return np.load(target)
