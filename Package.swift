@@ -78,7 +78,7 @@ let package = Package(
         ]),
         // The converter behind one door: Keras file → prune → passes → lowering → quantize (int8
         // calibrated on samples) → .tflite bytes; pruned weights written back as Keras files.
-        .target(name: "Conversion", dependencies: ["Keras", "ModelFile", "Passes", "TFLite", "Calibration", "Files", "JSON", "GraphIR"]),
+        .target(name: "Conversion", dependencies: ["Keras", "ModelFile", "Passes", "TFLite", "Calibration", "Files", "JSON", "GraphIR", "FlatBuffers"]),
         // The thin command-line front.
         .executableTarget(name: "keraslite", dependencies: [
             "Files", "ModelFile", "Conversion", "Keras", "JSON", "TFLiteReports", "Reports", "Diff", "Analysis", "GraphIR", "TFLite", "Kernels", "NumPy", "Interpreter", "TFLiteInterpreter",

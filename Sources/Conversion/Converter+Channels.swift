@@ -35,7 +35,7 @@ extension Converter {
         let after = model.graph.layerCosts()
         if lower.hasSuffix(".tflite") {
             let result = try convert().result
-            try AtomicFile.write(result.bytes, to: output)
+            try result.write(to: output)
             return ChannelOutcome(pruning: pruning, before: before, after: after, notes: [])
         }
         var byData: [ObjectIdentifier: KerasWeight] = [:]

@@ -9,7 +9,7 @@ extension Converter.Output {
         let ops = result.operatorCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         var line = "wrote \(output): \(result.operatorCount) ops (\(ops)), \(result.tensorCount) tensors, "
-            + "\(Self.formatSize(result.bytes.count)), \(String(format: "%.2f", seconds)) s"
+            + "\(Self.formatSize(result.file.size)), \(String(format: "%.2f", seconds)) s"
         if let samples, let calibrationMethod {
             line += "; calibrated on \(samples.count) sample\(samples.count == 1 ? "" : "s") "
                 + String(format: "(%@, %.2f s)", calibrationMethod.rawValue, calibrationSeconds)

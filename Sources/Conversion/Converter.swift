@@ -1,6 +1,7 @@
 import Calibration
 import Dispatch
 import Files
+import FlatBuffers
 import Foundation
 import Keras
 import ModelFile
@@ -68,7 +69,7 @@ public struct Converter {
         }
         if lower.hasSuffix(".tflite") {
             let result = try convert(options: .init(pipeline: .pruning(options))).result
-            try AtomicFile.write(result.bytes, to: output)
+            try result.write(to: output)
             return (result.passLog.pruned, [])
         }
         let pipeline = PassPipeline(stages: [.init([.init(PruneMagnitude.id, options: options)], maxRounds: 1)])
@@ -125,4 +126,12 @@ public struct Converter {
 /// Calibration time, filled in by the calibration closure the converter calls.
 private final class CalibrationTiming: @unchecked Sendable {
     var seconds = 0.0
+}
+
+extension TFLiteConverter.Result {
+    /// Writes the `.tflite` to `path` atomically, streaming: the constant buffers are produced one
+    /// at a time as the file is written.
+    public func write(to path: String) throws {
+        try AtomicFile.write(to: path) { sink in try file.write(sink) }
+    }
 }

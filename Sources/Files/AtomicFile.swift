@@ -7,6 +7,12 @@ import Foundation
 public enum AtomicFile {
     /// Writes `bytes` to `path`.
     public static func write(_ bytes: [UInt8], to path: String) throws {
+        try write(to: path) { sink in try bytes.withUnsafeBytes { try sink($0) } }
+    }
+
+    /// Writes what `produce` hands its sink, piece by piece in order, to `path` — for content too
+    /// large to hold at once (a model's weights, one tensor at a time).
+    public static func write(to path: String, streaming produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try write(to: path) { temporary, _ in
             let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -14,16 +20,14 @@ public enum AtomicFile {
                 throw FileError.cannotWrite(file: path, reason: "cannot create a file in \(directory): \(String(cString: strerror(errno)))")
             }
             defer { close(descriptor) }
-            var written = 0
-            let failure: String? = bytes.withUnsafeBytes { buffer in
+            try produce { buffer in
+                var written = 0
                 while written < buffer.count {
                     let result = Foundation.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-                    if result < 0 { return String(cString: strerror(errno)) }
+                    if result < 0 { throw FileError.cannotWrite(file: path, reason: String(cString: strerror(errno))) }
                     written += result
                 }
-                return nil
             }
-            if let failure { throw FileError.cannotWrite(file: path, reason: failure) }
         }
     }
 

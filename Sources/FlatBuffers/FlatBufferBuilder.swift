@@ -19,6 +19,12 @@ public struct FlatBufferBuilder {
     private var fields: [(id: Int, offset: Int)] = []
     /// Offsets of vtables already written, for de-duplication.
     private var vtables: [Int] = []
+    /// Byte vectors whose bytes are produced only when the finished file is written
+    /// (`deferByteVector`): counted in `size` but not stored, so a model's weights need not be in
+    /// memory while its FlatBuffer is built. In creation order (ascending `start`).
+    private var holes: [FlatBufferFile.Hole] = []
+    /// Bytes the holes take (length prefixes, contents and padding).
+    private var holeBytes = 0
     /// Largest buffer this builder will make: FlatBuffers use 32-bit offsets.
     public static let maximumSize = Int(Int32.max)
 
@@ -27,8 +33,24 @@ public struct FlatBufferBuilder {
         head = storage.count
     }
 
-    /// Bytes written so far.
-    public var size: Int { storage.count - head }
+    /// Bytes written so far (deferred byte vectors included).
+    public var size: Int { storage.count - head + holeBytes }
+
+    /// Bytes actually stored.
+    private var stored: Int { storage.count - head }
+
+    /// The index in `storage` of the object that ends `offset` bytes from the end: holes finished
+    /// before it lie behind it in the file and are not stored.
+    private func position(of offset: Int) -> Int {
+        var below = 0
+        var low = 0, high = holes.count
+        while low < high {  // holes whose end is ≤ offset: a prefix of the creation order
+            let middle = (low + high) / 2
+            if holes[middle].start + holes[middle].length <= offset { low = middle + 1 } else { high = middle }
+        }
+        below = low == 0 ? 0 : holes[low - 1].bytesUpToHere
+        return storage.count - (offset - below)
+    }
 
     // MARK: raw writing
 
@@ -36,9 +58,9 @@ public struct FlatBufferBuilder {
         guard size + count <= Self.maximumSize else { throw FlatBufferError.tooLarge(size + count) }
         if head >= count { return }
         var capacity = storage.count
-        while capacity - size < count + 8 { capacity *= 2 }
+        while capacity - stored < count + 8 { capacity *= 2 }
         var grown = [UInt8](repeating: 0, count: capacity)
-        let used = size
+        let used = stored
         grown.withUnsafeMutableBytes { destination in
             storage.withUnsafeBytes { source in
                 UnsafeMutableRawBufferPointer(rebasing: destination[(capacity - used)...])
@@ -142,6 +164,22 @@ public struct FlatBufferBuilder {
         return Offset(value: size)
     }
 
+    /// A byte vector of `count` bytes aligned to `alignment` whose bytes `produce` hands, in
+    /// pieces, to the sink it gets only when the finished file is written (`FlatBufferFile.write`),
+    /// possibly more than once — the layout is `createByteVector(count:alignment:fill:)`'s, byte
+    /// for byte. Producing other than `count` bytes fails the write.
+    public mutating func deferByteVector(count: Int, alignment: Int = 1,
+                                         produce: @escaping (_ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> Offset {
+        let alignment = max(alignment, 4)
+        minimumAlignment = max(minimumAlignment, alignment)
+        let padding = (alignment - ((size + count) % alignment)) % alignment
+        let length = padding + count + 4
+        guard size + length <= Self.maximumSize else { throw FlatBufferError.tooLarge(size + length) }
+        holeBytes += length
+        holes.append(FlatBufferFile.Hole(start: size - length, length: length, count: count, bytesUpToHere: holeBytes, produce: produce))
+        return Offset(value: size)
+    }
+
     /// A vector of scalars.
     public mutating func createVector<T: FixedWidthInteger>(_ values: [T]) throws -> Offset {
         let width = MemoryLayout<T>.size
@@ -218,7 +256,7 @@ public struct FlatBufferBuilder {
             vtableOffset = size
             vtables.append(size)
         }
-        let position = storage.count - object
+        let position = position(of: object)
         var soffset = Int32(vtableOffset! - object).littleEndian
         withUnsafeBytes(of: &soffset) { bytes in
             for index in 0..<4 { storage[position + index] = bytes[index] }
@@ -229,7 +267,7 @@ public struct FlatBufferBuilder {
     }
 
     private func matches(_ vtable: [UInt16], at offset: Int) -> Bool {
-        let position = storage.count - offset
+        let position = position(of: offset)
         let length = Int(UInt16(storage[position]) | UInt16(storage[position + 1]) << 8)
         guard length == vtable.count * 2 else { return false }
         for (index, entry) in vtable.enumerated() {
@@ -241,6 +279,12 @@ public struct FlatBufferBuilder {
 
     /// Finishes the buffer with `root` and an optional 4-character file identifier; returns the bytes.
     public mutating func finish(root: Offset, fileIdentifier: String? = nil) throws -> [UInt8] {
+        try finishFile(root: root, fileIdentifier: fileIdentifier).bytes()
+    }
+
+    /// Finishes the buffer with `root` and an optional 4-character file identifier; returns the
+    /// file, whose deferred byte vectors are produced when it is written.
+    public mutating func finishFile(root: Offset, fileIdentifier: String? = nil) throws -> FlatBufferFile {
         let identifier = fileIdentifier.map { Array($0.utf8) }
         if let identifier { precondition(identifier.count == 4, "file identifiers have 4 bytes") }
         try prepare(alignment: minimumAlignment, additional: 4 + (identifier == nil ? 0 : 4))
@@ -251,6 +295,74 @@ public struct FlatBufferBuilder {
         storage = []
         result.removeSubrange(0..<head)
         head = 0
+        let total = result.count + holeBytes
+        // File order: the last hole created lies nearest the front.
+        let placed = holes.reversed().map { hole -> FlatBufferFile.Hole in
+            var hole = hole
+            hole.start = total - hole.start - hole.length
+            return hole
+        }
+        holes = []
+        holeBytes = 0
+        return FlatBufferFile(stored: result, holes: placed)
+    }
+}
+
+/// A finished FlatBuffer: the bytes the builder stored, and the deferred byte vectors
+/// (`deferByteVector`) between them, produced as the file is written.
+public struct FlatBufferFile: @unchecked Sendable {
+    struct Hole {
+        /// Where the hole starts (its length prefix): counted from the end while building, from
+        /// the front once finished.
+        var start: Int
+        /// Length prefix + contents + padding.
+        var length: Int
+        var count: Int
+        /// Bytes of every hole up to and including this one (while building).
+        var bytesUpToHere: Int
+        var produce: (_ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    }
+
+    let stored: [UInt8]
+    let holes: [Hole]
+
+    /// The file's size in bytes.
+    public var size: Int { stored.count + holes.reduce(0) { $0 + $1.length } }
+
+    /// Hands the file to `sink` front to back in pieces — the stored bytes between deferred
+    /// vectors, and each deferred vector as it is produced (one at a time, so at most the largest
+    /// of them is in memory beside the stored bytes).
+    public func write(_ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var position = 0, index = 0
+        try stored.withUnsafeBytes { stored in
+            for hole in holes {
+                let before = hole.start - position
+                try sink(UnsafeRawBufferPointer(rebasing: stored[index..<(index + before)]))
+                index += before
+                var count = UInt32(hole.count).littleEndian
+                try withUnsafeBytes(of: &count) { try sink($0) }
+                var produced = 0
+                try hole.produce { piece in
+                    produced += piece.count
+                    guard produced <= hole.count else { throw FlatBufferError.invalid("a deferred vector produced more than its \(hole.count) bytes") }
+                    try sink(piece)
+                }
+                guard produced == hole.count else {
+                    throw FlatBufferError.invalid("a deferred vector produced \(produced) of its \(hole.count) bytes")
+                }
+                let padding = [UInt8](repeating: 0, count: hole.length - 4 - hole.count)
+                try padding.withUnsafeBytes { try sink($0) }
+                position = hole.start + hole.length
+            }
+            try sink(UnsafeRawBufferPointer(rebasing: stored[index...]))
+        }
+    }
+
+    /// The whole file in memory.
+    public func bytes() throws -> [UInt8] {
+        var result: [UInt8] = []
+        result.reserveCapacity(size)
+        try write { result.append(contentsOf: $0) }
         return result
     }
 }

@@ -1,3 +1,4 @@
+import FlatBuffers
 import GraphIR
 import Passes
 
@@ -26,7 +27,11 @@ public enum TFLiteConverter {
     }
 
     public struct Result: Sendable {
-        public var bytes: [UInt8]
+        /// The `.tflite` file: its metadata in memory, the constant buffers produced as it is written
+        /// (`file.write`, `AtomicFile.write(to:streaming:)`), so they are never all in memory at once.
+        public var file: FlatBufferFile
+        /// The whole file in memory (tests, in-memory readers).
+        public var bytes: [UInt8] { get throws { try file.bytes() } }
         /// Builtin operator name → count, e.g. "CONV_2D": 35.
         public var operatorCounts: [String: Int]
         public var operatorCount: Int
@@ -83,10 +88,10 @@ public enum TFLiteConverter {
         // After quantization, so the stored bytes (int8, float16) are the ones encoded.
         let sparse = options.sparse ? try SparseWeights.apply(to: model) : nil
         model.minRuntimeVersion = RuntimeVersions.minimum(for: model.operatorCodes)
-        let bytes = try model.serialize()
+        let file = try model.serializedFile()
         var counts: [String: Int] = [:]
         for op in model.operators { counts["\(model.operatorCodes[Int(op.opcodeIndex)].code)", default: 0] += 1 }
-        return Result(bytes: bytes, operatorCounts: counts, operatorCount: model.operators.count,
+        return Result(file: file, operatorCounts: counts, operatorCount: model.operators.count,
                       tensorCount: model.tensors.count, minRuntimeVersion: model.minRuntimeVersion, warnings: warnings, floatModel: floatModel,
                       quantizedTensors: quantizedTensors, passLog: passLog, sparse: sparse)
     }

@@ -96,34 +96,46 @@ final class TFLiteModel {
     }
 
     /// The FlatBuffer bytes (schema version 3, identifier TFL3), constant buffers 16-byte aligned.
-    func serialize() throws -> [UInt8] {
+    func serialize() throws -> [UInt8] { try serializedFile().bytes() }
+
+    /// The FlatBuffer as a file to write: the metadata built in memory, every constant buffer over
+    /// `sharedVectorLimit` bytes produced from its `contents` only as the file is written — one at
+    /// a time, at its final offset — so a model's weights are never all in memory at once.
+    func serializedFile() throws -> FlatBufferFile {
         let limit = FlatBufferBuilder.maximumSize - (64 << 20)
         guard constantBytes < limit else {
             throw FlatBufferError.tooLarge(constantBytes)
         }
-        var builder = FlatBufferBuilder(initialCapacity: constantBytes + buffers.count * 32 + (1 << 20))
+        var builder = FlatBufferBuilder(initialCapacity: buffers.count * 32 + (1 << 20))
         // Buffers first: built back to front, they land at the end of the file, as TensorFlow places them.
         var bufferOffsets: [FlatBufferBuilder.Offset] = []
         // Small buffers with identical bytes (zero biases of an untrained model, repeated shape
         // constants) share one data vector, as TensorFlow's converter does.
         var sharedVectors: [[UInt8]: FlatBufferBuilder.Offset] = [:]
         for buffer in buffers.reversed() {
-            let contents = buffer.byteCount == 0 ? nil : try buffer.contents()
-            if case .permuted(let values, let shape, let permutation)? = contents {
-                guard values.count * 4 == buffer.byteCount else {
-                    throw FlatBufferError.invalid("a constant holds \(values.count * 4) bytes, its tensor needs \(buffer.byteCount)")
-                }
-                let vector = try builder.createByteVector(count: buffer.byteCount, alignment: 16) { destination in
-                    permute(values, shape: shape, permutation, into: destination.bindMemory(to: Float.self))
+            guard buffer.byteCount > 0 else {
+                bufferOffsets.append(try Self.bufferTable(nil, in: &builder))
+                continue
+            }
+            guard buffer.byteCount <= Self.sharedVectorLimit else {
+                let vector = try builder.deferByteVector(count: buffer.byteCount, alignment: 16) { sink in
+                    try Self.stream(try buffer.contents(), byteCount: buffer.byteCount, to: sink)
                 }
                 bufferOffsets.append(try Self.bufferTable(vector, in: &builder))
                 continue
             }
-            let vector = try contents?.withUnsafeBytes { bytes -> FlatBufferBuilder.Offset in
+            let contents = try buffer.contents()
+            if case .permuted = contents {  // reordered weights are not shared (their bytes are not compared)
+                let vector = try builder.createByteVector(count: buffer.byteCount, alignment: 16) { destination in
+                    try Self.write(contents, byteCount: buffer.byteCount, into: destination)
+                }
+                bufferOffsets.append(try Self.bufferTable(vector, in: &builder))
+                continue
+            }
+            let vector = try contents.withUnsafeBytes { bytes -> FlatBufferBuilder.Offset in
                 guard bytes.count == buffer.byteCount else {
                     throw FlatBufferError.invalid("a constant holds \(bytes.count) bytes, its tensor needs \(buffer.byteCount)")
                 }
-                guard bytes.count <= Self.sharedVectorLimit else { return try builder.createByteVector(bytes, alignment: 16) }
                 let key = Array(bytes)
                 if let shared = sharedVectors[key] { return shared }
                 let offset = try builder.createByteVector(bytes, alignment: 16)
@@ -249,7 +261,58 @@ final class TFLiteModel {
         try builder.add(Field.Model.metadata, metadataVector)
         try builder.add(Field.Model.signature_defs, signaturesVector)
         let model = try builder.endTable()
-        return try builder.finish(root: model, fileIdentifier: "TFL3")
+        return try builder.finishFile(root: model, fileIdentifier: "TFL3")
+    }
+
+    /// A buffer's contents handed to `sink` from their own memory; reordered weights in blocks of
+    /// about 4 MB (rows of the reordered tensor), so only the source values are held whole.
+    private static func stream(_ contents: Contents, byteCount: Int, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard case .permuted(let values, let shape, let permutation) = contents else {
+            try contents.withUnsafeBytes { bytes in
+                guard bytes.count == byteCount else {
+                    throw FlatBufferError.invalid("a constant holds \(bytes.count) bytes, its tensor needs \(byteCount)")
+                }
+                try sink(bytes)
+            }
+            return
+        }
+        guard values.count * 4 == byteCount, !shape.isEmpty else {
+            throw FlatBufferError.invalid("a constant holds \(values.count * 4) bytes, its tensor needs \(byteCount)")
+        }
+        // Output rows [start, end) are the permutation of the source restricted to that range of
+        // its axis permutation[0].
+        let axis = permutation[0], rows = shape[axis]
+        let inner = shape[(axis + 1)...].reduce(1, *), outer = shape[..<axis].reduce(1, *)
+        let step = max(1, (1 << 20) / max(1, outer * inner))
+        for start in stride(from: 0, to: rows, by: step) {
+            let end = min(rows, start + step)
+            var slice: [Float] = []
+            slice.reserveCapacity(outer * (end - start) * inner)
+            for index in 0..<outer {
+                let base = (index * rows + start) * inner
+                slice.append(contentsOf: values[base..<(base + (end - start) * inner)])
+            }
+            var sliceShape = shape
+            sliceShape[axis] = end - start
+            try permute(slice, shape: sliceShape, permutation).withUnsafeBytes { try sink($0) }
+        }
+    }
+
+    /// A buffer's contents written into its place in the file (exactly `byteCount` bytes).
+    private static func write(_ contents: Contents, byteCount: Int, into destination: UnsafeMutableRawBufferPointer) throws {
+        if case .permuted(let values, let shape, let permutation) = contents {
+            guard values.count * 4 == byteCount else {
+                throw FlatBufferError.invalid("a constant holds \(values.count * 4) bytes, its tensor needs \(byteCount)")
+            }
+            permute(values, shape: shape, permutation, into: destination.bindMemory(to: Float.self))
+            return
+        }
+        try contents.withUnsafeBytes { bytes in
+            guard bytes.count == byteCount else {
+                throw FlatBufferError.invalid("a constant holds \(bytes.count) bytes, its tensor needs \(byteCount)")
+            }
+            destination.copyMemory(from: bytes)
+        }
     }
 
     /// A `Buffer` table holding `data` (nil: the empty buffer).

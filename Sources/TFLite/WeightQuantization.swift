@@ -136,18 +136,18 @@ struct WeightQuantizer {
 
     private func dynamicRange(_ model: TFLiteModel) throws {
         let consumers = consumerMap(model)
-        func quantize(_ weight: Int32, axis: Int, perTensor: Bool = false) {
+        func quantize(_ weight: Int32, axis: Int, perTensor: Bool = false) throws {
             let tensor = model.tensors[Int(weight)]
             let elementCount = tensor.shape.reduce(1) { $0 * Int($1) }
             let shape = perTensor ? [1, elementCount] : tensor.shape.map(Int.init)
-            let parameters = QuantizationParameters(axis: perTensor ? 0 : axis)
             let source = model.buffers[Int(tensor.buffer)].contents
+            // The scales now (the tensor table is written before its buffer), the bytes again when
+            // the file is written: the weights are not held in memory in between.
+            let (_, scales) = Self.symmetricInt8(try source().floatValues(), shape: shape, axis: perTensor ? 0 : axis)
+            let parameters = QuantizationParameters(scales: scales, zeroPoints: [Int64](repeating: 0, count: scales.count),
+                                                    axis: perTensor ? 0 : axis)
             model.buffers[Int(tensor.buffer)] = .init(byteCount: elementCount) {
-                let values = try source().floatValues()
-                let (bytes, scales) = Self.symmetricInt8(values, shape: shape, axis: perTensor ? 0 : axis)
-                parameters.scales = scales
-                parameters.zeroPoints = [Int64](repeating: 0, count: scales.count)
-                return .bytes(bytes)
+                .bytes(Self.symmetricInt8(try source().floatValues(), shape: shape, axis: perTensor ? 0 : axis).bytes)
             }
             model.tensors[Int(weight)].type = .INT8
             model.tensors[Int(weight)].quantization = parameters
@@ -167,7 +167,7 @@ struct WeightQuantizer {
                 let entry = model.operators[op]
                 let weights = entry.inputs.count > 8 ? Array(entry.inputs[1...8]) : []
                 guard !weights.isEmpty, weights.allSatisfy({ quantizable($0, of: entry) }), let activation = entry.sequenceLSTM else { continue }
-                for weight in weights { quantize(weight, axis: 0, perTensor: true) }
+                for weight in weights { try quantize(weight, axis: 0, perTensor: true) }
                 model.operators[op].opcodeIndex = model.opcodeIndex(code, version: 3)
                 model.operators[op].options = Options.table { builder in
                     try builder.add(Field.UnidirectionalSequenceLSTMOptions.fused_activation_function, activation.rawValue, default: 0)
@@ -184,7 +184,7 @@ struct WeightQuantizer {
             }
             let entry = model.operators[op]
             guard entry.inputs.count > 1, quantizable(entry.inputs[1], of: entry) else { continue }
-            quantize(entry.inputs[1], axis: axis)
+            try quantize(entry.inputs[1], axis: axis)
             model.operators[op].opcodeIndex = model.opcodeIndex(code, version: version)
             if code == .FULLY_CONNECTED, let fullyConnected = entry.fullyConnected {
                 // Hybrid FULLY_CONNECTED quantizes its input asymmetrically, as TensorFlow writes it.

@@ -157,7 +157,7 @@ struct Convert: ParsableCommand {
         let converted = try converter.convert(options: options, calibration: calibration.map {
             .init(samples: $0, method: calibrationMethod, percentile: percentile, progress: progress.update, finish: progress.finish)
         })
-        try AtomicFile.write(converted.result.bytes, to: output)
+        try converted.result.write(to: output)
         for warning in converted.result.warnings {
             FileHandle.standardError.write(Data("keraslite: warning: \(model.file): \(warning)\n".utf8))
         }

@@ -99,4 +99,50 @@ import Testing
         }
         #expect(threw)
     }
+
+    /// Byte vectors deferred to write time give the same file as vectors written at once, with
+    /// tables (de-duplicated vtables included) built between and after them; the file streams in
+    /// pieces; a producer that gives the wrong number of bytes fails the write.
+    @Test func deferredByteVectorsLayOutLikeImmediateOnes() throws {
+        let payloads: [[UInt8]] = [Array(0..<37), Array(repeating: 7, count: 100), [1, 2, 3], Array(repeating: 9, count: 16)]
+        func build(deferred: Bool) throws -> FlatBufferFile {
+            var builder = FlatBufferBuilder(initialCapacity: 8)
+            var tables: [FlatBufferBuilder.Offset] = []
+            for payload in payloads {
+                let vector = deferred
+                    ? try builder.deferByteVector(count: payload.count, alignment: 16) { sink in
+                        try payload.withUnsafeBytes { bytes in
+                            try sink(UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count / 2)]))
+                            try sink(UnsafeRawBufferPointer(rebasing: bytes[(bytes.count / 2)...]))
+                        }
+                    }
+                    : try builder.createByteVector(payload, alignment: 16)
+                builder.startTable()
+                try builder.add(0, vector)
+                try builder.add(1, UInt32(payload.count), default: 0)
+                tables.append(try builder.endTable())
+            }
+            let name = try builder.createString("after the vectors")
+            let list = try builder.createVector(tables)
+            builder.startTable()
+            try builder.add(0, list)
+            try builder.add(1, name)
+            return try builder.finishFile(root: try builder.endTable(), fileIdentifier: "TEST")
+        }
+        let immediate = try build(deferred: false), deferred = try build(deferred: true)
+        #expect(deferred.size == immediate.size)
+        #expect(try deferred.bytes() == immediate.bytes())
+        var pieces = 0
+        try deferred.write { _ in pieces += 1 }
+        #expect(pieces > payloads.count)
+        let root = try FlatBufferReader(bytes: try deferred.bytes()).root()
+        #expect(try root.tables(0)?.count == payloads.count)
+
+        var builder = FlatBufferBuilder()
+        let short = try builder.deferByteVector(count: 8) { sink in try [UInt8](repeating: 1, count: 5).withUnsafeBytes { try sink($0) } }
+        builder.startTable()
+        try builder.add(0, short)
+        let file = try builder.finishFile(root: try builder.endTable())
+        #expect(throws: FlatBufferError.self) { _ = try file.bytes() }
+    }
 }

@@ -157,7 +157,7 @@ import Testing
         let summary = try #require(sparse.sparse)
         #expect(summary.tensors > 0)
         #expect(summary.sparseBytes < summary.denseBytes)
-        #expect(sparse.bytes.count < dense.bytes.count)
+        #expect(try sparse.bytes.count < dense.bytes.count)
         #expect(try Self.constants(sparse.bytes) == Self.constants(dense.bytes))
         // Only DENSIFY is added; every other operator is the dense model's.
         var others = sparse.operatorCounts
@@ -169,7 +169,7 @@ import Testing
         let dense = try Self.convert(pruning: nil, sparse: false)
         let sparse = try Self.convert(pruning: nil, sparse: true)
         #expect(sparse.sparse == SparseWeights.Summary())
-        #expect(sparse.bytes == dense.bytes)
+        #expect(try sparse.bytes == dense.bytes)
     }
 }
 

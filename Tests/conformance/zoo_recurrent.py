@@ -88,6 +88,13 @@ def register(case, _seq, BOTH):
     case("gru-classifier", ids=60)(lambda K: _seq(
         K, (15,), K.layers.Embedding(60, 8), K.layers.GRU(10, return_sequences=True), K.layers.GRU(6),
         K.layers.Dense(4, activation="softmax")))
+    case("cnn-lstm-video", zip=True)(lambda K: _seq(
+        K, (6, 12, 12, 1), K.layers.TimeDistributed(K.layers.Conv2D(4, 3, activation="relu")),
+        K.layers.TimeDistributed(K.layers.MaxPooling2D()), K.layers.TimeDistributed(K.layers.Flatten()),
+        K.layers.LSTM(8), K.layers.Dense(3, activation="softmax")))
+    case("cnn-lstm-series")(lambda K: _seq(
+        K, (24, 2), K.layers.Conv1D(8, 3, activation="relu"), K.layers.MaxPooling1D(2), K.layers.GRU(6, return_sequences=True),
+        K.layers.LSTM(5), K.layers.Dense(1)))
     case("masked-gru", ids=50, pad=True)(lambda K: _seq(
         K, (12,), K.layers.Embedding(50, 4, mask_zero=True), K.layers.GRU(5), K.layers.Dense(2, activation="softmax")))
 
