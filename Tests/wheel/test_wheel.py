@@ -321,7 +321,7 @@ print(json.dumps(result))
 def test_api_with_a_keras3_model_object(venv, tmp_path):
     """A Keras 3 model object (the repo's .venv) is saved to a temporary file and converted; a NumPy
     calibration array is saved as .npy: the files equal the in-tree binary's on the same saves."""
-    python = ROOT / ".venv/bin/python"
+    python = sys.executable  # the repo's .venv (Keras 3, NumPy), which runs this test
     site = next(venv.glob("lib/python*/site-packages"))
     (tmp_path / "keras_api.py").write_text(KERAS_SCRIPT)
     env = {**os.environ, "PYTHONPATH": str(site), "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "-1",
