@@ -12,7 +12,7 @@ APT_TEST_PACKAGES := chromium
 BIN := .build/release/keraslite
 SAMPLE := Samples/seed_mobilenetv2_k3.h5
 
-.PHONY: deps deps-test build demo venv test swift-test conformance benchmark benchmark-convert benchmark-tflite samples clean fuzz fuzz-keras
+.PHONY: deps deps-test build demo venv test swift-test conformance wheel wheel-test benchmark benchmark-convert benchmark-tflite samples clean fuzz fuzz-keras
 
 # Debian packages keraslite links against (libhdf5, zlib); skipped when already installed.
 deps:
@@ -56,7 +56,28 @@ conformance: venv deps deps-test
 	KERASLITE_BIN=.build/debug/keraslite TF_CPP_MIN_LOG_LEVEL=3 CUDA_VISIBLE_DEVICES=-1 $(VENV)/bin/python -m pytest -q \
 		-o cache_dir=$(CONFORMANCE_CACHE) Tests/conformance
 
-test: swift-test conformance
+# `pip install keraslite`: a platform wheel with the release binary (static Swift standard library and
+# Foundation, stripped) and the Python module in python/; auditwheel bundles libhdf5, OpenBLAS, zlib and
+# what they load, and tags it manylinux. The wheel is cached outside the checkout, keyed by its inputs
+# (scripts/build_wheel.sh), so an unchanged tree skips the static release build; WHEEL_CACHE= disables it.
+WHEEL_TOOLS := .build/wheel-tools
+WHEEL_CACHE ?= $(HOME)/.cache/keraslite-wheel
+$(WHEEL_TOOLS)/.installed: requirements-wheel.txt
+	$(PYTHON) -m venv $(WHEEL_TOOLS)
+	$(WHEEL_TOOLS)/bin/pip install -q --disable-pip-version-check -r requirements-wheel.txt
+	touch $@
+
+wheel: deps $(WHEEL_TOOLS)/.installed
+	WHEEL_CACHE=$(WHEEL_CACHE) WHEEL_TOOLS=$(WHEEL_TOOLS) SWIFT=$(SWIFT) scripts/build_wheel.sh
+
+# The wheel in a fresh virtualenv, run with the Swift runtime and the Debian libraries hidden (a private
+# mount namespace, `unshare -m`: needs root), its outputs compared byte for byte with the debug binary's.
+wheel-test: wheel venv
+	$(SWIFT) build --product keraslite
+	KERASLITE_WHEEL="$$(ls dist/keraslite-*.whl)" KERASLITE_BIN=.build/debug/keraslite $(VENV)/bin/python -m pytest -q \
+		-p no:cacheprovider Tests/wheel
+
+test: swift-test conformance wheel-test
 
 # Speed/memory figures for docs/benchmarks.md (not part of the test run).
 benchmark: venv build
