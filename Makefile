@@ -103,9 +103,10 @@ benchmark-interpreter: venv build
 benchmark-quantize: venv build
 	$(VENV)/bin/python scripts/benchmark_quantization.py
 
-# The seed paper's recipe — prune 50% → fine-tune → int8 .tflite — with keraslite and with TensorFlow
-# (tensorflow-model-optimization + TFLiteConverter), printed as the paper's Table 1: the digits CNN and
-# the seed VGG19/ResNet50 heads (docs/benchmarks.md; about 20 minutes on 2 cores).
+# The seed paper's Table 1 on the face-mask images (FACEMASK_DIR, default /work/shared/datasets/face-mask):
+# a MobileNetV2 and a small ResNet trained here from scratch, then float / int8 / magnitude 50% + fine-tune
+# + int8 / channels 50% + fine-tune + int8 with keraslite, TFLiteConverter and tensorflow-model-optimization
+# beside it, and the digits CNN (docs/benchmarks.md; about 25 minutes on 2 cores; QUICK=1 a smoke run).
 $(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-bench.txt
 	touch $@
