@@ -25,13 +25,18 @@ public struct ValueRange: Equatable, Sendable {
         self.max = max
     }
 
+    /// The smallest activation scale int8 quantization uses (6 / 1e-8 fits an int32 comfortably).
+    public static let minimumScale: Float = 1e-8
+
     /// Affine int8 parameters covering the range and zero (so that zero padding is exact), as
-    /// TensorFlow nudges them: scale = (max − min) / 255, zero point = round(−128 − min / scale).
-    /// An empty or non-finite range gets [0, 1].
+    /// TensorFlow nudges them: scale = (max − min) / 255 (at least `minimumScale`), zero point =
+    /// round(−128 − min / scale). An empty or non-finite range gets [0, 1].
     public var int8Parameters: (scale: Float, zeroPoint: Int64) {
         var low = Swift.min(min, 0), high = Swift.max(max, 0)
         if !(high - low > 0) || !low.isFinite || !high.isFinite { (low, high) = (0, 1) }
-        let scale = (high - low) / 255
+        // At least `minimumScale`: LiteRT's kernels quantize a fused RELU6's 6 with the output scale
+        // and refuse scales whose int32 result overflows (a pruned, almost-zero activation).
+        let scale = Swift.max((high - low) / 255, Self.minimumScale)
         let zeroPoint = (-128 - low / scale).rounded()
         return (scale, Int64(Swift.max(-128, Swift.min(127, zeroPoint))))
     }

@@ -330,3 +330,28 @@ def test_quantization_report_matches_litert(calibration, tmp_path):
     text = keraslite("convert", SAMPLES / sample, "-o", tmp_path / "t.tflite", "--quantize", "int8", "--calibration",
                      calibration[sample], "--report").stdout
     assert "worst SQNR first" in text and f"--keep-float {' '.join(suggestion)}" in text
+
+
+def test_pruned_int8_prepares_on_litert_builtin_kernels(tmp_path):
+    """A pruned model's near-zero activations must not get scales so small that LiteRT's builtin
+    kernels refuse a fused RELU6 (`no_integer_overflow_from_quantization`); the builtin kernels and
+    XNNPACK then agree within one output step."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    sample, inputs = SAMPLES / "seed_mobilenetv2_k3.keras", SAMPLES / "seed_mobilenetv2_k3.inputs.npy"
+    target = tmp_path / "pruned_int8.tflite"
+    keraslite("convert", sample, "-o", target, "--prune", "0.5", "--quantize", "int8", "--calibration", inputs, "--quiet")
+    x = np.load(inputs)[:1]
+    outputs = []
+    for resolver in (OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES, OpResolverType.AUTO):
+        interpreter = Interpreter(model_path=str(target), experimental_op_resolver_type=resolver)
+        interpreter.allocate_tensors()  # raised RuntimeError before the minimum scale
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x)
+        interpreter.invoke()
+        detail = interpreter.get_output_details()[0]
+        outputs.append(np.array(interpreter.get_tensor(detail["index"]), dtype=np.float64))
+    step = Interpreter(model_path=str(target)).get_output_details()[0]["quantization"][0] or 1.0
+    assert np.abs(outputs[0] - outputs[1]).max() <= step * 1.0001
+    scales = [t["quantization"][0] for t in Interpreter(model_path=str(target)).get_tensor_details()
+              if t["dtype"] == np.int8 and t["quantization"][0] > 0 and len(t["shape"]) == 4]
+    assert min(scales) >= np.float32(1e-8)
