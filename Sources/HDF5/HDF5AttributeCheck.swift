@@ -230,7 +230,16 @@ final class HDF5AttributeCheck: @unchecked Sendable {
         let datatype = body[layout.datatype], dataspace = body[layout.dataspace]
         guard datatype.count >= 8, dataspace.count >= 2 else { throw Problem(detail: "truncated attribute datatype or dataspace") }
         let typeClass = Int(datatype[datatype.startIndex] & 0x0F)
-        let elementSize = Self.integer(datatype, at: datatype.startIndex + 4, size: 4)
+        var elementSize = Self.integer(datatype, at: datatype.startIndex + 4, size: 4)
+        if typeClass == 9 {
+            // libhdf5 sizes a variable-length element on disk itself (length, heap address, index),
+            // whatever the datatype's size field says, and copies that many bytes per element.
+            let onDisk = 4 + offsetSize + 4
+            guard elementSize == onDisk else {
+                throw Problem(detail: "variable-length attribute datatype declares \(elementSize)-byte elements, not \(onDisk)")
+            }
+            elementSize = onDisk
+        }
         let count = try elementCount(dataspace)
         let (total, overflow) = count.multipliedReportingOverflow(by: elementSize)
         guard !overflow, total <= layout.data.count else {
@@ -238,7 +247,7 @@ final class HDF5AttributeCheck: @unchecked Sendable {
         }
         guard typeClass == 9 else { return }
         // A variable-length element: length (4), global heap collection address, object index (4).
-        guard elementSize == 4 + offsetSize + 4, datatype.count >= 16 else { return }
+        guard datatype.count >= 16 else { return }
         let baseSize = Self.integer(datatype, at: datatype.startIndex + 12, size: 4)
         var collections: [UInt64: [Int: Int]] = [:]
         for element in 0..<count {
