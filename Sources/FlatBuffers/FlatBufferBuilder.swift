@@ -323,11 +323,48 @@ public struct FlatBufferFile: @unchecked Sendable {
         var produce: (_ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
     }
 
+    /// Data placed after the FlatBuffer at an absolute file position (TFLite's offset/size buffers
+    /// of models over 2 GB), produced like a deferred vector but without a length prefix.
+    public struct Appended {
+        public var position: Int
+        public var count: Int
+        public var produce: (_ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+        public init(position: Int, count: Int, produce: @escaping (_ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) {
+            self.position = position
+            self.count = count
+            self.produce = produce
+        }
+    }
+
     let stored: [UInt8]
     let holes: [Hole]
+    /// In ascending position, each at or after the FlatBuffer's end.
+    var appended: [Appended] = []
+
+    init(stored: [UInt8], holes: [Hole]) {
+        self.stored = stored
+        self.holes = holes
+    }
+
+    /// The FlatBuffer's own size (stored bytes and deferred vectors).
+    public var flatBufferSize: Int { stored.count + holes.reduce(0) { $0 + $1.length } }
 
     /// The file's size in bytes.
-    public var size: Int { stored.count + holes.reduce(0) { $0 + $1.length } }
+    public var size: Int { appended.last.map { $0.position + $0.count } ?? flatBufferSize }
+
+    /// This file with `segments` written after the FlatBuffer, zero-padded up to each position.
+    public func appending(_ segments: [Appended]) throws -> FlatBufferFile {
+        var file = self
+        var end = flatBufferSize
+        for segment in segments {
+            guard segment.position >= end, segment.count >= 0 else {
+                throw FlatBufferError.invalid("appended data at byte \(segment.position) overlaps what precedes it (ends at \(end))")
+            }
+            end = segment.position + segment.count
+        }
+        file.appended += segments
+        return file
+    }
 
     /// Hands the file to `sink` front to back in pieces — the stored bytes between deferred
     /// vectors, and each deferred vector as it is produced (one at a time, so at most the largest
@@ -355,6 +392,20 @@ public struct FlatBufferFile: @unchecked Sendable {
                 position = hole.start + hole.length
             }
             try sink(UnsafeRawBufferPointer(rebasing: stored[index...]))
+        }
+        var end = flatBufferSize
+        for segment in appended {
+            try [UInt8](repeating: 0, count: segment.position - end).withUnsafeBytes { try sink($0) }
+            var produced = 0
+            try segment.produce { piece in
+                produced += piece.count
+                guard produced <= segment.count else { throw FlatBufferError.invalid("appended data produced more than its \(segment.count) bytes") }
+                try sink(piece)
+            }
+            guard produced == segment.count else {
+                throw FlatBufferError.invalid("appended data produced \(produced) of its \(segment.count) bytes")
+            }
+            end = segment.position + segment.count
         }
     }
 

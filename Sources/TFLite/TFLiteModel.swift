@@ -102,19 +102,53 @@ final class TFLiteModel {
     /// `sharedVectorLimit` bytes produced from its `contents` only as the file is written — one at
     /// a time, at its final offset — so a model's weights are never all in memory at once.
     func serializedFile() throws -> FlatBufferFile {
-        let limit = FlatBufferBuilder.maximumSize - (64 << 20)
-        guard constantBytes < limit else {
-            throw FlatBufferError.tooLarge(constantBytes)
+        guard constantBytes >= Self.inlineLimit else { return try serializedFile(external: nil) }
+        // Over 2 GB: buffers over sharedVectorLimit go after the FlatBuffer as offset/size, as
+        // TensorFlow writes large models. Offsets are u64 fields whatever their value, so a first
+        // build with placeholders has the final FlatBuffer size.
+        let large = buffers.indices.filter { buffers[$0].byteCount > Self.sharedVectorLimit }
+        let placeholders = Dictionary(uniqueKeysWithValues: large.map { ($0, UInt64(1)) })
+        let first = try serializedFile(external: placeholders)
+        var position = first.flatBufferSize
+        var offsets: [Int: UInt64] = [:], segments: [FlatBufferFile.Appended] = []
+        for index in large {
+            position = (position + 63) / 64 * 64  // as TensorFlow aligns them
+            offsets[index] = UInt64(position)
+            let buffer = buffers[index]
+            segments.append(.init(position: position, count: buffer.byteCount) { sink in
+                try Self.stream(try buffer.contents(), byteCount: buffer.byteCount, to: sink)
+            })
+            position += buffer.byteCount
         }
+        let file = try serializedFile(external: offsets)
+        guard file.flatBufferSize == first.flatBufferSize else {
+            throw FlatBufferError.invalid("the FlatBuffer changed size (\(first.flatBufferSize) → \(file.flatBufferSize)) when its buffer offsets were set")
+        }
+        return try file.appending(segments)
+    }
+
+    /// Constant bytes above which buffers are stored after the FlatBuffer (its 32-bit offsets
+    /// reach 2 GB; 64 MB is left for the metadata).
+    static let inlineLimit = FlatBufferBuilder.maximumSize - (64 << 20)
+
+    /// The file with the buffers in `external` (index → file offset) as offset/size tables.
+    private func serializedFile(external: [Int: UInt64]?) throws -> FlatBufferFile {
         var builder = FlatBufferBuilder(initialCapacity: buffers.count * 32 + (1 << 20))
         // Buffers first: built back to front, they land at the end of the file, as TensorFlow places them.
         var bufferOffsets: [FlatBufferBuilder.Offset] = []
         // Small buffers with identical bytes (zero biases of an untrained model, repeated shape
         // constants) share one data vector, as TensorFlow's converter does.
         var sharedVectors: [[UInt8]: FlatBufferBuilder.Offset] = [:]
-        for buffer in buffers.reversed() {
+        for (index, buffer) in buffers.enumerated().reversed() {
             guard buffer.byteCount > 0 else {
                 bufferOffsets.append(try Self.bufferTable(nil, in: &builder))
+                continue
+            }
+            if let offset = external?[index] {
+                builder.startTable()
+                try builder.add(Field.Buffer.offset, offset, default: 0)
+                try builder.add(Field.Buffer.size, UInt64(buffer.byteCount), default: 0)
+                bufferOffsets.append(try builder.endTable())
                 continue
             }
             guard buffer.byteCount <= Self.sharedVectorLimit else {
