@@ -240,13 +240,19 @@ public enum KerasWeightWriter {
         return nil
     }
 
+    /// Datasets below `group`; at most 100,000 groups are looked at and `maximumDepth` levels
+    /// followed, so a group linked into itself cannot make the count endless.
     private static func datasetCount(in group: HDF5Group) throws -> Int {
-        var count = 0
-        for name in try group.childNames() {
-            switch try group.objectKind(name) {
-            case .dataset: count += 1
-            case .group: count += try datasetCount(in: try group.group(name))
-            case .other: break
+        var count = 0, budget = 100_000
+        var pending: [(group: HDF5Group, depth: Int)] = [(group, 0)]
+        while let (current, depth) = pending.popLast(), budget > 0 {
+            budget -= 1
+            for name in try current.childNames() {
+                switch try current.objectKind(name) {
+                case .dataset: count += 1
+                case .group where depth < KerasV3WeightStore.maximumDepth: pending.append((try current.group(name), depth + 1))
+                default: break
+                }
             }
         }
         return count

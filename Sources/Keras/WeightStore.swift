@@ -162,6 +162,10 @@ struct LegacyH5WeightStore: WeightStore {
 /// Weights in Keras 3's `model.weights.h5` (inside `.keras` archives, or `*.weights.h5`):
 /// `layers/<name>/vars/<i>`, nested models as `layers/<model>/layers/<name>/vars/<i>`.
 struct KerasV3WeightStore: WeightStore {
+    /// Deepest group nesting the walks follow (nested models reach a handful of levels; a group
+    /// linked into itself would otherwise recurse until the stack overflows).
+    static let maximumDepth = 32
+
     let root: HDF5Group
 
     func weights(at path: LayerPath) throws -> [StoredWeight] {
@@ -178,9 +182,10 @@ struct KerasV3WeightStore: WeightStore {
     func groups() throws -> [(name: String, weights: [StoredWeight])] {
         var result: [(name: String, weights: [StoredWeight])] = []
         var visited = 0
-        func walk(_ path: String) throws {
+        func walk(_ path: String, depth: Int) throws {
             visited += 1
-            guard visited <= 100_000 else { return }  // a hostile file cannot make the walk endless
+            // A hostile file cannot make the walk endless (a group linked into itself) or deep.
+            guard visited <= 100_000, depth <= Self.maximumDepth else { return }
             let group = path.isEmpty ? root : try root.group(path)
             for child in try group.childNames().sorted() {
                 let childPath = path.isEmpty ? child : "\(path)/\(child)"
@@ -198,11 +203,11 @@ struct KerasV3WeightStore: WeightStore {
                     let name = parts.joined(separator: "/").replacingOccurrences(of: "\\", with: "/")
                     result.append((name, try indices.map { StoredWeight(name: "\(name)/\($0)", variable: nil, dataset: try vars.dataset(String($0))) }))
                 } else {
-                    try walk(childPath)
+                    try walk(childPath, depth: depth + 1)
                 }
             }
         }
-        try walk("")
+        try walk("", depth: 0)
         return result
     }
 
@@ -210,7 +215,8 @@ struct KerasV3WeightStore: WeightStore {
         guard let vars = try varsGroup(for: path) else { return [] }
         let layerPath = String(vars.path.dropLast("/vars".count))
         var result: [StoredWeight] = []
-        func walk(_ groupPath: String, prefix: String) throws {
+        func walk(_ groupPath: String, prefix: String, depth: Int) throws {
+            guard depth <= Self.maximumDepth else { return }
             let group = try root.group(groupPath)
             if root.contains(groupPath + "/vars") {
                 let inner = try root.group(groupPath + "/vars")
@@ -218,15 +224,17 @@ struct KerasV3WeightStore: WeightStore {
                     result.append(StoredWeight(name: "\(prefix)/\(index)", variable: nil, dataset: try inner.dataset(String(index))))
                 }
             }
-            for child in try group.childNames().sorted() where child != "vars" && hasVars(below: "\(groupPath)/\(child)") {
-                try walk("\(groupPath)/\(child)", prefix: "\(prefix)/\(child)")
+            for child in try group.childNames().sorted() where child != "vars" && hasVars(below: "\(groupPath)/\(child)", depth: depth + 1) {
+                try walk("\(groupPath)/\(child)", prefix: "\(prefix)/\(child)", depth: depth + 1)
             }
         }
-        func hasVars(below groupPath: String) -> Bool {
-            guard let children = try? root.group(groupPath).childNames() else { return false }
-            return children.contains { $0 == "vars" || hasVars(below: "\(groupPath)/\($0)") }
+        var budget = 100_000  // groups looked at: a group linked into itself twice would double at each level
+        func hasVars(below groupPath: String, depth: Int) -> Bool {
+            budget -= 1
+            guard budget > 0, depth <= Self.maximumDepth, let children = try? root.group(groupPath).childNames() else { return false }
+            return children.contains { $0 == "vars" || hasVars(below: "\(groupPath)/\($0)", depth: depth + 1) }
         }
-        try walk(layerPath.hasPrefix("/") ? String(layerPath.dropFirst()) : layerPath, prefix: path.names.last!)
+        try walk(layerPath.hasPrefix("/") ? String(layerPath.dropFirst()) : layerPath, prefix: path.names.last!, depth: 0)
         return result
     }
 
