@@ -227,6 +227,10 @@ final class HDF5AttributeCheck: @unchecked Sendable {
     /// of their recorded length.
     private func checkValue(of body: [UInt8]) throws {
         guard let layout = try layout(body[...]) else { return }
+        // libhdf5 copies the name with strdup: its NUL must lie inside the name field.
+        guard !layout.name.isEmpty, body[layout.name].contains(0) else {
+            throw Problem(detail: "attribute name without its terminating NUL")
+        }
         let datatype = body[layout.datatype], dataspace = body[layout.dataspace]
         guard datatype.count >= 8, dataspace.count >= 2 else { throw Problem(detail: "truncated attribute datatype or dataspace") }
         let typeClass = Int(datatype[datatype.startIndex] & 0x0F)
