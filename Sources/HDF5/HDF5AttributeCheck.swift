@@ -234,6 +234,11 @@ final class HDF5AttributeCheck: @unchecked Sendable {
         let datatype = body[layout.datatype], dataspace = body[layout.dataspace]
         guard datatype.count >= 8, dataspace.count >= 2 else { throw Problem(detail: "truncated attribute datatype or dataspace") }
         let typeClass = Int(datatype[datatype.startIndex] & 0x0F)
+        // Compound and enum types (and arrays of them) carry member names libhdf5 strdup's without
+        // a bound; Keras writes string and numeric attributes only, so these are refused unparsed.
+        guard ![6, 8, 10].contains(typeClass) else {
+            throw Problem(detail: "attribute of a \(typeClass == 6 ? "compound" : typeClass == 8 ? "enum" : "array") datatype (keraslite reads string and numeric attributes)")
+        }
         var elementSize = Self.integer(datatype, at: datatype.startIndex + 4, size: 4)
         if typeClass == 9 {
             // libhdf5 sizes a variable-length element on disk itself (length, heap address, index),
