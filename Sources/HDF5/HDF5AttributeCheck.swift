@@ -237,7 +237,7 @@ final class HDF5AttributeCheck: @unchecked Sendable {
         // Compound and enum types (and arrays of them) carry member names libhdf5 strdup's without
         // a bound; Keras writes string and numeric attributes only, so these are refused unparsed.
         guard ![6, 8, 10].contains(typeClass) else {
-            throw Problem(detail: "attribute of a \(typeClass == 6 ? "compound" : typeClass == 8 ? "enum" : "array") datatype (keraslite reads string and numeric attributes)")
+            throw Problem(detail: "attribute of \(typeClass == 6 ? "a compound" : typeClass == 8 ? "an enum" : "an array") datatype (keraslite reads string and numeric attributes)")
         }
         var elementSize = Self.integer(datatype, at: datatype.startIndex + 4, size: 4)
         if typeClass == 9 {
