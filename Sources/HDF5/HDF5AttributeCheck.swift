@@ -187,7 +187,9 @@ final class HDF5AttributeCheck: @unchecked Sendable {
             }
             let start = position + headerSize
             guard start <= end, size <= end - start else { throw Problem(detail: "header message of \(size) bytes runs past its header block") }
-            // Shared messages hold a reference, not the message: not read here.
+            // Shared messages hold a reference, not the message: not read here — except attributes,
+            // which libhdf5 would then decode from elsewhere unchecked (Keras files never share them).
+            if flags & 0x02 != 0, type == 0x0C { throw Problem(detail: "a shared attribute message (keraslite reads attributes stored in their object header)") }
             if flags & 0x02 == 0 { result.append((type, block[start..<(start + size)])) }
             position = start + (version == 1 ? (size + 7) & ~7 : size)
         }
@@ -202,6 +204,11 @@ final class HDF5AttributeCheck: @unchecked Sendable {
         let start = body.startIndex
         guard body.count >= 8 else { throw Problem(detail: "truncated attribute message") }
         let version = body[start]
+        // Version 2 and 3 flags: a shared datatype or dataspace is a reference libhdf5 resolves
+        // elsewhere, so the value's size cannot be checked here.
+        if version >= 2, body[start + 1] & 0x03 != 0 {
+            throw Problem(detail: "an attribute with a shared datatype or dataspace (keraslite reads self-contained attributes)")
+        }
         let nameSize = Self.integer(body, at: start + 2, size: 2)
         let datatypeSize = Self.integer(body, at: start + 4, size: 2)
         let dataspaceSize = Self.integer(body, at: start + 6, size: 2)
