@@ -190,7 +190,8 @@ final class HDF5AttributeCheck: @unchecked Sendable {
             // Shared messages hold a reference, not the message: not read here — except attributes,
             // which libhdf5 would then decode from elsewhere unchecked (Keras files never share them).
             if flags & 0x02 != 0, type == 0x0C { throw Problem(detail: "a shared attribute message (keraslite reads attributes stored in their object header)") }
-            if flags & 0x02 == 0 { result.append((type, block[start..<(start + size)])) }
+            // libhdf5 follows a continuation whatever its flags say.
+            if flags & 0x02 == 0 || type == 0x10 { result.append((type, block[start..<(start + size)])) }
             position = start + (version == 1 ? (size + 7) & ~7 : size)
         }
         return result
