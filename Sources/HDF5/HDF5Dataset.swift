@@ -12,7 +12,7 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     init(file: HDF5File, path: String) throws {
         self.file = file
         self.path = path
-        id = try checked("H5Dopen2", "\(file.path):\(path)") {
+        id = try checked("H5Dopen2", "\(file.displayName):\(path)") {
             path.withCString { H5Dopen2(file.id, $0, keraslite_H5P_DEFAULT()) }
         }
     }

@@ -7,8 +7,11 @@ import Foundation
 /// Opening reads only the superblock; groups, attributes and datasets are read on demand.
 public final class HDF5File: @unchecked Sendable {
     let id: hid_t
-    /// The path the file was opened from, used in error messages.
+    /// The path the file was opened from.
     public let path: String
+    /// What error messages call the file (`path` unless set: a `.keras` archive's extracted
+    /// weights are named after the archive, not the private scratch file).
+    public var displayName: String
     /// Checks attributes' bytes before libhdf5 decodes them (files opened read-only: the input
     /// files keraslite did not write); nil when the superblock is not one it reads.
     let attributeCheck: HDF5AttributeCheck?
@@ -28,6 +31,7 @@ public final class HDF5File: @unchecked Sendable {
     /// and objects be copied into it.
     public init(path: String, access: Access) throws {
         self.path = path
+        displayName = path
         let flags = access == .readOnly ? keraslite_H5F_ACC_RDONLY() : keraslite_H5F_ACC_RDWR()
         id = try checked("H5Fopen", path) {
             path.withCString { H5Fopen($0, flags, keraslite_H5P_DEFAULT()) }
@@ -37,6 +41,7 @@ public final class HDF5File: @unchecked Sendable {
 
     private init(path: String, id: hid_t) {
         self.path = path
+        displayName = path
         self.id = id
         attributeCheck = nil
     }

@@ -10,7 +10,7 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
     init(file: HDF5File, path: String) throws {
         self.file = file
         self.path = path
-        id = try checked("H5Gopen2", "\(file.path):\(path)") {
+        id = try checked("H5Gopen2", "\(file.displayName):\(path)") {
             path.withCString { H5Gopen2(file.id, $0, keraslite_H5P_DEFAULT()) }
         }
         if let check = file.attributeCheck {

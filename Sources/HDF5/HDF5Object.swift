@@ -9,7 +9,7 @@ public protocol HDF5Object: AnyObject {
 
 extension HDF5Object {
     /// "file:path", the location used in error messages.
-    public var location: String { "\(file.path):\(path)" }
+    public var location: String { "\(file.displayName):\(path)" }
 
     /// True when the object has an attribute called `name`; false too when its attributes are
     /// damaged (`attribute(_:)` and `attributeNames()` then say how).

@@ -156,6 +156,8 @@ public enum KerasFile {
             }
             do {
                 let file = try HDF5File(path: temporary.path)
+                // Weights read later (lazily) fail naming the archive, not the private scratch file.
+                file.displayName = path + "!model.weights.h5"
                 store = KerasV3WeightStore(root: try file.root())
             } catch var error as HDF5Error {
                 error.path = error.path.replacingOccurrences(of: temporary.path, with: "/")  // not the private scratch name
@@ -171,6 +173,7 @@ public enum KerasFile {
         } catch KerasError.hdf5(let file, var underlying) where scratch != nil {
             // Name the archive member, not the private scratch file it was extracted to.
             underlying.path = underlying.path.replacingOccurrences(of: scratch! + ":", with: "model.weights.h5:")
+                .replacingOccurrences(of: path + "!model.weights.h5:", with: "model.weights.h5:")
             throw KerasError.hdf5(file: file, underlying: underlying)
         }
     }

@@ -24,7 +24,7 @@ public struct KerasWeight: Sendable {
     /// `KerasWeightWriter` takes replacements by.
     public var storagePath: String
 
-    public var elementCount: Int { shape.reduce(1, *) }
+    public var elementCount: Int { shape.reduce(1, saturatingMultiply) }
 }
 
 /// A layer as the model lists it; a nested model is one layer with `sublayers`.
@@ -51,12 +51,12 @@ public final class KerasLayer: @unchecked Sendable {
 
     /// Weight elements of this layer and its sublayers.
     public var params: Int {
-        weights.reduce(0) { $0 + $1.elementCount } + sublayers.reduce(0) { $0 + $1.params }
+        saturatingAdd(weights.reduce(0) { saturatingAdd($0, $1.elementCount) }, sublayers.reduce(0) { saturatingAdd($0, $1.params) })
     }
 
     /// Bytes the weights take as stored.
     public var weightBytes: Int {
-        weights.reduce(0) { $0 + $1.data.storedBytes } + sublayers.reduce(0) { $0 + $1.weightBytes }
+        saturatingAdd(weights.reduce(0) { saturatingAdd($0, $1.data.storedBytes) }, sublayers.reduce(0) { saturatingAdd($0, $1.weightBytes) })
     }
 
     /// This layer's weights and those of its sublayers, depth first.
@@ -113,8 +113,23 @@ public final class KerasModel: @unchecked Sendable {
     public func hasKnownShape(_ tensor: Tensor) -> Bool { !unknownShapes.contains(ObjectIdentifier(tensor)) }
 
     /// Total weight elements, trainable and not: Keras' `count_params()`.
-    public var params: Int { layers.reduce(0) { $0 + $1.params } }
+    public var params: Int { layers.reduce(0) { saturatingAdd($0, $1.params) } }
+
+    /// Bytes every weight takes as stored (saturating, like `params`).
+    public var weightBytes: Int { layers.reduce(0) { saturatingAdd($0, $1.weightBytes) } }
 
     /// Every weight of the model, each once, in layer order.
     public var weights: [KerasWeight] { layers.flatMap(\.allWeights) }
+}
+
+/// Sums and products of counts a hostile file declares (a dataset of 2^62 elements in each of
+/// several layers) stop at Int.max instead of trapping; reports show them as they are.
+func saturatingAdd(_ a: Int, _ b: Int) -> Int {
+    let (sum, overflow) = a.addingReportingOverflow(b)
+    return overflow ? Int.max : sum
+}
+
+func saturatingMultiply(_ a: Int, _ b: Int) -> Int {
+    let (product, overflow) = a.multipliedReportingOverflow(by: b)
+    return overflow ? Int.max : product
 }

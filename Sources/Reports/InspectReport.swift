@@ -60,7 +60,7 @@ public struct InspectReport: Sendable {
         backend = model.backend
         modelClass = model.className
         params = model.params
-        weightBytes = model.layers.reduce(0) { $0 + $1.weightBytes }
+        weightBytes = model.weightBytes
         sizeBytes = model.sizeBytes
         func info(_ tensor: Tensor) -> TensorInfo {
             TensorInfo(name: tensor.name, shape: model.hasKnownShape(tensor) ? tensor.shape : nil, dtype: tensor.dtype.rawValue)
