@@ -20,15 +20,7 @@ extension Converter {
     /// Keras file as the input with the resized layers' `filters`/`units`, recorded shapes and
     /// weights rewritten, which Keras loads and fine-tunes as an ordinary model.
     public func pruneChannels(_ options: ChannelPruningOptions, writingTo output: String) throws -> ChannelOutcome {
-        let lower = output.lowercased()
-        let own = model.format == .kerasZip ? ".keras" : ".h5"
-        if !lower.hasSuffix(".tflite"), !lower.hasSuffix(own) {
-            throw ConverterError.keepsKerasFormat(file: path, extension: own, output: output)
-        }
-        let layers = Set(model.graph.ops.compactMap(\.origin?.layer))
-        if let unknown = (Array(options.exclude) + options.perLayer.keys).sorted().first(where: { !layers.contains($0) }) {
-            throw ConverterError.noSuchLayer(file: path, layer: unknown)
-        }
+        let lower = try checkPruning(output: output, layers: Array(options.exclude) + options.perLayer.keys)
         let config: JSON? = lower.hasSuffix(".tflite") ? nil : try KerasConfigEditor.storedConfig(of: model)
         let before = model.graph.layerCosts()
         let pruning = try FileError.naming(path) { try PruneChannels(options: options).prune(model.graph) }

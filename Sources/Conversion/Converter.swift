@@ -58,15 +58,7 @@ public struct Converter {
     /// or `options.perLayer` the model lacks, before anything is pruned. Returns what was pruned
     /// and the Keras writer's notes.
     public func prune(_ options: PruningOptions, writingTo output: String) throws -> (pruned: [PrunedWeight], notes: [String]) {
-        let lower = output.lowercased()
-        let own = model.format == .kerasZip ? ".keras" : ".h5"
-        if !lower.hasSuffix(".tflite"), !lower.hasSuffix(own) {
-            throw ConverterError.keepsKerasFormat(file: path, extension: own, output: output)
-        }
-        let layers = Set(model.graph.ops.compactMap(\.origin?.layer))
-        if let unknown = (Array(options.exclude) + options.perLayer.keys).sorted().first(where: { !layers.contains($0) }) {
-            throw ConverterError.noSuchLayer(file: path, layer: unknown)
-        }
+        let lower = try checkPruning(output: output, layers: Array(options.exclude) + options.perLayer.keys)
         if lower.hasSuffix(".tflite") {
             let result = try convert(options: .init(pipeline: .pruning(options))).result
             try result.write(to: output)
@@ -75,6 +67,22 @@ public struct Converter {
         let pipeline = PassPipeline(stages: [.init([.init(PruneMagnitude.id, options: options)], maxRounds: 1)])
         let pruned = try FileError.naming(path) { try pipeline.run(on: model.graph).pruned }
         return (pruned, try writeKeras(pruned: pruned, to: output))
+    }
+
+    /// What both kinds of pruning refuse before anything is pruned: a Keras output of the other
+    /// kind than the input (.keras for .keras, .h5 for .h5; .tflite is fine) and layer names
+    /// (`--exclude`, `--plan`) the model lacks. Returns the output path lowercased.
+    func checkPruning(output: String, layers named: [String]) throws -> String {
+        let lower = output.lowercased()
+        let own = model.format == .kerasZip ? ".keras" : ".h5"
+        if !lower.hasSuffix(".tflite"), !lower.hasSuffix(own) {
+            throw ConverterError.keepsKerasFormat(file: path, extension: own, output: output)
+        }
+        let layers = Set(model.graph.ops.compactMap(\.origin?.layer))
+        if let unknown = named.sorted().first(where: { !layers.contains($0) }) {
+            throw ConverterError.noSuchLayer(file: path, layer: unknown)
+        }
+        return lower
     }
 
     /// Lowers the (possibly pruned) graph to `.tflite` bytes; with `calibration`, the samples are

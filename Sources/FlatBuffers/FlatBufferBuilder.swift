@@ -378,15 +378,7 @@ public struct FlatBufferFile: @unchecked Sendable {
                 index += before
                 var count = UInt32(hole.count).littleEndian
                 try withUnsafeBytes(of: &count) { try sink($0) }
-                var produced = 0
-                try hole.produce { piece in
-                    produced += piece.count
-                    guard produced <= hole.count else { throw FlatBufferError.invalid("a deferred vector produced more than its \(hole.count) bytes") }
-                    try sink(piece)
-                }
-                guard produced == hole.count else {
-                    throw FlatBufferError.invalid("a deferred vector produced \(produced) of its \(hole.count) bytes")
-                }
+                try Self.pass(hole.count, bytes: hole.produce, what: "a deferred vector", to: sink)
                 let padding = [UInt8](repeating: 0, count: hole.length - 4 - hole.count)
                 try padding.withUnsafeBytes { try sink($0) }
                 position = hole.start + hole.length
@@ -396,17 +388,21 @@ public struct FlatBufferFile: @unchecked Sendable {
         var end = flatBufferSize
         for segment in appended {
             try [UInt8](repeating: 0, count: segment.position - end).withUnsafeBytes { try sink($0) }
-            var produced = 0
-            try segment.produce { piece in
-                produced += piece.count
-                guard produced <= segment.count else { throw FlatBufferError.invalid("appended data produced more than its \(segment.count) bytes") }
-                try sink(piece)
-            }
-            guard produced == segment.count else {
-                throw FlatBufferError.invalid("appended data produced \(produced) of its \(segment.count) bytes")
-            }
+            try Self.pass(segment.count, bytes: segment.produce, what: "appended data", to: sink)
             end = segment.position + segment.count
         }
+    }
+
+    /// Hands what `produce` gives to `sink`, failing unless it is exactly `count` bytes.
+    private static func pass(_ count: Int, bytes produce: @escaping (_ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Void,
+                             what: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var produced = 0
+        try produce { piece in
+            produced += piece.count
+            guard produced <= count else { throw FlatBufferError.invalid("\(what) produced more than its \(count) bytes") }
+            try sink(piece)
+        }
+        guard produced == count else { throw FlatBufferError.invalid("\(what) produced \(produced) of its \(count) bytes") }
     }
 
     /// The whole file in memory.
