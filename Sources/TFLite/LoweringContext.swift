@@ -128,6 +128,16 @@ final class LoweringContext {
         return index
     }
 
+    /// Whether the graph reads `tensor` (an op input or a model output).
+    func isUsed(_ tensor: Tensor) -> Bool {
+        graph.outputs.contains { $0 === tensor } || !graph.consumers(of: tensor).isEmpty
+    }
+
+    /// `value` into the TFLite tensor of `tensor`, reshaped to its shape (one RESHAPE).
+    func copy(_ value: Int32, to tensor: Tensor) throws {
+        try reshape(value, to: tensor.shape, output: self.tensor(for: tensor), name: tensor.name, in: self)
+    }
+
     /// Appends an operator.
     func emit(_ code: BuiltinOperator, _ inputs: [Int32], _ outputs: [Int32], version: Int32 = 1,
               options: BuiltinOptions = .NONE,

@@ -111,26 +111,20 @@ func lowerConvLSTM2D(_ context: LoweringContext, _ op: Op) throws {
         c = cell
     }
 
-    func isUsed(_ tensor: Tensor) -> Bool {
-        context.graph.outputs.contains { $0 === tensor } || !context.graph.consumers(of: tensor).isEmpty
-    }
-    func copy(_ value: Int32, to tensor: Tensor) throws {
-        try reshape(value, to: tensor.shape, output: context.tensor(for: tensor), name: tensor.name, in: context)
-    }
     guard let h, let c else {  // zero steps: Keras refuses such inputs too
         throw ConversionError.unsupported(op: op.name, detail: "its input '\(x.name)' has no steps")
     }
-    if isUsed(op.outputs[0]) {
+    if context.isUsed(op.outputs[0]) {
         if returnSequences {
             // [N, H', W', F] × T joined on axis 1 is [N, T·H', W', F], the memory of [N, T, H', W', F].
             let joined = context.tensor(name + "/sequence", shape: [batch, steps * outputHeight, outputWidth, filters])
             context.emit(.CONCATENATION, outputs, [joined], options: .ConcatenationOptions,
                          Options.table { try $0.add(Field.ConcatenationOptions.axis, Int32(1), default: 0) })
-            try copy(joined, to: op.outputs[0])
+            try context.copy(joined, to: op.outputs[0])
         } else {
-            try copy(h, to: op.outputs[0])
+            try context.copy(h, to: op.outputs[0])
         }
     }
-    if isUsed(op.outputs[1]) { try copy(h, to: op.outputs[1]) }
-    if isUsed(op.outputs[2]) { try copy(c, to: op.outputs[2]) }
+    if context.isUsed(op.outputs[1]) { try context.copy(h, to: op.outputs[1]) }
+    if context.isUsed(op.outputs[2]) { try context.copy(c, to: op.outputs[2]) }
 }

@@ -36,9 +36,7 @@ func sequenceLSTMActivation(_ op: Op, in context: LoweringContext) -> Activation
     let x = op.inputs[0]
     guard x.shape.count == 3, x.shape.allSatisfy({ $0 != nil }), op.inputs[2].shape[0] != nil,
           op.inputs.dropFirst().allSatisfy({ $0.constant != nil }) else { return nil }
-    let statesUsed = op.outputs.dropFirst().contains { state in
-        context.graph.outputs.contains { $0 === state } || !context.graph.consumers(of: state).isEmpty
-    }
+    let statesUsed = op.outputs.dropFirst().contains(where: context.isUsed)
     return statesUsed ? nil : activation
 }
 
@@ -316,24 +314,18 @@ func lowerRecurrent(_ context: LoweringContext, _ op: Op) throws {
         c = newC
     }
 
-    func isUsed(_ tensor: Tensor) -> Bool {
-        context.graph.outputs.contains { $0 === tensor } || !context.graph.consumers(of: tensor).isEmpty
-    }
-    func copy(_ value: Int32, to tensor: Tensor) throws {
-        try reshape(value, to: tensor.shape, output: context.tensor(for: tensor), name: tensor.name, in: context)
-    }
-    if isUsed(op.outputs[0]) {
+    if context.isUsed(op.outputs[0]) {
         if returnSequences {
             let packed = context.tensor(name + "/sequence", shape: [batch, steps, units])
             context.emit(.PACK, outputs, [packed], options: .PackOptions, Options.table { builder in
                 try builder.add(Field.PackOptions.values_count, Int32(steps), default: 0)
                 try builder.add(Field.PackOptions.axis, Int32(1), default: 0)
             })
-            try copy(packed, to: op.outputs[0])
+            try context.copy(packed, to: op.outputs[0])
         } else {
-            try copy(outputs[steps - 1], to: op.outputs[0])
+            try context.copy(outputs[steps - 1], to: op.outputs[0])
         }
     }
-    if let h, isUsed(op.outputs[1]) { try copy(h, to: op.outputs[1]) }
-    if let c, op.outputs.count > 2, isUsed(op.outputs[2]) { try copy(c, to: op.outputs[2]) }
+    if let h, context.isUsed(op.outputs[1]) { try context.copy(h, to: op.outputs[1]) }
+    if let c, op.outputs.count > 2, context.isUsed(op.outputs[2]) { try context.copy(c, to: op.outputs[2]) }
 }
