@@ -99,6 +99,14 @@ def main():
     write_keras("zip_duplicate_entries.keras", [("config.json", config), ("config.json", json.dumps(functional([dense("d1", 3, ["x"])])))])
     # An archive whose weights member is not HDF5.
     write_keras("zip_weights_not_hdf5.keras", [("config.json", config), ("model.weights.h5", b"not hdf5 at all")])
+    # A Keras 3 weights file whose groups link back to themselves and to their parent (hard links):
+    # a walk that follows names would revisit them exponentially often; each must be read once.
+    with h5py.File(os.path.join(OUT, "weights_groups_linked_in_cycle.weights.h5"), "w") as f:
+        layer = f.create_group("layers/dense")
+        layer.create_dataset("vars/0", data=np.ones((4, 3), np.float32))
+        layer.create_dataset("vars/1", data=np.zeros(3, np.float32))
+        layer["self"] = layer
+        layer["parent"] = f["layers"]
     print(f"wrote hostile Keras files to {OUT}")
 
 

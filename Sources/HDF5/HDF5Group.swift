@@ -6,6 +6,9 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
     public let file: HDF5File
     /// The group's absolute path inside the file.
     public let path: String
+    /// The address of the group's object header: the same for every path that reaches the group,
+    /// so walks can tell a group they have already seen (a hostile file links a group into itself).
+    public let address: UInt64
 
     init(file: HDF5File, path: String) throws {
         self.file = file
@@ -13,10 +16,11 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
         id = try checked("H5Gopen2", "\(file.displayName):\(path)") {
             path.withCString { H5Gopen2(file.id, $0, keraslite_H5P_DEFAULT()) }
         }
+        var info = H5O_info_t()
+        try checked("H5Oget_info", "\(file.displayName):\(path)") { [id] in H5Oget_info2(id, &info, UInt32(H5O_INFO_BASIC)) }
+        address = UInt64(info.addr)
         if let check = file.attributeCheck {
             // Before libhdf5 walks the group's link names (HDF5AttributeCheck.checkGroup).
-            var info = H5O_info_t()
-            try checked("H5Oget_info", location) { H5Oget_info2(id, &info, UInt32(H5O_INFO_BASIC)) }
             do {
                 try check.checkGroup(headerAddress: UInt64(info.addr))
             } catch let problem as HDF5AttributeCheck.Problem {

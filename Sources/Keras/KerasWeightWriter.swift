@@ -240,13 +240,14 @@ public enum KerasWeightWriter {
         return nil
     }
 
-    /// Datasets below `group`; at most 100,000 groups are looked at and `maximumDepth` levels
-    /// followed, so a group linked into itself cannot make the count endless.
+    /// Datasets below `group`; each group is looked at once (at most 100,000 of them, `maximumDepth`
+    /// levels deep), so a group linked into itself cannot make the count endless.
     private static func datasetCount(in group: HDF5Group) throws -> Int {
-        var count = 0, budget = 100_000
+        var count = 0
+        var seen = Set<UInt64>()
         var pending: [(group: HDF5Group, depth: Int)] = [(group, 0)]
-        while let (current, depth) = pending.popLast(), budget > 0 {
-            budget -= 1
+        while let (current, depth) = pending.popLast(), seen.count < 100_000 {
+            guard seen.insert(current.address).inserted else { continue }
             for name in try current.childNames() {
                 switch try current.objectKind(name) {
                 case .dataset: count += 1

@@ -181,12 +181,11 @@ struct KerasV3WeightStore: WeightStore {
     /// without the `layers/` steps; Windows-written files' `\` separators read as `/`.
     func groups() throws -> [(name: String, weights: [StoredWeight])] {
         var result: [(name: String, weights: [StoredWeight])] = []
-        var visited = 0
+        var seen = Set<UInt64>()
         func walk(_ path: String, depth: Int) throws {
-            visited += 1
-            // A hostile file cannot make the walk endless (a group linked into itself) or deep.
-            guard visited <= 100_000, depth <= Self.maximumDepth else { return }
             let group = path.isEmpty ? root : try root.group(path)
+            // A hostile file cannot make the walk endless (a group linked into itself) or deep.
+            guard seen.insert(group.address).inserted, seen.count <= 100_000, depth <= Self.maximumDepth else { return }
             for child in try group.childNames().sorted() {
                 let childPath = path.isEmpty ? child : "\(path)/\(child)"
                 // Optimizer state is not the model's.
@@ -215,24 +214,21 @@ struct KerasV3WeightStore: WeightStore {
         guard let vars = try varsGroup(for: path) else { return [] }
         let layerPath = String(vars.path.dropLast("/vars".count))
         var result: [StoredWeight] = []
+        var seen = Set<UInt64>()
         func walk(_ groupPath: String, prefix: String, depth: Int) throws {
-            guard depth <= Self.maximumDepth else { return }
-            let group = try root.group(groupPath)
-            if root.contains(groupPath + "/vars") {
-                let inner = try root.group(groupPath + "/vars")
+            // The layer's own group must open; a damaged group below it is passed over.
+            guard let group = depth == 0 ? try root.group(groupPath) : try? root.group(groupPath) else { return }
+            // Each group once (a group linked into itself), at most 32 levels deep.
+            guard seen.insert(group.address).inserted, seen.count <= 100_000, depth <= Self.maximumDepth else { return }
+            if group.contains("vars") {
+                let inner = try group.group("vars")
                 for index in try inner.childNames().compactMap(Int.init).sorted() {
                     result.append(StoredWeight(name: "\(prefix)/\(index)", variable: nil, dataset: try inner.dataset(String(index))))
                 }
             }
-            for child in try group.childNames().sorted() where child != "vars" && hasVars(below: "\(groupPath)/\(child)", depth: depth + 1) {
+            for child in try group.childNames().sorted() where child != "vars" && (try? group.objectKind(child)) == .group {
                 try walk("\(groupPath)/\(child)", prefix: "\(prefix)/\(child)", depth: depth + 1)
             }
-        }
-        var budget = 100_000  // groups looked at: a group linked into itself twice would double at each level
-        func hasVars(below groupPath: String, depth: Int) -> Bool {
-            budget -= 1
-            guard budget > 0, depth <= Self.maximumDepth, let children = try? root.group(groupPath).childNames() else { return false }
-            return children.contains { $0 == "vars" || hasVars(below: "\(groupPath)/\($0)", depth: depth + 1) }
         }
         try walk(layerPath.hasPrefix("/") ? String(layerPath.dropFirst()) : layerPath, prefix: path.names.last!, depth: 0)
         return result
