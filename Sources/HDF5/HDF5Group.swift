@@ -17,7 +17,13 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
             path.withCString { H5Gopen2(file.id, $0, keraslite_H5P_DEFAULT()) }
         }
         var info = H5O_info_t()
-        try checked("H5Oget_info", "\(file.displayName):\(path)") { [id] in H5Oget_info2(id, &info, UInt32(H5O_INFO_BASIC)) }
+        let opened = id
+        do {
+            try checked("H5Oget_info", "\(file.displayName):\(path)") { H5Oget_info2(opened, &info, UInt32(H5O_INFO_BASIC)) }
+        } catch {
+            H5Gclose(opened)  // deinit does not run for an instance that never finished initialising
+            throw error
+        }
         address = UInt64(info.addr)
         if let check = file.attributeCheck {
             // Before libhdf5 walks the group's link names (HDF5AttributeCheck.checkGroup).
