@@ -90,14 +90,7 @@ public struct Calibrator: Sendable {
 
     /// Smallest and largest finite value (0, 0 for none).
     static func extremes(_ values: [Float]) -> (Float, Float) {
-        var low = Float.infinity, high = -Float.infinity
-        values.withUnsafeBufferPointer { buffer in
-            for x in buffer where x.isFinite {
-                low = min(low, x)
-                high = max(high, x)
-            }
-        }
-        return low <= high ? (low, high) : (0, 0)
+        values.withUnsafeBufferPointer { finiteExtremes($0) }.map { ($0.low, $0.high) } ?? (0, 0)
     }
 
     /// The range between the (100 − p)-th and p-th percentiles of the histogram (bin edges).

@@ -64,9 +64,13 @@ func convolutionKernel(_ context: KernelContext, spatialRank: Int) throws -> Ker
                                           multiplier: outputChannels / groups, bias: bias, output: output)
                         finishChannels(output, count: count, channels: outputChannels, bias: nil, activation: activation)
                     } else {
-                        try convolve(input.baseAddress!, geometry, weights: weights.baseAddress!, groups: groups,
-                                     outputChannels: outputChannels, output: output, workspace: workspace)
-                        finishChannels(output, count: count, channels: outputChannels, bias: bias, activation: activation)
+                        // Bias and relu/relu6 per multiplied tile; any other activation afterwards.
+                        let clip = activation.flatMap(ActivationClip.init)
+                        try bias.withOptionalPointer { bias in
+                            try convolve(input.baseAddress!, geometry, weights: weights.baseAddress!, groups: groups,
+                                         outputChannels: outputChannels, output: output, workspace: workspace, bias: bias, clip: clip)
+                        }
+                        if clip == nil { finishChannels(output, count: count, channels: outputChannels, bias: nil, activation: activation) }
                     }
                 }
             }
@@ -215,15 +219,21 @@ func fullyConnectedKernel(_ context: KernelContext) throws -> Kernel {
 /// output; relu and relu6 (what fuse-activation produces) inline, other functions afterwards.
 func finishChannels(_ output: UnsafeMutablePointer<Float>, count: Int, channels: Int, bias: [Float]?, activation: ActivationFunction?) {
     guard count > 0, channels > 0 else { return }
-    let clip: ActivationClip?
-    switch activation {
-    case .relu?: clip = .relu
-    case .relu6?: clip = .relu6
-    default: clip = nil
-    }
+    let clip = activation.flatMap(ActivationClip.init)
     bias.withOptionalPointer { bias in addBiasAndClip(output, count: count, channels: channels, bias: bias, clip: clip) }
     if let activation, clip == nil {
         applyActivation(activation, to: UnsafeMutableBufferPointer(start: output, count: count), lastAxis: channels)
+    }
+}
+
+extension ActivationClip {
+    /// The clip a fused relu or relu6 amounts to; nil for every other activation.
+    init?(_ activation: ActivationFunction) {
+        switch activation {
+        case .relu: self = .relu
+        case .relu6: self = .relu6
+        default: return nil
+        }
     }
 }
 

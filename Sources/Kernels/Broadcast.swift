@@ -92,18 +92,64 @@ private struct ClosureFunction: BinaryFunction {
     @inline(__always) func apply(_ a: Float, _ b: Float) -> Float { body(a, b) }
 }
 
+/// Something done with a binary function, specialized for each of `BinaryOperator`'s.
+private protocol BinaryFunctionUse {
+    associatedtype Result
+    func callAsFunction<F: BinaryFunction>(_ function: F) -> Result
+}
+
+extension BinaryOperator {
+    /// `use` called with this operator's specialized function.
+    fileprivate func with<U: BinaryFunctionUse>(_ use: U) -> U.Result {
+        switch self {
+        case .add: return use(AddFunction())
+        case .subtract: return use(SubtractFunction())
+        case .multiply: return use(MultiplyFunction())
+        case .divide: return use(DivideFunction())
+        case .maximum: return use(MaximumFunction())
+        case .minimum: return use(MinimumFunction())
+        case .prelu: return use(PReLUFunction())
+        }
+    }
+}
+
 /// `operation`(a, b) elementwise, broadcast to `shape` (`broadcastShape(a.shape, b.shape)`, checked
 /// by the caller). Reuses a's (or b's) storage when it already has the output shape.
 public func broadcastBinary(_ a: TensorValue, _ b: TensorValue, shape: [Int], _ operation: BinaryOperator) -> TensorValue {
-    switch operation {
-    case .add: return broadcastBinary(a, b, shape: shape, AddFunction())
-    case .subtract: return broadcastBinary(a, b, shape: shape, SubtractFunction())
-    case .multiply: return broadcastBinary(a, b, shape: shape, MultiplyFunction())
-    case .divide: return broadcastBinary(a, b, shape: shape, DivideFunction())
-    case .maximum: return broadcastBinary(a, b, shape: shape, MaximumFunction())
-    case .minimum: return broadcastBinary(a, b, shape: shape, MinimumFunction())
-    case .prelu: return broadcastBinary(a, b, shape: shape, PReLUFunction())
+    struct Broadcast: BinaryFunctionUse {
+        let a: TensorValue, b: TensorValue, shape: [Int]
+        func callAsFunction<F: BinaryFunction>(_ function: F) -> TensorValue { broadcastBinary(a, b, shape: shape, function) }
     }
+    return operation.with(Broadcast(a: a, b: b, shape: shape))
+}
+
+/// `operation`(a, b) of two tensors of one shape, clipped to `clip`, into new storage: one pass
+/// on both cores (a residual connection's ADD and its fused RELU) where a shared input would
+/// otherwise be copied, updated and clipped in three.
+public func elementwise(_ a: TensorValue, _ b: TensorValue, _ operation: BinaryOperator, clip: ActivationClip?) -> TensorValue {
+    precondition(a.shape == b.shape)
+    struct SameShape: BinaryFunctionUse {
+        let a: UnsafePointer<Float>, b: UnsafePointer<Float>, count: Int, clip: ActivationClip?
+        func callAsFunction<F: BinaryFunction>(_ function: F) -> [Float] {
+            makeValues(count) { out in
+                Parallel.forEach(count, grain: 1 << 15) { range in
+                    if let clip {
+                        let low = clip.low, high = clip.high
+                        for i in range { out[i] = min(max(function.apply(a[i], b[i]), low), high) }
+                    } else {
+                        for i in range { out[i] = function.apply(a[i], b[i]) }
+                    }
+                }
+            }
+        }
+    }
+    let values = a.values.withUnsafeBufferPointer { a in
+        b.values.withUnsafeBufferPointer { b in
+            operation.with(SameShape(a: a.baseAddress ?? UnsafePointer(bitPattern: 16)!, b: b.baseAddress ?? UnsafePointer(bitPattern: 16)!,
+                                     count: a.count, clip: clip))
+        }
+    }
+    return TensorValue(unchecked: a.shape, values)
 }
 
 /// `function`(a, b) elementwise, broadcast to `shape`, for functions without a specialized loop.

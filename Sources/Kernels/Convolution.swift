@@ -6,9 +6,12 @@
 /// Convolution as GEMM: output[pixels, O] = patches[pixels, KH·KW·Cg] · filter per group (the
 /// filter transposed for `.ohwi`). Each core takes a contiguous share of the output pixels and
 /// builds their patches in its own tiles (together at most `Workspace.budget` floats), then
-/// multiplies them single-threaded.
+/// multiplies them single-threaded; a 1×1 stride-1 convolution multiplies the input itself.
+/// `bias` (one value per output channel) and `clip` are applied to each tile as soon as it is
+/// multiplied, while it is still in the core's cache.
 public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: UnsafePointer<Float>, layout: FilterLayout = .hwio,
-                     groups: Int, outputChannels: Int, output: UnsafeMutablePointer<Float>, workspace: Workspace) throws {
+                     groups: Int, outputChannels: Int, output: UnsafeMutablePointer<Float>, workspace: Workspace,
+                     bias: UnsafePointer<Float>? = nil, clip: ActivationClip? = nil) throws {
     let pixels = g.outputPixels
     guard pixels > 0, outputChannels > 0 else { return }
     let groupChannels = g.channels / groups, groupOutputs = outputChannels / groups
@@ -16,14 +19,25 @@ public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Unsa
     let transposed = layout == .ohwi
     let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
         && g.padTop == 0 && g.padLeft == 0 && g.outputHeight == g.height && g.outputWidth == g.width
-    if pointwise && groups == 1 {
+    try GEMM.check(pixels, outputChannels, depth, g.channels)
+    let workers = max(1, min(Parallel.workers, pixels / 16))
+    if pointwise && groups == 1 && pixels < 16 * Parallel.workers {
+        // Too few pixels to share out: the product splits by output channels instead.
         try GEMM.parallelMultiply(m: pixels, n: outputChannels, k: g.channels, a: x, lda: g.channels,
                                   b: weights, ldb: transposed ? g.channels : outputChannels, transposeB: transposed,
                                   c: output, ldc: outputChannels)
+        addBiasAndClip(output, count: pixels * outputChannels, channels: outputChannels, bias: bias, clip: clip)
         return
     }
-    try GEMM.check(pixels, outputChannels, depth)
-    let workers = max(1, min(Parallel.workers, pixels / 16))
+    if pointwise && groups == 1 {
+        Parallel.forEachChunk(pixels, chunks: workers) { _, share in
+            GEMM.multiply(m: share.count, n: outputChannels, k: g.channels, a: x + share.lowerBound * g.channels, lda: g.channels,
+                          b: weights, ldb: transposed ? g.channels : outputChannels, transposeB: transposed,
+                          c: output + share.lowerBound * outputChannels, ldc: outputChannels)
+            addBiasAndClip(output + share.lowerBound * outputChannels, rows: share.count, channels: outputChannels, bias: bias, clip: clip)
+        }
+        return
+    }
     let tile = max(1, min((pixels + workers - 1) / workers, Workspace.budget / max(depth * workers, 1)))
     let scratch = workspace.scratch(workers * tile * depth)
     Parallel.forEachChunk(pixels, chunks: workers) { worker, share in
@@ -38,6 +52,7 @@ public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Unsa
                               ldb: transposed ? depth : outputChannels, transposeB: transposed,
                               c: output + start * outputChannels + group * groupOutputs, ldc: outputChannels)
             }
+            addBiasAndClip(output + start * outputChannels, rows: rows, channels: outputChannels, bias: bias, clip: clip)
         }
     }
 }

@@ -19,16 +19,23 @@ public enum ActivationClip: Sendable, Equatable {
 public func addBiasAndClip(_ output: UnsafeMutablePointer<Float>, count: Int, channels: Int,
                            bias: UnsafePointer<Float>?, clip: ActivationClip?) {
     guard count > 0, channels > 0, bias != nil || clip != nil else { return }
-    let bounds = clip.map { (low: $0.low, high: $0.high) }
     Parallel.forEach(count / channels, grain: max(1, 16384 / channels)) { range in
-        for row in range {
-            let values = output + row * channels
-            switch (bias, bounds) {
-            case let (bias?, (low, high)?): for c in 0..<channels { values[c] = min(max(values[c] + bias[c], low), high) }
-            case let (bias?, nil): for c in 0..<channels { values[c] += bias[c] }
-            case let (nil, (low, high)?): for c in 0..<channels { values[c] = min(max(values[c], low), high) }
-            case (nil, nil): break
-            }
+        addBiasAndClip(output + range.lowerBound * channels, rows: range.count, channels: channels, bias: bias, clip: clip)
+    }
+}
+
+/// The same on the calling thread, over `rows` rows of `channels` values: what a core applies to
+/// the rows it has just multiplied, while they are still in its cache.
+public func addBiasAndClip(_ output: UnsafeMutablePointer<Float>, rows: Int, channels: Int,
+                           bias: UnsafePointer<Float>?, clip: ActivationClip?) {
+    let bounds = clip.map { (low: $0.low, high: $0.high) }
+    for row in 0..<rows {
+        let values = output + row * channels
+        switch (bias, bounds) {
+        case let (bias?, (low, high)?): for c in 0..<channels { values[c] = min(max(values[c] + bias[c], low), high) }
+        case let (bias?, nil): for c in 0..<channels { values[c] += bias[c] }
+        case let (nil, (low, high)?): for c in 0..<channels { values[c] = min(max(values[c], low), high) }
+        case (nil, nil): return
         }
     }
 }

@@ -131,15 +131,19 @@ func convolutionKernel(_ context: OperatorContext) throws -> Kernel {
         let shape = [geometry.batch, geometry.outputHeight, geometry.outputWidth, outputChannels]
         let count = try context.count(shape)
         let input = hybrid.map { $0.apply(x.values, rows: geometry.batch) } ?? x.values
+        // The bias and clip are applied by each core to the tiles it multiplies; tanh afterwards.
         var output = try input.withUnsafeBufferPointer { input in
             try filter.values.withUnsafeBufferPointer { filter in
-                try makeValues(count) { output in
-                    try convolve(input.baseAddress!, geometry, weights: filter.baseAddress!, layout: .ohwi, groups: groups,
-                                 outputChannels: outputChannels, output: output, workspace: workspace)
+                try (bias?.values).withOptionalPointer { bias in
+                    try makeValues(count) { output in
+                        try convolve(input.baseAddress!, geometry, weights: filter.baseAddress!, layout: .ohwi, groups: groups,
+                                     outputChannels: outputChannels, output: output, workspace: workspace,
+                                     bias: bias, clip: activation.clip)
+                    }
                 }
             }
         }
-        finish(&output, channels: outputChannels, bias: bias, activation: activation)
+        if case .tanh = activation { finish(&output, channels: outputChannels, bias: nil, activation: activation) }
         return [try context.tensor(shape, output)]
     }
 }

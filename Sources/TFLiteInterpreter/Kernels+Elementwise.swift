@@ -18,20 +18,28 @@ func broadcastBinary(_ a: TensorValue, _ b: TensorValue, _ context: OperatorCont
 }
 
 /// A binary builtin computing `function` with broadcasting; `activation` names the options
-/// table and field of a fused activation (ADD, SUB, MUL, DIV).
+/// table and field of a fused activation (ADD, SUB, MUL, DIV), `operation` the specialized loop
+/// computing the same function (operands of one shape in one pass, clip included).
 func binaryKernel(_ context: OperatorContext, types: Set<String> = ["float", "quantized", "integer"],
                   outputTypes: Set<String>? = nil, activation: (options: String, field: Int)? = nil,
+                  operation: BinaryOperator? = nil,
                   _ function: @escaping @Sendable (Float, Float) -> Float) throws -> Kernel {
     try context.expect(inputs: 2...2)
     try context.expectTypes(types, outputs: outputTypes == nil)
     if let outputTypes { try context.expectTypes(outputTypes, inputs: []) }
     let fused = try activation.map { try context.options($0.options).activation($0.field) } ?? FusedActivation.none
     return Kernel { inputs, _ in
-        var result = try broadcastBinary(value(inputs, 0), value(inputs, 1), context, function)
+        let a = value(inputs, 0), b = value(inputs, 1)
+        var result: TensorValue
+        if let operation, a.shape == b.shape {
+            _ = try context.count(a.shape)
+            result = elementwise(a, b, operation, clip: fused.clip)
+            if case .tanh = fused { result.withUnsafeMutableValues { fused.apply($0) } }
+            return [result]
+        }
+        result = try broadcastBinary(a, b, context, function)
         if case .none = fused { return [result] }
-        var values = result.values
-        fused.apply(&values)
-        result = try context.tensor(result.shape, values)
+        result.withUnsafeMutableValues { fused.apply($0) }
         return [result]
     }
 }
@@ -43,16 +51,16 @@ func binaryKernel(_ context: OperatorContext, types: Set<String> = ["float", "qu
 }
 
 func addKernel(_ c: OperatorContext) throws -> Kernel {
-    try binaryKernel(c, activation: ("AddOptions", Field.AddOptions.fused_activation_function)) { $0 + $1 }
+    try binaryKernel(c, activation: ("AddOptions", Field.AddOptions.fused_activation_function), operation: .add) { $0 + $1 }
 }
 func subtractKernel(_ c: OperatorContext) throws -> Kernel {
-    try binaryKernel(c, activation: ("SubOptions", Field.SubOptions.fused_activation_function)) { $0 - $1 }
+    try binaryKernel(c, activation: ("SubOptions", Field.SubOptions.fused_activation_function), operation: .subtract) { $0 - $1 }
 }
 func multiplyKernel(_ c: OperatorContext) throws -> Kernel {
-    try binaryKernel(c, activation: ("MulOptions", Field.MulOptions.fused_activation_function)) { $0 * $1 }
+    try binaryKernel(c, activation: ("MulOptions", Field.MulOptions.fused_activation_function), operation: .multiply) { $0 * $1 }
 }
 func divideKernel(_ c: OperatorContext) throws -> Kernel {
-    try binaryKernel(c, activation: ("DivOptions", Field.DivOptions.fused_activation_function)) { $0 / $1 }
+    try binaryKernel(c, activation: ("DivOptions", Field.DivOptions.fused_activation_function), operation: .divide) { $0 / $1 }
 }
 
 /// Comparisons and logical operators: bool outputs.

@@ -61,5 +61,80 @@ struct BinaryOperatorTests {
         let expected = (0..<6).map { reference(a.values[$0], b.values[$0 % 3]) }
         #expect(broadcastBinary(a, b, shape: shape, operation).values == expected)
         #expect(broadcastBinary(a, b, shape: shape, function: reference).values == expected)
+        // Operands of one shape in one pass, with and without a clip; large enough to use both cores.
+        let count = 100_003
+        let left = try TensorValue(shape: [count], values: (0..<count).map { Float($0 % 17) - 8.5 })
+        let right = try TensorValue(shape: [count], values: (0..<count).map { Float($0 % 13) * 0.75 - 4 })
+        let plain = (0..<count).map { reference(left.values[$0], right.values[$0]) }
+        #expect(elementwise(left, right, operation, clip: nil).values == plain)
+        #expect(elementwise(left, right, operation, clip: .relu6).values == plain.map { min(max($0, 0), 6) })
+    }
+}
+
+/// The calibration scan: smallest and largest finite element, whatever the length and wherever
+/// infinities and NaNs sit.
+struct FiniteExtremesTests {
+    private func scalar(_ values: [Float]) -> (low: Float, high: Float)? {
+        let finite = values.filter(\.isFinite)
+        return finite.isEmpty ? nil : (finite.min()!, finite.max()!)
+    }
+
+    @Test(arguments: [0, 1, 15, 16, 17, 63, 1000, 65_536 * 3 + 5])
+    func agreesWithAScalarScan(count: Int) {
+        var values = (0..<count).map { Float(($0 * 7919) % 1009) / 37 - 13 }
+        let plain = values.withUnsafeBufferPointer { finiteExtremes($0) }
+        #expect(plain?.low == scalar(values)?.low && plain?.high == scalar(values)?.high)
+        guard count > 2 else { return }
+        // Poisoned: the extremes must skip the non-finite elements, not stop at them.
+        values[count / 2] = .nan
+        values[count - 1] = .infinity
+        values[0] = -.infinity
+        values[1] = 1e30
+        let poisoned = values.withUnsafeBufferPointer { finiteExtremes($0) }
+        #expect(poisoned?.low == scalar(values)?.low && poisoned?.high == scalar(values)?.high)
+        #expect(poisoned?.high == 1e30)
+    }
+
+    @Test func nothingFiniteIsNil() {
+        let values: [Float] = [.nan, .infinity, -.infinity] + [Float](repeating: .nan, count: 40)
+        #expect(values.withUnsafeBufferPointer { finiteExtremes($0) } == nil)
+    }
+}
+
+/// The convolution's fused epilogue (bias and clip applied per multiplied tile, on each path:
+/// 1×1 stride 1 over few or many pixels, im2col tiles, groups) against the direct sum.
+struct ConvolutionEpilogueTests {
+    @Test(arguments: [(1, 1, 1, 3), (1, 1, 1, 40), (3, 2, 1, 3), (3, 1, 2, 20)])
+    func biasAndClipMatchTheDirectSum(kernel: Int, stride: Int, groups: Int, size: Int) throws {
+        let (batch, channels, outputs) = (2, 4, 6)
+        let window = AxisWindow(window: kernel, stride: stride, padding: .same)
+        let g = ConvGeometry(batch: batch, height: size, width: size, channels: channels, rows: window, columns: window)
+        let x = (0..<(batch * size * size * channels)).map { Float(($0 * 31) % 19) / 9 - 1 }
+        let groupChannels = channels / groups, groupOutputs = outputs / groups
+        let w = (0..<(kernel * kernel * groupChannels * outputs)).map { Float(($0 * 17) % 23) / 11 - 1 }  // H×W×Cg×O
+        let bias = (0..<outputs).map { Float($0) * 0.5 - 1.5 }
+        var output = [Float](repeating: .nan, count: g.outputPixels * outputs)
+        try x.withUnsafeBufferPointer { x in
+            try w.withUnsafeBufferPointer { w in
+                try output.withUnsafeMutableBufferPointer { out in
+                    try convolve(x.baseAddress!, g, weights: w.baseAddress!, groups: groups, outputChannels: outputs,
+                                 output: out.baseAddress!, workspace: Workspace(), bias: bias, clip: .relu6)
+                }
+            }
+        }
+        var expected = [Float](repeating: 0, count: output.count)
+        for n in 0..<batch { for oh in 0..<g.outputHeight { for ow in 0..<g.outputWidth { for o in 0..<outputs {
+            var sum: Float = 0
+            let group = o / groupOutputs
+            for kh in 0..<kernel { for kw in 0..<kernel { for c in 0..<groupChannels {
+                let ih = oh * stride - g.padTop + kh, iw = ow * stride - g.padLeft + kw
+                guard (0..<size).contains(ih), (0..<size).contains(iw) else { continue }
+                sum += x[((n * size + ih) * size + iw) * channels + group * groupChannels + c]
+                    * w[((kh * kernel + kw) * groupChannels + c) * outputs + o]
+            } } }
+            expected[((n * g.outputHeight + oh) * g.outputWidth + ow) * outputs + o] = min(max(sum + bias[o], 0), 6)
+        } } } }
+        #expect(output.count == expected.count)
+        #expect(zip(output, expected).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(zip(output, expected).map { abs($0 - $1) }.max() ?? 0)")
     }
 }
