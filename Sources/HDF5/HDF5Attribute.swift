@@ -7,16 +7,18 @@ public final class HDF5Attribute: @unchecked Sendable {
     public let location: String
 
     init(owner: some HDF5Object, name: String) throws {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         location = "\(owner.location)@\(name)"
         id = try checked("H5Aopen", location) {
             name.withCString { H5Aopen(owner.objectID, $0, keraslite_H5P_DEFAULT()) }
         }
     }
 
-    deinit { H5Aclose(id) }
+    deinit { HDF5Library.locked { _ = H5Aclose(id) } }
 
     /// The number of elements (1 for a scalar attribute).
     public func elementCount() throws -> Int {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         let space = try checked("H5Aget_space", location) { H5Aget_space(id) }
         defer { H5Sclose(space) }
         return Int(try checked("H5Sget_simple_extent_npoints", location) { H5Sget_simple_extent_npoints(space) })
@@ -25,6 +27,7 @@ public final class HDF5Attribute: @unchecked Sendable {
     /// Reads a string or string-array attribute, variable- or fixed-length, trimming the padding
     /// of fixed-length strings. Throws when the attribute is not a string type.
     public func readStrings() throws -> [String] {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         // h5py writes an empty list as a zero-length float array; that is an empty string list too.
         let count = try elementCount()
         if count == 0 { return [] }
@@ -65,6 +68,7 @@ public final class HDF5Attribute: @unchecked Sendable {
     /// same datatype (fixed- and variable-length strings included), dataspace, creation properties
     /// and value. Object references are refused: they would point into the source file.
     public func copy(to destination: some HDF5Object, as name: String) throws {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         let target = "\(destination.location)@\(name)"
         let type = try checked("H5Aget_type", location) { H5Aget_type(id) }
         defer { H5Tclose(type) }
@@ -93,6 +97,7 @@ public final class HDF5Attribute: @unchecked Sendable {
 
     /// Reads a single string attribute (the first element of a string array).
     public func readString() throws -> String {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         guard let first = try readStrings().first else {
             throw HDF5Error(call: "read string attribute", path: location, detail: "empty")
         }

@@ -10,6 +10,7 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     public let path: String
 
     init(file: HDF5File, path: String) throws {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         self.file = file
         self.path = path
         id = try checked("H5Dopen2", "\(file.displayName):\(path)") {
@@ -17,12 +18,13 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         }
     }
 
-    deinit { H5Dclose(id) }
+    deinit { HDF5Library.locked { _ = H5Dclose(id) } }
 
     public var objectID: hid_t { id }
 
     /// The dataset's dimensions (empty for a scalar).
     public func shape() throws -> [Int] {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         let space = try checked("H5Dget_space", location) { H5Dget_space(id) }
         defer { H5Sclose(space) }
         let rank = Int(try checked("H5Sget_simple_extent_ndims", location) { H5Sget_simple_extent_ndims(space) })
@@ -50,6 +52,7 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     /// size for raw data, at most `maximumExpansion` times its stored bytes through filters — and
     /// every filter it was written through is available: checked before any buffer is allocated.
     func checkReadable(count: Int) throws {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         let creation = try checked("H5Dget_create_plist", location) { H5Dget_create_plist(id) }
         defer { H5Pclose(creation) }
         let filters = Int(try checked("H5Pget_nfilters", location) { H5Pget_nfilters(creation) })
@@ -76,6 +79,7 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
 
     /// The element type as stored in the file.
     public func elementType() throws -> HDF5ElementType {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         let type = try checked("H5Dget_type", location) { H5Dget_type(id) }
         defer { H5Tclose(type) }
         let size = H5Tget_size(type)
@@ -88,11 +92,12 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     }
 
     /// Bytes the data occupies in the file (after any HDF5 compression filter).
-    public func storageSize() -> Int { Int(clamping: H5Dget_storage_size(id)) }  // damaged files claim up to 2^64
+    public func storageSize() -> Int { HDF5Library.locked { Int(clamping: H5Dget_storage_size(id)) } }  // damaged files claim up to 2^64
 
     /// Reads the whole dataset converted to Float (float16/float64/integers are converted by libhdf5),
     /// in C (row-major) order.
     public func readFloats() throws -> [Float] {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         let count = try elementCount()
         try checkReadable(count: count)
         return try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
@@ -105,6 +110,7 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
 
     /// Reads the whole dataset as Float into `buffer`, which must hold exactly `elementCount()` values.
     public func read(into buffer: UnsafeMutableBufferPointer<Float>) throws {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         let count = try elementCount()
         guard buffer.count == count else {
             throw HDF5Error(call: "H5Dread", path: location, detail: "buffer holds \(buffer.count) of \(count) values")
@@ -124,6 +130,7 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     /// dataset's type, shape, layout, filters and attributes. The file must be open read-write;
     /// throws unless the dataset stores floats and `values` holds exactly `elementCount()` values.
     public func write(_ values: [Float]) throws {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         let count = try elementCount()
         guard values.count == count else {
             throw HDF5Error(call: "H5Dwrite", path: location, detail: "\(values.count) values for a dataset of \(count)")

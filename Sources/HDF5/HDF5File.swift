@@ -24,12 +24,14 @@ public final class HDF5File: @unchecked Sendable {
 
     /// Opens `path` read-only; throws when it is missing, not HDF5 or damaged.
     public convenience init(path: String) throws {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         try self.init(path: path, access: .readOnly)
     }
 
     /// Opens the existing file `path`; `.readWrite` lets datasets be written (`HDF5Dataset.write`)
     /// and objects be copied into it.
     public init(path: String, access: Access) throws {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         self.path = path
         displayName = path
         let flags = access == .readOnly ? keraslite_H5F_ACC_RDONLY() : keraslite_H5F_ACC_RDWR()
@@ -40,18 +42,19 @@ public final class HDF5File: @unchecked Sendable {
     }
 
     private init(path: String, id: hid_t) {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         self.path = path
         displayName = path
         self.id = id
         attributeCheck = nil
     }
 
-    deinit { H5Fclose(id) }
+    deinit { HDF5Library.locked { _ = H5Fclose(id) } }
 
     /// The file's size in bytes, the bound for what any size read from it may claim.
     public var size: Int {
         var bytes: hsize_t = 0
-        return H5Fget_filesize(id, &bytes) < 0 ? Int.max / 2 : Int(min(bytes, hsize_t(Int.max / 2)))
+        return HDF5Library.locked { H5Fget_filesize(id, &bytes) } < 0 ? Int.max / 2 : Int(min(bytes, hsize_t(Int.max / 2)))
     }
 
     /// Creates the new, empty file `path` (which must not exist yet), open read-write. With a
@@ -59,6 +62,7 @@ public final class HDF5File: @unchecked Sendable {
     /// parameters, user-block size, the root group's creation-order tracking — so copies of the
     /// template's objects land in a file laid out like the template.
     public static func create(path: String, like template: HDF5File? = nil) throws -> HDF5File {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         var creation = keraslite_H5P_DEFAULT()
         if let template {
             creation = try checked("H5Fget_create_plist", template.path) { H5Fget_create_plist(template.id) }
@@ -73,6 +77,7 @@ public final class HDF5File: @unchecked Sendable {
     /// Writes everything libhdf5 still buffers for the file to disk, so write failures surface
     /// here rather than unreported at close.
     public func flush() throws {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         try checked("H5Fflush", path) { H5Fflush(id, H5F_SCOPE_GLOBAL) }
     }
 
@@ -82,6 +87,7 @@ public final class HDF5File: @unchecked Sendable {
     /// True when the first bytes of the file at `path` are the HDF5 signature (cheap detection,
     /// no parsing).
     public static func hasSignature(path: String) -> Bool {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
         let head = (try? handle.read(upToCount: 8)) ?? Data()

@@ -11,6 +11,7 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
     public let address: UInt64
 
     init(file: HDF5File, path: String) throws {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         self.file = file
         self.path = path
         id = try checked("H5Gopen2", "\(file.displayName):\(path)") {
@@ -35,7 +36,7 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
         }
     }
 
-    deinit { H5Gclose(id) }
+    deinit { HDF5Library.locked { _ = H5Gclose(id) } }
 
     public var objectID: hid_t { id }
 
@@ -45,10 +46,12 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
     /// The names of the group's direct children in the order they were created when the group
     /// tracks creation order, else in name order — the order in which to recreate them.
     public func childNamesInCreationOrder() throws -> [String] {
-        try (try? childNames(by: H5_INDEX_CRT_ORDER)) ?? childNames()
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
+        return try (try? childNames(by: H5_INDEX_CRT_ORDER)) ?? childNames()
     }
 
     private func childNames(by index: H5_index_t) throws -> [String] {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         var names: [String] = []
         var position: hsize_t = 0
         _ = try withUnsafeMutablePointer(to: &names) { pointer in
@@ -68,6 +71,7 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
     /// type, shape, layout, filters, stored bytes and attributes unchanged, and a group with
     /// everything below it.
     public func copy(_ path: String, to destination: HDF5Group, as name: String? = nil) throws {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         let target = name ?? String(path.split(separator: "/").last ?? Substring(path))
         try checked("H5Ocopy", "\(file.path):\(join(path)) -> \(destination.file.path):\(destination.join(target))") {
             path.withCString { source in
@@ -78,6 +82,7 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
 
     /// True when a link named by the relative `path` exists (every intermediate group must exist).
     public func contains(_ path: String) -> Bool {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         HDF5Library.initialize()
         var prefix = ""
         for component in path.split(separator: "/") {
@@ -90,6 +95,7 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
 
     /// The kind of the object at the relative `path`.
     public func objectKind(_ path: String) throws -> HDF5ObjectKind {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         var info = H5O_info_t()
         try checked("H5Oget_info_by_name", location + "/" + path) {
             path.withCString { H5Oget_info_by_name1(id, $0, &info, keraslite_H5P_DEFAULT()) }
@@ -103,12 +109,14 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
 
     /// Opens the child group at the relative `path`.
     public func group(_ path: String) throws -> HDF5Group {
-        try HDF5Group(file: file, path: join(path))
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
+        return try HDF5Group(file: file, path: join(path))
     }
 
     /// Opens the dataset at the relative `path`.
     public func dataset(_ path: String) throws -> HDF5Dataset {
-        try HDF5Dataset(file: file, path: join(path))
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
+        return try HDF5Dataset(file: file, path: join(path))
     }
 
     func join(_ child: String) -> String {
@@ -123,6 +131,7 @@ extension HDF5Group {
     /// Creates the child group `name` (the file must be open read-write), with `source`'s creation
     /// properties when given (link creation-order tracking, so a copy lists children like the source).
     public func createGroup(_ name: String, like source: HDF5Group? = nil) throws -> HDF5Group {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         var creation = keraslite_H5P_DEFAULT()
         if let source { creation = try checked("H5Gget_create_plist", source.location) { H5Gget_create_plist(source.id) } }
         defer { if source != nil { H5Pclose(creation) } }
@@ -136,6 +145,7 @@ extension HDF5Group {
     /// Creates the dataset `name` with `source`'s element type and attributes but the new `shape`
     /// (contiguous layout), holding `values` in C order, converted by libhdf5 to the stored type.
     public func createDataset(_ name: String, like source: HDF5Dataset, shape: [Int], values: [Float]) throws {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         let target = "\(file.path):\(join(name))"
         guard shape.allSatisfy({ $0 >= 0 }), values.count == shape.reduce(1, *) else {
             throw HDF5Error(call: "H5Dcreate2", path: target, detail: "\(values.count) values for shape \(shape)")

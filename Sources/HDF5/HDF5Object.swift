@@ -14,6 +14,7 @@ extension HDF5Object {
     /// True when the object has an attribute called `name`; false too when its attributes are
     /// damaged (`attribute(_:)` and `attributeNames()` then say how).
     public func hasAttribute(_ name: String) -> Bool {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         HDF5Library.initialize()
         guard (try? checkAttributes()) != nil else { return false }
         return name.withCString { H5Aexists(objectID, $0) } > 0
@@ -21,6 +22,7 @@ extension HDF5Object {
 
     /// The names of all attributes of the object, in name order.
     public func attributeNames() throws -> [String] {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         try checkAttributes()
         return try attributeNames(by: H5_INDEX_NAME)
     }
@@ -28,6 +30,7 @@ extension HDF5Object {
     /// Throws when an attribute's stored bytes would make libhdf5 read out of bounds or loop
     /// (`HDF5AttributeCheck`); libhdf5 decodes every attribute of an object to find any one.
     func checkAttributes() throws {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         guard let check = file.attributeCheck else { return }
         var info = H5O_info_t()
         try checked("H5Oget_info", location) { H5Oget_info2(objectID, &info, UInt32(H5O_INFO_BASIC)) }
@@ -42,6 +45,7 @@ extension HDF5Object {
     /// each with its datatype, shape and value unchanged, in creation order where the object tracks
     /// it.
     public func copyAttributes(to destination: some HDF5Object) throws {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         try checkAttributes()
         let names = try (try? attributeNames(by: H5_INDEX_CRT_ORDER)) ?? attributeNames()
         for name in names {
@@ -50,6 +54,7 @@ extension HDF5Object {
     }
 
     private func attributeNames(by order: H5_index_t) throws -> [String] {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         var names: [String] = []
         var index: hsize_t = 0
         _ = try withUnsafeMutablePointer(to: &names) { pointer in
@@ -66,6 +71,7 @@ extension HDF5Object {
 
     /// Opens the attribute `name`.
     public func attribute(_ name: String) throws -> HDF5Attribute {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         try checkAttributes()
         return try HDF5Attribute(owner: self, name: name)
     }
@@ -73,6 +79,7 @@ extension HDF5Object {
     /// Reads a string-array attribute that Keras may have split into `name0`, `name1`, … because
     /// HDF5 object headers hold at most 64 KB; returns nil when neither form exists.
     public func chunkedStringsAttribute(_ name: String) throws -> [String]? {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         try checkAttributes()
         if hasAttribute(name) { return try attribute(name).readStrings() }
         var values: [String] = []
@@ -89,6 +96,7 @@ extension HDF5Object {
     /// Writes the scalar attribute `name` as a variable-length UTF-8 string (what h5py writes for a
     /// Python `str`, e.g. Keras' `model_config`), replacing an attribute of that name.
     public func writeStringAttribute(_ name: String, _ value: String) throws {
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         let target = "\(location)@\(name)"
         if hasAttribute(name) {
             try checked("H5Adelete", target) { name.withCString { H5Adelete(objectID, $0) } }
