@@ -39,13 +39,20 @@ public struct FoldBatchNorm: GraphPass {
             let foldedKernel = ConstantData(count: kernelData.count, storedBytes: kernelData.count * 4) {
                 var weights = try kernelData.valuesWithoutCaching()
                 weights.withUnsafeMutableBufferPointer { buffer in
-                    var index = 0
-                    while index < buffer.count {
-                        for channel in 0..<channels {
-                            let factor = factors[channel]
-                            for _ in 0..<innerCount {
-                                buffer[index] *= factor
-                                index += 1
+                    factors.withUnsafeBufferPointer { factors in
+                        // Rows of channels × innerCount values; the channel loop of a channels-last
+                        // kernel (innerCount 1) is contiguous and vectorizes.
+                        let row = channels * innerCount
+                        guard row > 0, let base = buffer.baseAddress else { return }
+                        for start in stride(from: 0, to: buffer.count - buffer.count % row, by: row) {
+                            let values = base + start
+                            if innerCount == 1 {
+                                for channel in 0..<channels { values[channel] *= factors[channel] }
+                            } else {
+                                for channel in 0..<channels {
+                                    let factor = factors[channel], run = values + channel * innerCount
+                                    for inner in 0..<innerCount { run[inner] *= factor }
+                                }
                             }
                         }
                     }

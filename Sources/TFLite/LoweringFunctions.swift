@@ -15,8 +15,8 @@ func permute(_ values: [Float], shape: [Int], _ permutation: [Int]) -> [Float] {
 /// and take the tiled fast path.
 func permute(_ values: [Float], shape: [Int], _ permutation: [Int], into destination: UnsafeMutableBufferPointer<Float>) {
     let rank = shape.count
-    if let split = (1..<max(rank, 1)).first(where: { permutation == Array($0..<rank) + Array(0..<$0) }) {
-        transpose2D(values, rows: shape[..<split].reduce(1, *), columns: shape[split...].reduce(1, *), into: destination)
+    if let (rows, columns) = transposeSides(shape, permutation) {
+        transpose2D(values, rows: rows, columns: columns, into: destination)
         return
     }
     var strides = [Int](repeating: 1, count: rank)
@@ -38,16 +38,31 @@ func permute(_ values: [Float], shape: [Int], _ permutation: [Int], into destina
     }
 }
 
-/// [rows × columns] → [columns × rows], in 32×32 tiles to stay in cache.
-func transpose2D(_ values: [Float], rows: Int, columns: Int, into destination: UnsafeMutableBufferPointer<Float>) {
+/// The rows and columns of the 2-D transpose `permutation` amounts to when it moves a trailing
+/// block of axes in front of the rest (HWIO → OHWI: rows H·W·I, columns O), else nil.
+func transposeSides(_ shape: [Int], _ permutation: [Int]) -> (rows: Int, columns: Int)? {
+    let rank = shape.count
+    guard let split = (1..<max(rank, 1)).first(where: { permutation == Array($0..<rank) + Array(0..<$0) }) else { return nil }
+    return (shape[..<split].reduce(1, *), shape[split...].reduce(1, *))
+}
+
+/// [rows × columns] → [columns × rows], in 32×32 tiles to stay in cache: each tile's source rows
+/// are read once into L1 and its destination rows written contiguously. With `outputRows`, only
+/// those rows of the result (source columns), written from the start of `destination`.
+func transpose2D(_ values: [Float], rows: Int, columns: Int, outputRows: Range<Int>? = nil,
+                 into destination: UnsafeMutableBufferPointer<Float>) {
     let tile = 32
+    let range = outputRows ?? 0..<columns
+    guard rows > 0, !range.isEmpty, let target = destination.baseAddress else { return }
+    precondition(range.count * rows <= destination.count)
     values.withUnsafeBufferPointer { source in
+        let source = source.baseAddress!
         for rowStart in stride(from: 0, to: rows, by: tile) {
-            for columnStart in stride(from: 0, to: columns, by: tile) {
-                for row in rowStart..<min(rowStart + tile, rows) {
-                    for column in columnStart..<min(columnStart + tile, columns) {
-                        destination[column * rows + row] = source[row * columns + column]
-                    }
+            let rowEnd = min(rowStart + tile, rows)
+            for columnStart in stride(from: range.lowerBound, to: range.upperBound, by: tile) {
+                for column in columnStart..<min(columnStart + tile, range.upperBound) {
+                    let out = target + (column &- range.lowerBound) &* rows, input = source + column
+                    for row in rowStart..<rowEnd { out[row] = input[row &* columns] }
                 }
             }
         }

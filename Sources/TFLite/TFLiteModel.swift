@@ -313,6 +313,19 @@ final class TFLiteModel {
         guard values.count * 4 == byteCount, !shape.isEmpty else {
             throw FlatBufferError.invalid("a constant holds \(values.count * 4) bytes, its tensor needs \(byteCount)")
         }
+        // A 2-D transpose (HWIO → OHWI) writes each block of output rows straight from the source.
+        if let (rows, columns) = transposeSides(shape, permutation) {
+            let step = max(1, (1 << 20) / max(1, rows))
+            var block = [Float](repeating: 0, count: min(step, columns) * rows)
+            for start in stride(from: 0, to: columns, by: step) {
+                let end = min(columns, start + step)
+                try block.withUnsafeMutableBufferPointer { block in
+                    transpose2D(values, rows: rows, columns: columns, outputRows: start..<end, into: block)
+                    try sink(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(block)[0..<((end - start) * rows * 4)]))
+                }
+            }
+            return
+        }
         // Output rows [start, end) are the permutation of the source restricted to that range of
         // its axis permutation[0].
         let axis = permutation[0], rows = shape[axis]
