@@ -107,6 +107,15 @@ def main():
         layer.create_dataset("vars/1", data=np.zeros(3, np.float32))
         layer["self"] = layer
         layer["parent"] = f["layers"]
+    # Compact layout (the data inside the object header): legal, and must read like any other.
+    with h5py.File(os.path.join(OUT, "weights_compact_layout.weights.h5"), "w") as f:
+        variables = f.create_group("layers/dense/vars")
+        for name, data in (("0", np.arange(12, dtype=np.float32).reshape(4, 3)), ("1", np.zeros(3, np.float32))):
+            creation = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+            creation.set_layout(h5py.h5d.COMPACT)
+            space = h5py.h5s.create_simple(data.shape)
+            dataset = h5py.h5d.create(variables.id, name.encode(), h5py.h5t.NATIVE_FLOAT, space, dcpl=creation)
+            dataset.write(h5py.h5s.ALL, h5py.h5s.ALL, data)
     print(f"wrote hostile Keras files to {OUT}")
 
 

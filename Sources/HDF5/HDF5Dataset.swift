@@ -69,6 +69,12 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         }
         let width = max(1, try elementType().byteWidth)
         let (bytes, overflow) = count.multipliedReportingOverflow(by: width)
+        // A compact dataset keeps its bytes in its header; libhdf5 1.10 copies the declared size
+        // out of a buffer of the stored size (a NULL one when that is 0) without comparing them.
+        if H5Pget_layout(creation) == H5D_COMPACT, overflow || storageSize() != bytes {
+            throw HDF5Error(call: "H5Dread", path: location,
+                            detail: "a compact dataset stores \(storageSize()) bytes for \(count) elements of \(width) bytes")
+        }
         let stored = min(storageSize(), file.size)
         let limit = filters == 0 ? file.size : stored.multipliedReportingOverflow(by: Self.maximumExpansion).partialValue + 4096
         guard !overflow, bytes <= limit else {
