@@ -96,6 +96,12 @@ benchmark-tflite: venv build
 benchmark-interpreter: venv build
 	$(VENV)/bin/python scripts/benchmark_interpreter.py
 
+# int8 calibration vs TensorFlow's converter and `run` vs LiteRT (2 threads) on the seed ResNet50
+# head, 100 images, beside the machine's GEMM limit (docs/benchmarks.md; about 10 minutes).
+.PHONY: benchmark-speed
+benchmark-speed: venv build
+	$(VENV)/bin/python scripts/benchmark_speed.py
+
 # keraslite convert --quantize none|float16|dynamic|int8 vs TensorFlow's converter in the same mode: size,
 # conversion time (int8 with calibration), LiteRT latency and accuracy; seed ResNet50/MobileNetV2 heads
 # and the digits samples (docs/benchmarks.md; about 30 minutes on 2 cores, more when they are busy).

@@ -38,7 +38,10 @@ public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Unsa
         }
         return
     }
-    let tile = max(1, min((pixels + workers - 1) / workers, Workspace.budget / max(depth * workers, 1)))
+    // Tiles of at most ~4 MB of patches per core (and at least 64 rows): the patches are still in
+    // cache when OpenBLAS packs them (a whole layer's patches at batch 8 were ~60 MB).
+    let tile = max(1, min((pixels + workers - 1) / workers, Workspace.budget / max(depth * workers, 1),
+                          max(64, (1 << 20) / max(depth, 1))))
     let scratch = workspace.scratch(workers * tile * depth)
     Parallel.forEachChunk(pixels, chunks: workers) { worker, share in
         let patches = scratch + worker * tile * depth
