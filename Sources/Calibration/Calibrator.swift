@@ -47,26 +47,38 @@ public struct Calibrator: Sendable {
                        progress: ((Int, Int) -> Void)? = nil) throws -> [Int: ValueRange] {
         let executor = try TFLiteExecutor(file: model)
         let total = samples.count * passes
+        // Batches run on every core at once (observers are called concurrently): each scans its
+        // tensor outside the lock and merges under it. Minimum, maximum and histogram counts do
+        // not depend on the order batches finish in.
+        let lock = NSLock()
         var extremes: [Int: ValueRange] = [:]
-        try forEachBatch(executor, samples, done: 0, total: total, progress: progress) { index, value in
+        try forEachBatch(executor, samples, done: 0, total: total, progress: progress, lock: lock) { index, value in
             let (low, high) = Self.extremes(value.values)
-            if let range = extremes[index] {
-                extremes[index] = ValueRange(min: min(range.min, low), max: max(range.max, high))
-            } else {
-                extremes[index] = ValueRange(min: low, max: high)
+            lock.withLock {
+                if let range = extremes[index] {
+                    extremes[index] = ValueRange(min: min(range.min, low), max: max(range.max, high))
+                } else {
+                    extremes[index] = ValueRange(min: low, max: high)
+                }
             }
         }
         guard method != .minmax else { return extremes }
 
         var histograms: [Int: [Double]] = [:]
-        try forEachBatch(executor, samples, done: samples.count, total: total, progress: progress) { index, value in
+        try forEachBatch(executor, samples, done: samples.count, total: total, progress: progress, lock: lock) { index, value in
             guard let range = extremes[index], range.max > range.min else { return }
-            var histogram = histograms[index] ?? [Double](repeating: 0, count: Self.bins)
+            var histogram = [Double](repeating: 0, count: Self.bins)
             let width = (range.max - range.min) / Float(Self.bins)
             for x in value.values where x.isFinite {
                 histogram[min(Self.bins - 1, max(0, Int((x - range.min) / width)))] += 1
             }
-            histograms[index] = histogram
+            lock.withLock {
+                if let earlier = histograms[index] {
+                    histograms[index] = zip(earlier, histogram).map(+)
+                } else {
+                    histograms[index] = histogram
+                }
+            }
         }
         var chosen = extremes
         for (index, histogram) in histograms {
@@ -78,13 +90,22 @@ public struct Calibrator: Sendable {
         return chosen
     }
 
+    /// Runs the samples in batches, one batch per core at a time (batchSize / cores samples each,
+    /// or the model's own fixed batch), calling `observe` for every tensor of every batch from the
+    /// thread running it and `progress` (under `lock`) after each batch.
     private func forEachBatch(_ executor: TFLiteExecutor, _ samples: CalibrationSamples, done: Int, total: Int,
-                              progress: ((Int, Int) -> Void)?, observe: @escaping (Int, TensorValue) -> Void) throws {
-        for start in stride(from: 0, to: samples.count, by: batchSize) {
-            let rows = start..<min(start + batchSize, samples.count)
-            let batch = try samples.values(for: executor, rows: rows)
-            _ = try executor.run(batch, batchSize: batchSize) { index, _, value in observe(index, value) }
-            progress?(done + rows.upperBound, total)
+                              progress: ((Int, Int) -> Void)?, lock: NSLock, observe: @escaping (Int, TensorValue) -> Void) throws {
+        let dynamic = executor.inputs.allSatisfy(\.hasDynamicBatch)
+        let chunk = dynamic ? max(1, batchSize / Parallel.cores) : max(1, executor.inputs.first?.shape.first ?? 1)
+        let starts = Array(stride(from: 0, to: samples.count, by: chunk))
+        var finished = 0
+        try Parallel.forEachIndexOnAllCores(starts.count) { number in
+            let rows = starts[number]..<min(starts[number] + chunk, samples.count)
+            _ = try executor.run(try samples.values(for: executor, rows: rows), batchSize: chunk) { index, _, value in observe(index, value) }
+            lock.withLock {
+                finished += rows.count
+                progress?(done + finished, total)
+            }
         }
     }
 

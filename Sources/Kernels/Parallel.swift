@@ -4,8 +4,58 @@ import Foundation
 /// Splits loops over the machine's cores. Kernels hand it disjoint index ranges, so the body
 /// writes to disjoint memory and needs no locks.
 public enum Parallel {
-    /// Worker count: the active processor count (2 on the benchmark machine).
-    public static let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// The machine's active processor count (2 on the benchmark machine).
+    public static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Worker count for the loops of the calling thread: `cores`, or 1 inside `serially`.
+    public static var workers: Int { isSerial ? 1 : cores }
+
+    /// True inside `serially`: the caller is already one of several workers, so loops run inline.
+    @TaskLocal private static var isSerial = false
+
+    /// Runs `body` with every loop it starts on the calling thread — for work already spread over
+    /// the cores one level up (whole batches per core).
+    public static func serially<R>(_ body: () throws -> R) rethrows -> R {
+        try $isSerial.withValue(true, operation: body)
+    }
+
+    /// Calls `body(i)` for every i in 0..<count, `cores` threads taking the next index as they
+    /// finish, each inside `serially`; stops starting new indices after the first error, which it
+    /// rethrows. `body` runs concurrently with itself: it must only touch what its index owns, or
+    /// lock.
+    public static func forEachIndexOnAllCores(_ count: Int, _ body: (Int) throws -> Void) throws {
+        let threads = min(workers, count)
+        guard threads > 1 else {
+            for index in 0..<count { try body(index) }
+            return
+        }
+        /// The next index to start and the first error, shared by the threads under `lock`.
+        final class Queue: @unchecked Sendable {
+            let lock = NSLock()
+            var next = 0
+            var failure: Error?
+        }
+        let queue = Queue()
+        try withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let body = body
+            DispatchQueue.concurrentPerform(iterations: threads) { _ in
+                serially {
+                    while let index = queue.lock.withLock({ () -> Int? in
+                        guard queue.failure == nil, queue.next < count else { return nil }
+                        queue.next += 1
+                        return queue.next - 1
+                    }) {
+                        do {
+                            try body(index)
+                        } catch {
+                            queue.lock.withLock { if queue.failure == nil { queue.failure = error } }
+                        }
+                    }
+                }
+            }
+            if let failure = queue.failure { throw failure }
+        }
+    }
 
     /// Runs `body` over disjoint subranges covering 0..<count: one range when the work is small
     /// (fewer than two `grain`s), else up to `workers` ranges at once.

@@ -396,9 +396,11 @@ public final class TFLiteExecutor: @unchecked Sendable {
 
     /// Runs `values` (each with the samples along the first dimension) in chunks and stacks the
     /// outputs along the first dimension. A file whose inputs have a dynamic batch (-1 in the
-    /// shape signature, as TensorFlow's converter writes) runs `batchSize` samples at a time; a file
-    /// with a fixed batch B (keraslite writes B = 1 by default) runs B samples at a time, the last
-    /// chunk padded with zeros whose outputs are dropped. `observe` sees each chunk separately.
+    /// shape signature, as TensorFlow's converter writes) runs `batchSize` samples at a time —
+    /// without an observer, as one chunk of batchSize / cores samples per core at once, so as many
+    /// samples are in flight; a file with a fixed batch B (keraslite writes B = 1 by default) runs
+    /// B samples at a time, the last chunk padded with zeros whose outputs are dropped. `observe`
+    /// sees each chunk separately, one chunk at a time.
     public func run(_ values: [TensorValue], batchSize: Int, observe: Observer? = nil) throws -> [TensorValue] {
         guard batchSize >= 1 else { throw ExecutionError.invalidInput(.executor, "batch size \(batchSize) must be ≥ 1") }
         guard values.count == inputs.count, !inputs.isEmpty, values.allSatisfy({ $0.rank > 0 }) else {
@@ -413,12 +415,15 @@ public final class TFLiteExecutor: @unchecked Sendable {
         guard dynamic || declared.count == 1, let fixed = declared.first else {
             throw ExecutionError.invalidInput(.executor, "the model's inputs have different batch sizes \(inputs.map { $0.shape.first ?? 1 })")
         }
-        let chunk = dynamic ? batchSize : fixed
-        if (dynamic && total <= chunk) || (!dynamic && total == chunk) { return try run(values, observe: observe) }
+        var chunk = dynamic ? batchSize : fixed
+        if (dynamic && total <= chunk && (observe != nil || total < 2 * Parallel.cores)) || (!dynamic && total == chunk) {
+            return try run(values, observe: observe)
+        }
         guard chunk >= 1 else { throw ExecutionError.invalidInput(.executor, "the model's inputs have batch size 0") }
-        var parts = [[TensorValue]](repeating: [], count: outputs.count)
-        for start in stride(from: 0, to: total, by: chunk) {
-            let range = start..<min(start + chunk, total)
+        if dynamic && observe == nil { chunk = max(1, (chunk + Parallel.cores - 1) / Parallel.cores) }
+        let starts = Array(stride(from: 0, to: total, by: chunk))
+        func batch(_ number: Int) throws -> (batch: [TensorValue], count: Int) {
+            let range = starts[number]..<min(starts[number] + chunk, total)
             var batch = try values.map { try $0.rows(range) }
             if !dynamic && range.count < chunk {
                 batch = try batch.map { part in
@@ -426,16 +431,47 @@ public final class TFLiteExecutor: @unchecked Sendable {
                     return try TensorValue.concatenatingRows([part, padding])
                 }
             }
-            for (k, result) in try run(batch, observe: observe).enumerated() {
-                guard result.shape.first == batch[0].shape[0] else {
+            return (batch, range.count)
+        }
+        func kept(_ results: [TensorValue], samples: Int, of batchRows: Int) throws -> [TensorValue] {
+            try results.enumerated().map { k, result in
+                guard result.shape.first == batchRows else {
                     throw ExecutionError.invalidInput(.executor,
                         "output '\(outputs[k].name)' of shape \(shapeText(result.shape)) has no batch dimension to stack chunks along; "
                         + "pass \(chunk) sample\(chunk == 1 ? "" : "s") at a time")
                 }
-                parts[k].append(range.count < result.shape[0] ? try result.rows(0..<range.count) : result)
+                return samples < result.shape[0] ? try result.rows(0..<samples) : result
             }
         }
-        return try parts.map(TensorValue.concatenatingRows)
+        var parts = [[TensorValue]](repeating: [], count: starts.count)
+        if let observe {
+            for number in starts.indices {
+                let (values, samples) = try batch(number)
+                parts[number] = try kept(run(values, observe: observe), samples: samples, of: values[0].shape[0])
+            }
+        } else {
+            let lock = NSLock()
+            try runBatches(starts.count, inputs: { try batch($0).batch }) { number, results in
+                let samples = min(chunk, total - starts[number])
+                let rows = try kept(results, samples: samples, of: dynamic ? samples : chunk)
+                lock.withLock { parts[number] = rows }
+            }
+        }
+        return try outputs.indices.map { k in try TensorValue.concatenatingRows(parts.map { $0[k] }) }
+    }
+
+    /// Runs `count` batches, whole batches on every core at once with single-threaded kernels
+    /// inside each (no synchronisation between operators): `inputs(i)` gives batch i's values,
+    /// `finished(i, outputs)` takes its outputs and `observe(i, tensor, name, value)` sees its
+    /// tensors, all on the thread running batch i — concurrently with other batches, so they must
+    /// only touch what batch i owns, or lock. The first error stops new batches and is rethrown.
+    public func runBatches(_ count: Int, inputs: (Int) throws -> [TensorValue],
+                           observe: ((Int, Int, String, TensorValue) -> Void)? = nil,
+                           finished: (Int, [TensorValue]) throws -> Void) throws {
+        try Parallel.forEachIndexOnAllCores(count) { number in
+            let results = try run(try inputs(number), observe: observe.map { observe in { observe(number, $0, $1, $2) } })
+            try finished(number, results)
+        }
     }
 }
 
