@@ -1,3 +1,4 @@
+import Foundation
 import Kernels
 import Testing
 
@@ -136,5 +137,33 @@ struct ConvolutionEpilogueTests {
         } } } }
         #expect(output.count == expected.count)
         #expect(zip(output, expected).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(zip(output, expected).map { abs($0 - $1) }.max() ?? 0)")
+    }
+}
+
+/// Whole batches per core: every index runs exactly once, loops inside run inline, and the first
+/// error stops the rest and reaches the caller.
+struct ParallelBatchTests {
+    struct Stop: Error {}
+
+    @Test func everyIndexOnceWithInlineLoopsInside() throws {
+        let lock = NSLock()
+        var seen = [Int](repeating: 0, count: 37)
+        var workersInside = Set<Int>()
+        try Parallel.forEachIndexOnAllCores(seen.count) { index in
+            let inner = Parallel.workers
+            lock.withLock {
+                seen[index] += 1
+                workersInside.insert(inner)
+            }
+        }
+        #expect(seen.allSatisfy { $0 == 1 })
+        #expect(workersInside == [Parallel.cores > 1 ? 1 : Parallel.cores])
+        #expect(Parallel.workers == Parallel.cores)  // outside again
+    }
+
+    @Test func theFirstErrorIsRethrown() {
+        #expect(throws: Stop.self) {
+            try Parallel.forEachIndexOnAllCores(100) { index in if index == 5 { throw Stop() } }
+        }
     }
 }
