@@ -1,3 +1,4 @@
+import Foundation
 import GraphIR
 import Kernels
 
@@ -184,14 +185,28 @@ public final class Interpreter: @unchecked Sendable {
             throw ExecutionError.invalidInput(.interpreter, "the inputs have different numbers of rows: \(inputs.mapValues { $0.shape.first ?? 0 })")
         }
         let total = rows.first ?? 0
-        if total <= batchSize { return try run(inputs, observe: observe) }
-        var parts: [String: [TensorValue]] = [:]
-        for start in stride(from: 0, to: total, by: batchSize) {
-            let range = start..<min(start + batchSize, total)
-            let batch = try inputs.mapValues { try $0.rows(range) }
-            for (name, value) in try run(batch, observe: observe) { parts[name, default: []].append(value) }
+        if total <= batchSize && (observe != nil || total < 2 * Parallel.cores) { return try run(inputs, observe: observe) }
+        // Without an observer, one chunk of batchSize / cores samples per core at once (as many
+        // samples in flight), each run with single-threaded kernels; with one, chunk after chunk.
+        let chunk = observe == nil ? max(1, (batchSize + Parallel.cores - 1) / Parallel.cores) : batchSize
+        let starts = Array(stride(from: 0, to: total, by: chunk))
+        var parts = [[String: TensorValue]](repeating: [:], count: starts.count)
+        func part(_ number: Int) throws -> [String: TensorValue] {
+            let range = starts[number]..<min(starts[number] + chunk, total)
+            return try run(try inputs.mapValues { try $0.rows(range) }, observe: observe)
         }
-        return try parts.mapValues(TensorValue.concatenatingRows)
+        if observe != nil {
+            for number in starts.indices { parts[number] = try part(number) }
+        } else {
+            let lock = NSLock()
+            try Parallel.forEachIndexOnAllCores(starts.count) { number in
+                let outputs = try part(number)
+                lock.withLock { parts[number] = outputs }
+            }
+        }
+        return try Dictionary(uniqueKeysWithValues: (parts.first ?? [:]).keys.map { name in
+            (name, try TensorValue.concatenatingRows(parts.map { $0[name]! }))
+        })
     }
 
     private func check(_ value: TensorValue, against tensor: Tensor) throws {
