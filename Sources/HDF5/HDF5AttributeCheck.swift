@@ -104,6 +104,14 @@ final class HDF5AttributeCheck: @unchecked Sendable {
         }
     }
 
+    /// Throws `Problem` when the object header at `headerAddress` cannot be walked (blocks outside
+    /// the file, messages past their block) or holds a message kept in the shared-message heap,
+    /// which libhdf5 1.10 looks up through a table the file may not have (a `memcpy` to NULL the
+    /// Keras fuzzer found in `H5SM_get_fheap_addr`; h5py and Keras never share messages).
+    func checkHeader(headerAddress: UInt64) throws {
+        _ = try messages(ofType: -1, headerAddress: headerAddress)
+    }
+
     /// The bodies of the object's attribute messages stored in its header (none when the header
     /// is of a form this check does not read).
     private func attributeMessages(headerAddress: UInt64) throws -> [[UInt8]] {
@@ -190,6 +198,12 @@ final class HDF5AttributeCheck: @unchecked Sendable {
             // Shared messages hold a reference, not the message: not read here — except attributes,
             // which libhdf5 would then decode from elsewhere unchecked (Keras files never share them).
             if flags & 0x02 != 0, type == 0x0C { throw Problem(detail: "a shared attribute message (keraslite reads attributes stored in their object header)") }
+            // A shared message's body says where the message is: from version 2 on, type 1 is the
+            // shared-message heap (libhdf5 asserts version 3 only in debug builds); version 1 and
+            // type 2 name another object header.
+            if flags & 0x02 != 0, type != 0x10, size >= 2, block[start] >= 2, block[start + 1] == 1 {
+                throw Problem(detail: "a header message of type \(type) kept in the shared-message heap (keraslite reads files without one)")
+            }
             // libhdf5 follows a continuation whatever its flags say.
             if flags & 0x02 == 0 || type == 0x10 { result.append((type, block[start..<(start + size)])) }
             position = start + (version == 1 ? (size + 7) & ~7 : size)

@@ -13,6 +13,20 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         self.file = file
         self.path = path
+        if let check = file.attributeCheck {
+            // H5Dopen2 decodes every message of the dataset's header (type, shape, layout, filters):
+            // the header is checked first, found through the link alone.
+            var link = H5L_info_t()
+            let linked = path.withCString { H5Lget_info(file.id, $0, &link, keraslite_H5P_DEFAULT()) }
+            if linked >= 0, link.type == H5L_TYPE_HARD {
+                do {
+                    try check.checkHeader(headerAddress: UInt64(link.u.address))
+                } catch let problem as HDF5AttributeCheck.Problem {
+                    throw HDF5Error(call: "H5Dopen2", path: "\(file.displayName):\(path)", detail: problem.detail)
+                }
+            }
+            H5Eclear2(keraslite_H5E_DEFAULT())
+        }
         id = try checked("H5Dopen2", "\(file.displayName):\(path)") {
             path.withCString { H5Dopen2(file.id, $0, keraslite_H5P_DEFAULT()) }
         }
