@@ -13,7 +13,7 @@ every command a fresh process, tools alternating:
 
   * the physical limit: the model's multiply-accumulates per image (every Conv2D and Dense, from
     the Keras model) × 100, divided by this machine's fp32 GEMM rate on both cores (numpy's
-    OpenBLAS, a 4096² product, best of 3) — no forward pass can be faster than that;
+    OpenBLAS, a 4096² product, best of 8) — no forward pass can be faster than that;
   * int8 with calibration, end to end: `keraslite convert model.h5 -o f.tflite --quantize int8
     --calibration cal.npy` against a Python process importing TensorFlow, loading the model and
     converting with optimizations DEFAULT, representative_dataset over the same 100 samples (one at a
@@ -66,7 +66,7 @@ PEAK = """
 import json, time, numpy as np
 a = np.random.rand(4096, 4096).astype(np.float32); b = np.random.rand(4096, 4096).astype(np.float32)
 a @ b
-best = min((lambda t: (a @ b, time.perf_counter() - t)[1])(time.perf_counter()) for _ in range(3))
+best = min((lambda t: (a @ b, time.perf_counter() - t)[1])(time.perf_counter()) for _ in range(8))
 print("RESULT " + json.dumps({"macs_per_s": 4096 ** 3 / best}))
 """
 
