@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "JSON"),
         // Keras frontend: HDF5 / zip container -> Keras model description -> graph IR.
         .target(name: "Keras", dependencies: [
-            "HDF5", "GraphIR", "JSON", "Files", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            "HDF5", "GraphIR", "JSON", "Files", "CKerasliteZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         // Graph → graph passes (one per file, stable kebab-case ids) and pipelines.
         .target(name: "Passes", dependencies: ["GraphIR"]),

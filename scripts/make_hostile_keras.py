@@ -116,6 +116,17 @@ def main():
             space = h5py.h5s.create_simple(data.shape)
             dataset = h5py.h5d.create(variables.id, name.encode(), h5py.h5t.NATIVE_FLOAT, space, dcpl=creation)
             dataset.write(h5py.h5s.ALL, h5py.h5s.ALL, data)
+    # A member whose bytes no longer match the CRC-32 the archive declares (Python's zipfile, which
+    # Keras reads with, refuses it as well).
+    good = io.BytesIO()
+    with zipfile.ZipFile(good, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("config.json", config)
+        archive.writestr("metadata.json", "{}")
+    damaged = bytearray(good.getvalue())
+    at = damaged.index(b'"class_name"')
+    damaged[at + 1] ^= 0x20  # "class_name" → "Class_name" inside the stored member
+    with open(os.path.join(OUT, "zip_member_fails_crc.keras"), "wb") as f:
+        f.write(bytes(damaged))
     print(f"wrote hostile Keras files to {OUT}")
 
 

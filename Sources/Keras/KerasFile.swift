@@ -112,15 +112,9 @@ public enum KerasFile {
             try checkSize(entry, limit: Self.maximumConfigBytes)
             var data = Data()
             do {
-                _ = try archive.extract(entry, skipCRC32: false) { chunk in
-                    // The local header may understate the size: stop at what the directory declared.
-                    guard data.count + chunk.count <= entry.uncompressedSize else { throw KerasError.notAKerasFile(file: path, reason: "'\(name)' is longer than declared") }
-                    data.append(chunk)
-                }
-            } catch let error as KerasError {
-                throw error
-            } catch {
-                throw KerasError.notAKerasFile(file: path, reason: "cannot extract \(name) from the archive (\(error))")
+                try ZipMember.read(path, member: name, declaredSize: entry.uncompressedSize, crc32: entry.checksum) { data.append(contentsOf: $0) }
+            } catch let problem as ZipMember.Problem {
+                throw KerasError.notAKerasFile(file: path, reason: problem.detail)
             }
             return data
         }
@@ -150,7 +144,16 @@ public enum KerasFile {
             scratch = temporary.path
             defer { try? FileManager.default.removeItem(at: temporary) }
             do {
-                _ = try archive.extract(entry, to: temporary, skipCRC32: false)
+                guard FileManager.default.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600]),
+                      let output = FileHandle(forWritingAtPath: temporary.path) else {
+                    throw KerasError.notAKerasFile(file: path, reason: "cannot extract model.weights.h5 (no scratch file)")
+                }
+                defer { try? output.close() }
+                try ZipMember.read(path, member: entry.path, declaredSize: entry.uncompressedSize, crc32: entry.checksum) { try output.write(contentsOf: Data($0)) }
+            } catch let problem as ZipMember.Problem {
+                throw KerasError.notAKerasFile(file: path, reason: "cannot extract model.weights.h5 (\(problem.detail))")
+            } catch let error as KerasError {
+                throw error
             } catch {
                 throw KerasError.notAKerasFile(file: path, reason: "cannot extract model.weights.h5 (\(error))")
             }
