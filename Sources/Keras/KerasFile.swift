@@ -103,7 +103,10 @@ public enum KerasFile {
         }
         func checkSize(_ entry: Entry, limit: UInt64) throws {
             let expanded = entry.uncompressedSize, stored = entry.compressedSize
-            guard expanded <= limit, expanded <= stored.multipliedReportingOverflow(by: Self.maximumZipExpansion).partialValue + 4096 else {
+            // Saturating: a damaged directory may declare sizes near 2^64.
+            let (product, overflow) = stored.multipliedReportingOverflow(by: Self.maximumZipExpansion)
+            let (allowed, past) = product.addingReportingOverflow(4096)
+            guard expanded <= limit, overflow || past || expanded <= allowed else {
                 throw KerasError.notAKerasFile(file: path, reason: "'\(entry.path)' expands from \(stored) to \(expanded) bytes (a zip bomb?)")
             }
         }
