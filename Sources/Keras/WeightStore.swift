@@ -182,16 +182,15 @@ struct KerasV3WeightStore: WeightStore {
     func groups() throws -> [(name: String, weights: [StoredWeight])] {
         var result: [(name: String, weights: [StoredWeight])] = []
         var seen = Set<UInt64>()
-        func walk(_ path: String, depth: Int) throws {
-            let group = path.isEmpty ? root : try root.group(path)
+        func walk(_ group: HDF5Group, _ path: String, depth: Int) throws {
             // A hostile file cannot make the walk endless (a group linked into itself) or deep.
             guard seen.insert(group.address).inserted, seen.count <= 100_000, depth <= Self.maximumDepth else { return }
             for child in try group.childNames().sorted() {
                 let childPath = path.isEmpty ? child : "\(path)/\(child)"
-                // Optimizer state is not the model's.
-                guard path.isEmpty ? child != "optimizer" : true, (try? root.group(childPath)) != nil else { continue }
+                // Optimizer state is not the model's; datasets and damaged groups are passed over.
+                guard path.isEmpty ? child != "optimizer" : true, let opened = try? root.group(childPath) else { continue }
                 if child == "vars" {
-                    let vars = try root.group(childPath)
+                    let vars = opened
                     let indices = try vars.childNames().compactMap(Int.init).sorted()
                     guard !indices.isEmpty else { continue }
                     // The saved name (`dense_1`) gives way to the layer's own name when Keras recorded it.
@@ -202,11 +201,11 @@ struct KerasV3WeightStore: WeightStore {
                     let name = parts.joined(separator: "/").replacingOccurrences(of: "\\", with: "/")
                     result.append((name, try indices.map { StoredWeight(name: "\(name)/\($0)", variable: nil, dataset: try vars.dataset(String($0))) }))
                 } else {
-                    try walk(childPath, depth: depth + 1)
+                    try walk(opened, childPath, depth: depth + 1)
                 }
             }
         }
-        try walk("", depth: 0)
+        try walk(root, "", depth: 0)
         return result
     }
 
