@@ -40,6 +40,7 @@ func convolutionKernel(_ context: KernelContext, spatialRank: Int) throws -> Ker
     // One group per input channel is a depthwise convolution (ConvNeXt): kernel H×W×1×(C·M) has
     // the memory of the depthwise H×W×C×M.
     let depthwise = groups > 1 && groupChannels == 1
+    let prepared = PreparedFilter()
 
     return Kernel(run: { inputs, workspace in
         let x = inputs[0]
@@ -68,7 +69,8 @@ func convolutionKernel(_ context: KernelContext, spatialRank: Int) throws -> Ker
                         let clip = activation.flatMap(ActivationClip.init)
                         try bias.withOptionalPointer { bias in
                             try convolve(input.baseAddress!, geometry, weights: weights.baseAddress!, groups: groups,
-                                         outputChannels: outputChannels, output: output, workspace: workspace, bias: bias, clip: clip)
+                                         outputChannels: outputChannels, output: output, workspace: workspace, bias: bias, clip: clip,
+                                         prepared: prepared)
                         }
                         if clip == nil { finishChannels(output, count: count, channels: outputChannels, bias: nil, activation: activation) }
                     }

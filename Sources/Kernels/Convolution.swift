@@ -3,17 +3,23 @@
 // convolutions. They see pointers, a `ConvGeometry` and explicit layouts, nothing of either model format.
 
 
-/// Convolution as GEMM: output[pixels, O] = patches[pixels, KH·KW·Cg] · filter per group (the
+/// Convolution as GEMM (3×3 stride-1 layers of enough channels by Winograd, Winograd.swift):
+/// output[pixels, O] = patches[pixels, KH·KW·Cg] · filter per group (the
 /// filter transposed for `.ohwi`). Each core takes a contiguous share of the output pixels and
 /// builds their patches in its own tiles (together at most `Workspace.budget` floats), then
 /// multiplies them single-threaded; a 1×1 stride-1 convolution multiplies the input itself.
 /// `bias` (one value per output channel) and `clip` are applied to each tile as soon as it is
-/// multiplied, while it is still in the core's cache.
+/// multiplied, while it is still in the core's cache. A kernel whose filter is constant passes its
+/// `PreparedFilter`, so what the filter needs beyond its values is made once per layer.
 public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: UnsafePointer<Float>, layout: FilterLayout = .hwio,
                      groups: Int, outputChannels: Int, output: UnsafeMutablePointer<Float>, workspace: Workspace,
-                     bias: UnsafePointer<Float>? = nil, clip: ActivationClip? = nil) throws {
+                     bias: UnsafePointer<Float>? = nil, clip: ActivationClip? = nil, prepared: PreparedFilter? = nil) throws {
     let pixels = g.outputPixels
     guard pixels > 0, outputChannels > 0 else { return }
+    if Winograd.applies(g, groups: groups, outputChannels: outputChannels) {
+        return try winogradConvolve(x, g, weights: weights, layout: layout, outputChannels: outputChannels, output: output,
+                                    workspace: workspace, bias: bias, clip: clip, prepared: prepared)
+    }
     let groupChannels = g.channels / groups, groupOutputs = outputChannels / groups
     let depth = g.kernelHeight * g.kernelWidth * groupChannels
     let transposed = layout == .ohwi

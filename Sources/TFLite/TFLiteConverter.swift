@@ -56,14 +56,7 @@ public enum TFLiteConverter {
         try graph.setInputShapes(options.inputShapes)
         try graph.setBatch(options.batch)
         let passLog = try options.pipeline.run(on: graph)
-        let context = LoweringContext(graph: graph)
-        let model = context.model
-        model.inputs = graph.inputs.map(context.tensor(for:))
-        for op in graph.ops { try LoweringTable.lower(op, in: context) }
-        model.outputs = graph.outputs.map(context.tensor(for:))
-        model.signatureInputs = zip(graph.inputs, model.inputs).map { ($0.name, $1) }
-        model.signatureOutputs = zip(graph.modelOutputNames, model.outputs).map { ($0, $1) }
-        model.description = "keraslite" + (graph.metadata["keras_version"].map { " from Keras \($0)" } ?? "")
+        let model = try lower(graph)
         let weights = WeightQuantizer(options: options.quantization)
         try weights.apply(to: model)
         var warnings: [String] = []
@@ -77,7 +70,14 @@ public enum TFLiteConverter {
             let view = try TFLiteFile(model: model, path: "float model")
             floatModel = view
             var ranges: [Int32: ValueRange] = [:]
-            for (index, range) in try calibrate(view) { ranges[Int32(index)] = range }
+            // Calibrated with a dynamic batch when the same tensors lower that way, so the executor
+            // multiplies several samples per call; a model that cannot run so (a shape the passes
+            // fixed for batch 1) is calibrated as written, one batch at a time.
+            var calibrated: [Int: ValueRange]?
+            if let batchFree = try batchFreeView(of: graph, matching: model, options: options) {
+                calibrated = try? calibrate(batchFree)
+            }
+            for (index, range) in try calibrated ?? calibrate(view) { ranges[Int32(index)] = range }
             // An operator belongs to a kept layer by the Keras layer it was lowered from.
             let quantizer = Int8Quantizer(ranges: ranges, io: options.quantization.io, keptFloat: weights.keptFloat)
             // The float model's tensor indices are the model's until the quantizer rewrites it.
@@ -94,6 +94,34 @@ public enum TFLiteConverter {
         return Result(file: file, operatorCounts: counts, operatorCount: model.operators.count,
                       tensorCount: model.tensors.count, minRuntimeVersion: model.minRuntimeVersion, warnings: warnings, floatModel: floatModel,
                       quantizedTensors: quantizedTensors, passLog: passLog, sparse: sparse)
+    }
+}
+
+extension TFLiteConverter {
+    /// `graph` lowered op by op through `LoweringTable`, shapes as they stand.
+    static func lower(_ graph: Graph) throws -> TFLiteModel {
+        let context = LoweringContext(graph: graph)
+        let model = context.model
+        model.inputs = graph.inputs.map(context.tensor(for:))
+        for op in graph.ops { try LoweringTable.lower(op, in: context) }
+        model.outputs = graph.outputs.map(context.tensor(for:))
+        model.signatureInputs = zip(graph.inputs, model.inputs).map { ($0.name, $1) }
+        model.signatureOutputs = zip(graph.modelOutputNames, model.outputs).map { ($0, $1) }
+        model.description = "keraslite" + (graph.metadata["keras_version"].map { " from Keras \($0)" } ?? "")
+        return model
+    }
+
+    /// The float model lowered again with the batch left dynamic, when the converted one has a
+    /// fixed batch and the two have the same tensors in the same order (so a range calibrated on
+    /// one is the other's by index); nil otherwise. The graph's shapes are restored before returning.
+    static func batchFreeView(of graph: Graph, matching model: TFLiteModel, options: Options) throws -> TFLiteFile? {
+        guard options.batch != nil, graph.inputs.allSatisfy({ !$0.shape.isEmpty }) else { return nil }
+        defer { try? graph.setBatch(options.batch) }
+        guard (try? graph.setBatch(nil)) != nil, let batchFree = try? lower(graph) else { return nil }
+        try WeightQuantizer(options: options.quantization).apply(to: batchFree)
+        guard batchFree.tensors.map(\.name) == model.tensors.map(\.name),
+              batchFree.inputs == model.inputs, batchFree.outputs == model.outputs else { return nil }
+        return try TFLiteFile(model: batchFree, path: "float model")
     }
 }
 

@@ -112,6 +112,7 @@ func convolutionKernel(_ context: OperatorContext) throws -> Kernel {
     let hybrid: HybridInputQuantization? = hybridFilterScales(context).map { scales in
         scales.count > 1 && scales.contains { $0 != scales[0] } ? .asymmetric : .symmetric
     }
+    let prepared = context.constant(1) != nil ? PreparedFilter() : nil
     return Kernel { inputs, workspace in
         let x = value(inputs, 0), filter = value(inputs, 1), bias = inputs.count > 2 ? inputs[2] : nil
         guard x.rank == 4 else { throw context.invalid("the input of shape \(shapeText(x.shape)) is not N×H×W×C") }
@@ -138,7 +139,7 @@ func convolutionKernel(_ context: OperatorContext) throws -> Kernel {
                     try makeValues(count) { output in
                         try convolve(input.baseAddress!, geometry, weights: filter.baseAddress!, layout: .ohwi, groups: groups,
                                      outputChannels: outputChannels, output: output, workspace: workspace,
-                                     bias: bias, clip: activation.clip)
+                                     bias: bias, clip: activation.clip, prepared: prepared)
                     }
                 }
             }

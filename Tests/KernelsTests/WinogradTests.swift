@@ -1,0 +1,88 @@
+import Foundation
+import Kernels
+import Testing
+
+/// 3×3 stride-1 convolutions of 16+ channels go through Winograd F(4×4, 3×3): checked against a
+/// direct sum in double precision written here, over shapes that leave partial tiles at the
+/// bottom/right, SAME and VALID padding, both filter layouts, bias and every clip, one core and all.
+struct WinogradTests {
+    struct Case: Sendable, CustomStringConvertible {
+        var batch, height, width, channels, outputs: Int
+        var same: Bool
+        var layout: FilterLayout
+        var clip: ActivationClip?
+        var description: String { "\(batch)×\(height)×\(width)×\(channels)→\(outputs) \(same ? "same" : "valid") \(layout) \(clip.map { "\($0)" } ?? "linear")" }
+    }
+
+    static let cases: [Case] = [
+        Case(batch: 1, height: 8, width: 8, channels: 16, outputs: 16, same: true, layout: .hwio, clip: nil),
+        Case(batch: 2, height: 11, width: 13, channels: 24, outputs: 40, same: true, layout: .ohwi, clip: .relu),
+        Case(batch: 3, height: 14, width: 10, channels: 32, outputs: 16, same: false, layout: .hwio, clip: .relu6),
+        Case(batch: 1, height: 29, width: 30, channels: 64, outputs: 32, same: true, layout: .ohwi, clip: .reluN1To1),
+        Case(batch: 2, height: 10, width: 10, channels: 16, outputs: 24, same: false, layout: .ohwi, clip: nil),
+    ]
+
+    @Test(arguments: cases, [false, true]) func matchesDirectSum(_ c: Case, oneCore: Bool) throws {
+        let pad = c.same ? 1 : 0
+        let window = AxisWindow(window: 3, stride: 1, dilation: 1, padding: c.same ? .same : .valid)
+        let g = ConvGeometry(batch: c.batch, height: c.height, width: c.width, channels: c.channels, rows: window, columns: window)
+        #expect(g.outputHeight == (c.same ? c.height : c.height - 2) && g.padTop == pad)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 2001 - 1000) / 1000
+        }
+        let x = (0..<(c.batch * c.height * c.width * c.channels)).map { _ in next() }
+        let hwio = (0..<(9 * c.channels * c.outputs)).map { _ in next() * 0.2 }
+        let bias = (0..<c.outputs).map { _ in next() }
+        var filter = hwio
+        if c.layout == .ohwi {
+            for tap in 0..<9 { for i in 0..<c.channels { for o in 0..<c.outputs {
+                filter[(o * 9 + tap) * c.channels + i] = hwio[(tap * c.channels + i) * c.outputs + o]
+            } } }
+        }
+        let workspace = Workspace()
+        func convolved(_ prepared: PreparedFilter?) throws -> [Float] {
+            var output = [Float](repeating: .nan, count: g.outputPixels * c.outputs)
+            try x.withUnsafeBufferPointer { x in
+                try filter.withUnsafeBufferPointer { w in
+                    try bias.withUnsafeBufferPointer { b in
+                        try output.withUnsafeMutableBufferPointer { out in
+                            let target = out.baseAddress!
+                            let call = {
+                                try convolve(x.baseAddress!, g, weights: w.baseAddress!, layout: c.layout, groups: 1, outputChannels: c.outputs,
+                                             output: target, workspace: workspace, bias: b.baseAddress!, clip: c.clip, prepared: prepared)
+                            }
+                            if oneCore { try Parallel.serially(call) } else { try call() }
+                        }
+                    }
+                }
+            }
+            return output
+        }
+        let output = try convolved(nil)
+        // A layer's prepared filter: transformed on the first call, reused by the next, same results.
+        let prepared = PreparedFilter()
+        #expect(try convolved(prepared) == output)
+        #expect(try convolved(prepared) == output)
+        var worst = 0.0
+        for n in 0..<c.batch { for oh in 0..<g.outputHeight { for ow in 0..<g.outputWidth { for o in 0..<c.outputs {
+            var sum = Double(bias[o]), magnitude = abs(Double(bias[o]))
+            for kh in 0..<3 { for kw in 0..<3 {
+                let ih = oh + kh - pad, iw = ow + kw - pad
+                guard ih >= 0, ih < c.height, iw >= 0, iw < c.width else { continue }
+                for i in 0..<c.channels {
+                    let term = Double(x[((n * c.height + ih) * c.width + iw) * c.channels + i]) * Double(hwio[((kh * 3 + kw) * c.channels + i) * c.outputs + o])
+                    sum += term
+                    magnitude += abs(term)
+                }
+            } }
+            if let clip = c.clip { sum = min(max(sum, Double(clip.low)), Double(clip.high)) }
+            let got = Double(output[((n * g.outputHeight + oh) * g.outputWidth + ow) * c.outputs + o])
+            // float32 rounding of the transforms: a few ulps of the sum of |terms|.
+            worst = max(worst, abs(got - sum) / max(magnitude, 1e-3))
+            #expect(abs(got - sum) <= 1e-5 * max(magnitude, 1e-3), "pixel \(n),\(oh),\(ow) channel \(o): \(got) vs \(sum)")
+        } } } }
+        #expect(worst < 1e-5)
+    }
+}
