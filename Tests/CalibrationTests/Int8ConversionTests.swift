@@ -30,6 +30,35 @@ import TFLite
         return (q.scales[0], q.zeroPoints[0])
     }
 
+    /// The float model is calibrated with a dynamic batch (several samples per executor call) while
+    /// the written file keeps batch 1, and the ranges are those of the written float model itself.
+    @Test func calibrationRunsTheFloatModelWithADynamicBatch() throws {
+        let keras = try KerasFile.load(path: Fixtures.sample("small_resnet_k2.h5"))
+        let samples = try CalibrationSamples.load(path: Fixtures.sample("small_resnet_k2.inputs.npy"), inputs: keras.graph.inputs)
+        final class Seen: @unchecked Sendable { let lock = NSLock(); var models: [TFLiteFile] = [] }
+        let seen = Seen()
+        let options = QuantizationOptions(mode: .int8) { floatModel in
+            seen.lock.withLock { seen.models.append(floatModel) }
+            return try Calibrator().ranges(forModel: floatModel, samples: samples)
+        }
+        let result = try TFLiteConverter.convert(keras.graph, options: .init(quantization: options))
+        #expect(samples.count >= 2)
+        try #require(seen.models.count == 1)
+        let calibrated = seen.models[0], written = try #require(result.floatModel)
+        let input = calibrated.subgraphs[0].inputs[0]
+        #expect(calibrated.subgraphs[0].tensors[input].shapeSignature?.first == -1)
+        #expect(written.subgraphs[0].tensors[input].shape.first == 1 && written.subgraphs[0].tensors[input].shapeSignature == nil)
+        #expect(calibrated.subgraphs[0].tensors.map(\.name) == written.subgraphs[0].tensors.map(\.name))
+        let batched = try Calibrator().ranges(forModel: calibrated, samples: samples)
+        let oneByOne = try Calibrator().ranges(forModel: written, samples: samples)
+        #expect(Set(batched.keys) == Set(oneByOne.keys) && !batched.isEmpty)
+        for (index, range) in oneByOne {
+            let other = try #require(batched[index])
+            let scale = max(1, abs(range.min), abs(range.max))
+            #expect(abs(other.min - range.min) <= 1e-5 * scale && abs(other.max - range.max) <= 1e-5 * scale, "tensor \(index)")
+        }
+    }
+
     @Test func residualCNNFollowsLiteRTsInt8Constraints() throws {
         let file = try convert("small_resnet_k2.h5")
         let graph = file.subgraphs[0]
