@@ -49,7 +49,10 @@ let package = Package(
         .target(name: "TFLite", dependencies: ["FlatBuffers", "GraphIR", "Passes"]),
         // Numeric cores both interpreters call (GEMM through OpenBLAS, parallel loops, layouts as
         // parameters); knows neither the graph IR nor TFLite.
-        .target(name: "Kernels", dependencies: ["COpenBLAS"]),
+        .target(name: "Kernels", dependencies: ["COpenBLAS", "CKernels"]),
+        // keraslite's own AVX-512 kernels in C: the GEMM micro-kernel for constant (packed once)
+        // right-hand operands, the finite min/max scan of calibration.
+        .target(name: "CKernels"),
         // numpy files: NPY/NPZ read and write, sample sets (.npy/.npz/directory) matched to model inputs.
         .target(name: "NumPy", dependencies: ["Kernels", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // Reference interpreter: float32 execution of the graph IR on the Kernels.

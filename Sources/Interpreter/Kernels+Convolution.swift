@@ -195,6 +195,7 @@ func fullyConnectedKernel(_ context: KernelContext) throws -> Kernel {
     let bias = try context.bias(channels: outputs)
     let activation = try context.fusedActivation()
     let weights = kernel.values
+    let prepared = PreparedFilter()
     return Kernel(run: { values, _ in
         let x = values[0]
         guard x.rank >= 2, x.shape.last == inputs else {
@@ -206,7 +207,7 @@ func fullyConnectedKernel(_ context: KernelContext) throws -> Kernel {
             try weights.withUnsafeBufferPointer { weights in
                 try makeValues(count) { output in
                     try dense(input.baseAddress!, rows: rows, inputs: inputs, outputs: outputs, weights: weights.baseAddress!,
-                              layout: .io, output: output)
+                              layout: .io, output: output, prepared: prepared)
                     finishChannels(output, count: count, channels: outputs, bias: bias, activation: activation)
                 }
             }

@@ -27,6 +27,21 @@ public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Unsa
         && g.padTop == 0 && g.padLeft == 0 && g.outputHeight == g.height && g.outputWidth == g.width
     try GEMM.check(pixels, outputChannels, depth, g.channels)
     let workers = max(1, min(Parallel.workers, pixels / 16))
+    // A constant filter is packed once per layer for keraslite's own GEMM where it runs (bias and
+    // clip applied as each tile is stored); otherwise OpenBLAS multiplies, then the epilogue.
+    let packed = groups == 1 && GEMM.packedAvailable && depth <= GEMM.packedDepthLimit
+        ? prepared?.form("gemm") {
+            PackedMatrix(weights, k: depth, n: outputChannels, ldb: transposed ? depth : outputChannels, transposed: transposed)
+        } : nil
+    func product(rows: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>) {
+        if let packed {
+            GEMM.multiply(m: rows, a: a, lda: lda, packed: packed, c: c, ldc: outputChannels, bias: bias, clip: clip)
+        } else {
+            GEMM.multiply(m: rows, n: outputChannels, k: depth, a: a, lda: lda, b: weights,
+                          ldb: transposed ? depth : outputChannels, transposeB: transposed, c: c, ldc: outputChannels)
+            addBiasAndClip(c, rows: rows, channels: outputChannels, bias: bias, clip: clip)
+        }
+    }
     if pointwise && groups == 1 && pixels < 16 * Parallel.workers {
         // Too few pixels to share out: the product splits by output channels instead.
         try GEMM.parallelMultiply(m: pixels, n: outputChannels, k: g.channels, a: x, lda: g.channels,
@@ -37,10 +52,7 @@ public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Unsa
     }
     if pointwise && groups == 1 {
         Parallel.forEachChunk(pixels, chunks: workers) { _, share in
-            GEMM.multiply(m: share.count, n: outputChannels, k: g.channels, a: x + share.lowerBound * g.channels, lda: g.channels,
-                          b: weights, ldb: transposed ? g.channels : outputChannels, transposeB: transposed,
-                          c: output + share.lowerBound * outputChannels, ldc: outputChannels)
-            addBiasAndClip(output + share.lowerBound * outputChannels, rows: share.count, channels: outputChannels, bias: bias, clip: clip)
+            product(rows: share.count, a: x + share.lowerBound * g.channels, lda: g.channels, c: output + share.lowerBound * outputChannels)
         }
         return
     }
@@ -53,6 +65,11 @@ public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Unsa
         let patches = scratch + worker * tile * depth
         for start in stride(from: share.lowerBound, to: share.upperBound, by: tile) {
             let rows = min(tile, share.upperBound - start)
+            if groups == 1 {
+                im2col(x, g, channelOffset: 0, groupChannels: groupChannels, firstPixel: start, pixels: rows, into: patches)
+                product(rows: rows, a: patches, lda: depth, c: output + start * outputChannels)
+                continue
+            }
             for group in 0..<groups {
                 im2col(x, g, channelOffset: group * groupChannels, groupChannels: groupChannels,
                        firstPixel: start, pixels: rows, into: patches)

@@ -1,3 +1,4 @@
+import CKernels
 import COpenBLAS
 
 /// Single-precision matrix products through OpenBLAS' `cblas_sgemm`.
@@ -49,6 +50,72 @@ public enum GEMM {
                 multiply(m: m, n: columns.count, k: k, a: a, lda: lda,
                          b: transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound, ldb: ldb,
                          transposeB: transposeB, c: c + columns.lowerBound, ldc: ldc)
+            }
+        }
+    }
+}
+
+/// A constant right-hand operand B (k×n) packed once into keraslite's panel layout for
+/// `GEMM.multiply(packed:)` (Sources/CKernels): what a layer's filter becomes when the processor has
+/// AVX-512, so its products neither pack B nor A on every call nor pass over C again for the bias.
+public final class PackedMatrix: @unchecked Sendable {
+    public let k: Int, n: Int
+    let panels: UnsafeMutableRawPointer
+    /// Columns per panel (CGEMM_PANEL) and panels in all.
+    static let panelWidth = Int(CGEMM_PANEL)
+    var panelCount: Int { (n + Self.panelWidth - 1) / Self.panelWidth }
+
+    /// Packs B stored row-major as k×n with leading dimension `ldb`, or as n×k when `transposed`.
+    public init(_ b: UnsafePointer<Float>, k: Int, n: Int, ldb: Int, transposed: Bool) {
+        self.k = k
+        self.n = n
+        panels = UnsafeMutableRawPointer.allocate(byteCount: max(cgemm_packed_size(k, n), 1) * 4, alignment: 64)
+        cgemm_pack(b, k, n, ldb, transposed, panels.assumingMemoryBound(to: Float.self))
+    }
+
+    deinit { panels.deallocate() }
+}
+
+extension GEMM {
+    /// Whether keraslite's own micro-kernel runs on this processor (AVX-512F); elsewhere every
+    /// product goes through OpenBLAS.
+    public static let packedAvailable = cgemm_available()
+
+    /// Largest k the packed path takes: a panel (k × 32 floats) and a block of A's rows stay in L2.
+    public static let packedDepthLimit = 8192
+
+    /// C[m×k·k×n] = A · B (B packed) + bias, clipped, on the calling thread, in one pass over C.
+    /// Needs `packedAvailable`.
+    public static func multiply(m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix,
+                                c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
+                                clip: ActivationClip? = nil) {
+        guard m > 0, packed.n > 0 else { return }
+        multiply(m: m, a: a, lda: lda, packed: packed, panels: 0..<packed.panelCount, c: c, ldc: ldc, bias: bias, clip: clip)
+    }
+
+    /// The columns of panels `panels` (32 columns each) only.
+    static func multiply(m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix, panels: Range<Int>,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil, clip: ActivationClip? = nil) {
+        let first = panels.lowerBound * PackedMatrix.panelWidth
+        let columns = min(packed.n, panels.upperBound * PackedMatrix.panelWidth) - first
+        guard m > 0, columns > 0 else { return }
+        cgemm_multiply(m, columns, packed.k, a, lda, packed.panels.assumingMemoryBound(to: Float.self) + first * packed.k, c + first, ldc,
+                       bias.map { $0 + first }, clip?.low ?? -.infinity, clip?.high ?? .infinity)
+    }
+
+    /// The same split over the cores: by rows when there are enough for every core, else by panels
+    /// of columns (a dense layer on a few samples).
+    public static func parallelMultiply(m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix,
+                                        c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
+                                        clip: ActivationClip? = nil) {
+        if m >= 24 * Parallel.workers || packed.panelCount < 2 {
+            Parallel.forEach(m, grain: 24) { rows in
+                multiply(m: rows.count, a: a + rows.lowerBound * lda, lda: lda, packed: packed, c: c + rows.lowerBound * ldc, ldc: ldc,
+                         bias: bias, clip: clip)
+            }
+        } else {
+            Parallel.forEach(packed.panelCount, grain: 1) { panels in
+                multiply(m: m, a: a, lda: lda, packed: packed, panels: panels, c: c, ldc: ldc, bias: bias, clip: clip)
             }
         }
     }

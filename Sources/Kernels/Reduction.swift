@@ -1,3 +1,5 @@
+import CKernels
+
 /// What a reduction computes over the elements that reduce to one output element.
 public enum Reduction: Sendable, CaseIterable {
     case mean, sum, product, maximum, minimum
@@ -53,7 +55,7 @@ public func reduce(_ x: TensorValue, to reducedShape: [Int], _ reduction: Reduct
 }
 
 /// The smallest and largest finite element of `values` (nil when none is finite): 16 lanes at a
-/// time on both cores — calibration scans every intermediate tensor of every sample with it.
+/// time (AVX-512, Sources/CKernels; SIMD4 elsewhere) on both cores — calibration scans every intermediate tensor of every sample with it.
 /// Infinities and NaNs are skipped, as a scalar `x.isFinite` filter would.
 public func finiteExtremes(_ values: UnsafeBufferPointer<Float>) -> (low: Float, high: Float)? {
     guard let base = values.baseAddress, !values.isEmpty else { return nil }
@@ -63,7 +65,11 @@ public func finiteExtremes(_ values: UnsafeBufferPointer<Float>) -> (low: Float,
     lows.withUnsafeMutableBufferPointer { lows in
         highs.withUnsafeMutableBufferPointer { highs in
             Parallel.forEachChunk(count, chunks: chunks) { chunk, range in
-                (lows[chunk], highs[chunk]) = finiteExtremes(base + range.lowerBound, count: range.count)
+                if GEMM.packedAvailable {
+                    ck_finite_extremes(base + range.lowerBound, range.count, &lows[chunk], &highs[chunk])
+                } else {
+                    (lows[chunk], highs[chunk]) = finiteExtremes(base + range.lowerBound, count: range.count)
+                }
             }
         }
     }

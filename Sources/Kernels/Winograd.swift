@@ -130,13 +130,20 @@ func winogradConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Uns
     let block = max(8, min((tiles + workers - 1) / workers, (2 << 20) / (4 * 36 * (channels + outputs))))
     let filterSize = 36 * channels * outputs
     let perWorker = 36 * block * (channels + outputs) + 36 * max(channels, outputs) + channels + 4 * outputs
-    let cached = prepared?.winograd(count: filterSize) {
-        Winograd.transformFilter(weights, layout: layout, channels: channels, outputs: outputs, into: $0)
-    }
-    let scratch = workspace.scratch((cached == nil ? filterSize : 0) + workers * perWorker)
-    if cached == nil { Winograd.transformFilter(weights, layout: layout, channels: channels, outputs: outputs, into: scratch) }
-    let u = cached ?? UnsafePointer(scratch)
-    let perWorkerBase = cached == nil ? scratch + filterSize : scratch
+    // A constant filter is transformed once per layer: packed for keraslite's GEMM where it runs,
+    // else as 36 plain matrices for OpenBLAS; any other filter on every call, into scratch.
+    let panels = GEMM.packedAvailable && channels <= GEMM.packedDepthLimit
+        ? prepared?.form("winograd-packed") { WinogradPanels(weights, layout: layout, channels: channels, outputs: outputs) } : nil
+    let cached = panels == nil ? prepared?.form("winograd") {
+        let storage = FloatStorage(count: filterSize)
+        Winograd.transformFilter(weights, layout: layout, channels: channels, outputs: outputs, into: storage.pointer)
+        return storage
+    } : nil
+    let transformHere = panels == nil && cached == nil
+    let scratch = workspace.scratch((transformHere ? filterSize : 0) + workers * perWorker)
+    if transformHere { Winograd.transformFilter(weights, layout: layout, channels: channels, outputs: outputs, into: scratch) }
+    let u = UnsafePointer(cached?.pointer ?? scratch)
+    let perWorkerBase = transformHere ? scratch + filterSize : scratch
     let bounds = clip.map { (low: Winograd.Vector(repeating: $0.low), high: Winograd.Vector(repeating: $0.high)) }
     Parallel.forEachChunk(tiles, chunks: workers) { worker, share in
         let v = perWorkerBase + worker * perWorker
@@ -179,8 +186,13 @@ func winogradConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Uns
                         }
                     }
                     for k in 0..<36 {
-                        GEMM.multiply(m: count, n: outputs, k: channels, a: v + k * channels, lda: 36 * channels,
-                                      b: u + k * channels * outputs, ldb: outputs, c: m + k * outputs, ldc: 36 * outputs)
+                        if let panels {
+                            GEMM.multiply(m: count, a: v + k * channels, lda: 36 * channels, packed: panels.matrices[k],
+                                          c: m + k * outputs, ldc: 36 * outputs)
+                        } else {
+                            GEMM.multiply(m: count, n: outputs, k: channels, a: v + k * channels, lda: 36 * channels,
+                                          b: u + k * channels * outputs, ldb: outputs, c: m + k * outputs, ldc: 36 * outputs)
+                        }
                     }
                     // Aᵀ M A, bias and clip, into the output pixels the tile covers.
                     for index in 0..<count {
@@ -228,27 +240,15 @@ private func epilogue(_ values: UnsafeMutablePointer<Float>, count: Int, bias: U
     }
 }
 
-/// What a convolution with a constant filter prepares once and reuses on every call: the
-/// Winograd-transformed filter, made on first use under a lock (both cores may ask at once).
-/// A kernel whose filter is one of the model's constants holds one for its lifetime.
-public final class PreparedFilter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var winograd: UnsafeMutableBufferPointer<Float>?
+/// A layer's Winograd-transformed filter as 36 packed [C × O] matrices.
+final class WinogradPanels {
+    let matrices: [PackedMatrix]
 
-    public init() {}
-
-    /// The `count` floats `make` fills, made once; nil (the caller transforms into scratch) when a
-    /// call asks for a different size than the first — a filter's layer never does.
-    func winograd(count: Int, _ make: (UnsafeMutablePointer<Float>) -> Void) -> UnsafePointer<Float>? {
-        lock.withLock {
-            if winograd == nil {
-                let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
-                make(buffer.baseAddress!)
-                winograd = buffer
-            }
-            return winograd!.count == count ? UnsafePointer(winograd!.baseAddress!) : nil
+    init(_ weights: UnsafePointer<Float>, layout: FilterLayout, channels: Int, outputs: Int) {
+        let transformed = FloatStorage(count: 36 * channels * outputs)
+        Winograd.transformFilter(weights, layout: layout, channels: channels, outputs: outputs, into: transformed.pointer)
+        matrices = (0..<36).map { k in
+            PackedMatrix(transformed.pointer + k * channels * outputs, k: channels, n: outputs, ldb: outputs, transposed: false)
         }
     }
-
-    deinit { winograd?.deallocate() }
 }

@@ -274,6 +274,7 @@ func fullyConnectedKernel(_ context: OperatorContext) throws -> Kernel {
         try checkBias(context.constant(2), channels: weights.shape[0], context)
     }
     let hybrid: HybridInputQuantization? = hybridFilterScales(context) == nil ? nil : asymmetric ? .asymmetric : .symmetric
+    let prepared = context.constant(1) != nil ? PreparedFilter() : nil
     return Kernel { inputs, _ in
         let x = value(inputs, 0), weights = value(inputs, 1), bias = inputs.count > 2 ? inputs[2] : nil
         guard weights.rank == 2, weights.shape[1] >= 1 else { throw context.invalid("the weights of shape \(shapeText(weights.shape)) are not O×I") }
@@ -291,7 +292,7 @@ func fullyConnectedKernel(_ context: OperatorContext) throws -> Kernel {
                 try makeValues(count) { output in
                     if count == 0 { return }
                     try dense(input.baseAddress!, rows: rows, inputs: depth, outputs: units, weights: weights.baseAddress!,
-                              layout: .oi, output: output)
+                              layout: .oi, output: output, prepared: prepared)
                 }
             }
         }

@@ -103,10 +103,15 @@ struct FiniteExtremesTests {
 }
 
 /// The convolution's fused epilogue (bias and clip applied per multiplied tile, on each path:
-/// 1×1 stride 1 over few or many pixels, im2col tiles, groups) against the direct sum.
+/// 1×1 stride 1 over few or many pixels, im2col tiles, groups; with OpenBLAS, and with the
+/// filter prepared for keraslite's own GEMM where it runs) against the direct sum.
 struct ConvolutionEpilogueTests {
-    @Test(arguments: [(1, 1, 1, 3), (1, 1, 1, 40), (3, 2, 1, 3), (3, 1, 2, 20)])
-    func biasAndClipMatchTheDirectSum(kernel: Int, stride: Int, groups: Int, size: Int) throws {
+    static let cases = [(1, 1, 1, 3), (1, 1, 1, 40), (3, 2, 1, 3), (3, 1, 2, 20), (3, 1, 1, 20)].flatMap { c in
+        [false, true].map { (c.0, c.1, c.2, c.3, $0) }
+    }
+
+    @Test(arguments: cases)
+    func biasAndClipMatchTheDirectSum(kernel: Int, stride: Int, groups: Int, size: Int, prepared: Bool) throws {
         let (batch, channels, outputs) = (2, 4, 6)
         let window = AxisWindow(window: kernel, stride: stride, padding: .same)
         let g = ConvGeometry(batch: batch, height: size, width: size, channels: channels, rows: window, columns: window)
@@ -119,7 +124,8 @@ struct ConvolutionEpilogueTests {
             try w.withUnsafeBufferPointer { w in
                 try output.withUnsafeMutableBufferPointer { out in
                     try convolve(x.baseAddress!, g, weights: w.baseAddress!, groups: groups, outputChannels: outputs,
-                                 output: out.baseAddress!, workspace: Workspace(), bias: bias, clip: .relu6)
+                                 output: out.baseAddress!, workspace: Workspace(), bias: bias, clip: .relu6,
+                                 prepared: prepared ? PreparedFilter() : nil)
                 }
             }
         }

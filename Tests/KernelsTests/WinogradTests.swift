@@ -60,29 +60,31 @@ struct WinogradTests {
             }
             return output
         }
-        let output = try convolved(nil)
-        // A layer's prepared filter: transformed on the first call, reused by the next, same results.
+        // Transformed on every call, and a layer's prepared filter (transformed — and packed for
+        // keraslite's GEMM where it runs — on the first call, reused by the next): both checked.
         let prepared = PreparedFilter()
-        #expect(try convolved(prepared) == output)
-        #expect(try convolved(prepared) == output)
-        var worst = 0.0
-        for n in 0..<c.batch { for oh in 0..<g.outputHeight { for ow in 0..<g.outputWidth { for o in 0..<c.outputs {
-            var sum = Double(bias[o]), magnitude = abs(Double(bias[o]))
-            for kh in 0..<3 { for kw in 0..<3 {
-                let ih = oh + kh - pad, iw = ow + kw - pad
-                guard ih >= 0, ih < c.height, iw >= 0, iw < c.width else { continue }
-                for i in 0..<c.channels {
-                    let term = Double(x[((n * c.height + ih) * c.width + iw) * c.channels + i]) * Double(hwio[((kh * 3 + kw) * c.channels + i) * c.outputs + o])
-                    sum += term
-                    magnitude += abs(term)
-                }
-            } }
-            if let clip = c.clip { sum = min(max(sum, Double(clip.low)), Double(clip.high)) }
-            let got = Double(output[((n * g.outputHeight + oh) * g.outputWidth + ow) * c.outputs + o])
-            // float32 rounding of the transforms: a few ulps of the sum of |terms|.
-            worst = max(worst, abs(got - sum) / max(magnitude, 1e-3))
-            #expect(abs(got - sum) <= 1e-5 * max(magnitude, 1e-3), "pixel \(n),\(oh),\(ow) channel \(o): \(got) vs \(sum)")
-        } } } }
-        #expect(worst < 1e-5)
+        let preparedOutput = try convolved(prepared)
+        #expect(try convolved(prepared) == preparedOutput)
+        for output in [try convolved(nil), preparedOutput] {
+            var worst = 0.0
+            for n in 0..<c.batch { for oh in 0..<g.outputHeight { for ow in 0..<g.outputWidth { for o in 0..<c.outputs {
+                var sum = Double(bias[o]), magnitude = abs(Double(bias[o]))
+                for kh in 0..<3 { for kw in 0..<3 {
+                    let ih = oh + kh - pad, iw = ow + kw - pad
+                    guard ih >= 0, ih < c.height, iw >= 0, iw < c.width else { continue }
+                    for i in 0..<c.channels {
+                        let term = Double(x[((n * c.height + ih) * c.width + iw) * c.channels + i]) * Double(hwio[((kh * 3 + kw) * c.channels + i) * c.outputs + o])
+                        sum += term
+                        magnitude += abs(term)
+                    }
+                } }
+                if let clip = c.clip { sum = min(max(sum, Double(clip.low)), Double(clip.high)) }
+                let got = Double(output[((n * g.outputHeight + oh) * g.outputWidth + ow) * c.outputs + o])
+                // float32 rounding of the transforms: a few ulps of the sum of |terms|.
+                worst = max(worst, abs(got - sum) / max(magnitude, 1e-3))
+                #expect(abs(got - sum) <= 1e-5 * max(magnitude, 1e-3), "pixel \(n),\(oh),\(ow) channel \(o): \(got) vs \(sum)")
+            } } } }
+            #expect(worst < 1e-5)
+        }
     }
 }
