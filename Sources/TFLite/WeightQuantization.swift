@@ -202,16 +202,29 @@ struct WeightQuantizer {
     static func symmetricInt8(_ values: [Float], shape: [Int], axis: Int) -> (bytes: [UInt8], scales: [Float]) {
         let channels = shape[axis]
         let inner = shape.suffix(from: axis + 1).reduce(1, *)
+        // Element i belongs to channel (i / inner) % channels: blocks of `inner` values, channel by
+        // channel, repeated `outer` times — walked as such, with no division per element.
+        let blocks = inner > 0 ? values.count / inner : 0
         var maxima = [Float](repeating: 0, count: channels)
-        for (i, value) in values.enumerated() {
-            let channel = (i / inner) % channels
-            maxima[channel] = max(maxima[channel], abs(value))
-        }
-        let scales = maxima.map { $0 > 0 ? $0 / 127 : 1 }
         var bytes = [UInt8](repeating: 0, count: values.count)
-        for (i, value) in values.enumerated() {
-            let q = (value / scales[(i / inner) % channels]).rounded()
-            bytes[i] = UInt8(bitPattern: Int8(max(-127, min(127, q))))
+        var scales: [Float] = []
+        values.withUnsafeBufferPointer { v in
+            for block in 0..<blocks {
+                let channel = block % channels, start = block * inner
+                var maximum = maxima[channel]
+                for value in v[start..<(start + inner)] { maximum = max(maximum, abs(value)) }
+                maxima[channel] = maximum
+            }
+            scales = maxima.map { $0 > 0 ? $0 / 127 : 1 }
+            bytes.withUnsafeMutableBufferPointer { out in
+                for block in 0..<blocks {
+                    let scale = scales[block % channels], start = block * inner
+                    for i in start..<(start + inner) {
+                        let q = (v[i] / scale).rounded()
+                        out[i] = UInt8(bitPattern: Int8(max(-127, min(127, q))))
+                    }
+                }
+            }
         }
         return (bytes, scales)
     }
