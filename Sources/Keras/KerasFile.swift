@@ -2,7 +2,6 @@ import Foundation
 import GraphIR
 import HDF5
 import JSON
-import ZIPFoundation
 
 /// Reads Keras model files of any Keras version into a `KerasModel`.
 public enum KerasFile {
@@ -88,26 +87,24 @@ public enum KerasFile {
     // MARK: .keras zip
 
     static func loadZip(path: String, size: Int, configPath: String?) throws -> KerasModel {
-        let archive: Archive
+        var archive: [String: ZipMember.Entry] = [:]
         do {
-            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
-        } catch {
-            throw KerasError.notAKerasFile(file: path, reason: "damaged zip archive")
-        }
-        // Two members with one name are read differently by different readers: refuse them.
-        var names = Set<String>()
-        for entry in archive {
-            guard names.insert(entry.path).inserted else {
-                throw KerasError.notAKerasFile(file: path, reason: "the archive holds '\(entry.path)' twice")
+            for entry in try ZipMember.entries(path) {
+                // Two members with one name are read differently by different readers: refuse them.
+                guard archive.updateValue(entry, forKey: entry.name) == nil else {
+                    throw KerasError.notAKerasFile(file: path, reason: "the archive holds '\(entry.name)' twice")
+                }
             }
+        } catch let problem as ZipMember.Problem {
+            throw KerasError.notAKerasFile(file: path, reason: "damaged zip archive (\(problem.detail))")
         }
-        func checkSize(_ entry: Entry, limit: UInt64) throws {
+        func checkSize(_ entry: ZipMember.Entry, limit: UInt64) throws {
             let expanded = entry.uncompressedSize, stored = entry.compressedSize
             // Saturating: a damaged directory may declare sizes near 2^64.
             let (product, overflow) = stored.multipliedReportingOverflow(by: Self.maximumZipExpansion)
             let (allowed, past) = product.addingReportingOverflow(4096)
             guard expanded <= limit, overflow || past || expanded <= allowed else {
-                throw KerasError.notAKerasFile(file: path, reason: "'\(entry.path)' expands from \(stored) to \(expanded) bytes (a zip bomb?)")
+                throw KerasError.notAKerasFile(file: path, reason: "'\(entry.name)' expands from \(stored) to \(expanded) bytes (a zip bomb?)")
             }
         }
         func entryData(_ name: String) throws -> Data? {
@@ -115,7 +112,7 @@ public enum KerasFile {
             try checkSize(entry, limit: Self.maximumConfigBytes)
             var data = Data()
             do {
-                try ZipMember.read(path, member: name, declaredSize: entry.uncompressedSize, crc32: entry.checksum) { data.append(contentsOf: $0) }
+                try ZipMember.read(path, entry: entry) { data.append(contentsOf: $0) }
             } catch let problem as ZipMember.Problem {
                 throw KerasError.notAKerasFile(file: path, reason: problem.detail)
             }
@@ -152,7 +149,7 @@ public enum KerasFile {
                     throw KerasError.notAKerasFile(file: path, reason: "cannot extract model.weights.h5 (no scratch file)")
                 }
                 defer { try? output.close() }
-                try ZipMember.read(path, member: entry.path, declaredSize: entry.uncompressedSize, crc32: entry.checksum) { try output.write(contentsOf: Data($0)) }
+                try ZipMember.read(path, entry: entry) { try output.write(contentsOf: Data($0)) }
             } catch let problem as ZipMember.Problem {
                 throw KerasError.notAKerasFile(file: path, reason: "cannot extract model.weights.h5 (\(problem.detail))")
             } catch let error as KerasError {

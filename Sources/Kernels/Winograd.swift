@@ -126,8 +126,10 @@ func winogradConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Uns
     let tiles = g.batch * tilesHigh * tilesWide
     try GEMM.check(tiles, 36 * channels, 36 * outputs)
     let workers = max(1, min(Parallel.workers, tiles / 8))
-    // Tiles per block: the block's 36 transformed inputs and 36 products stay within ~2 MB.
-    let block = max(8, min((tiles + workers - 1) / workers, (2 << 20) / (4 * 36 * (channels + outputs))))
+    // Tiles per block: the block's 36 transformed inputs and 36 products stay within ~2 MB, in
+    // whole multiples of the GEMM micro-kernel's 12 rows (a block of 14 tiles multiplied as 12 + 2).
+    let fitting = (2 << 20) / (4 * 36 * (channels + outputs))
+    let block = max(1, min((tiles + workers - 1) / workers, max(12, fitting / 12 * 12)))
     let filterSize = 36 * channels * outputs
     let perWorker = 36 * block * (channels + outputs) + 36 * max(channels, outputs) + channels + 4 * outputs
     // A constant filter is transformed once per layer: packed for keraslite's GEMM where it runs,
