@@ -97,10 +97,11 @@ public struct Calibrator: Sendable {
                               progress: ((Int, Int) -> Void)?, lock: NSLock, observe: @escaping (Int, TensorValue) -> Void) throws {
         let dynamic = executor.inputs.allSatisfy(\.hasDynamicBatch)
         let chunk = dynamic ? max(1, batchSize / Parallel.cores) : max(1, executor.inputs.first?.shape.first ?? 1)
-        let starts = Array(stride(from: 0, to: samples.count, by: chunk))
+        let chunks = dynamic ? Parallel.balancedChunks(samples.count, chunk: chunk)
+            : stride(from: 0, to: samples.count, by: chunk).map { $0..<min($0 + chunk, samples.count) }
         var finished = 0
-        try Parallel.forEachIndexOnAllCores(starts.count) { number in
-            let rows = starts[number]..<min(starts[number] + chunk, samples.count)
+        try Parallel.forEachIndexOnAllCores(chunks.count) { number in
+            let rows = chunks[number]
             _ = try executor.run(try samples.values(for: executor, rows: rows), batchSize: chunk) { index, _, value in observe(index, value) }
             lock.withLock {
                 finished += rows.count

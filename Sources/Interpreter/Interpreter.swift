@@ -188,18 +188,18 @@ public final class Interpreter: @unchecked Sendable {
         if total <= batchSize && (observe != nil || total < 2 * Parallel.cores) { return try run(inputs, observe: observe) }
         // Without an observer, one chunk of batchSize / cores samples per core at once (as many
         // samples in flight), each run with single-threaded kernels; with one, chunk after chunk.
-        let chunk = observe == nil ? max(1, (batchSize + Parallel.cores - 1) / Parallel.cores) : batchSize
-        let starts = Array(stride(from: 0, to: total, by: chunk))
-        var parts = [[String: TensorValue]](repeating: [:], count: starts.count)
+        let chunks = observe == nil
+            ? Parallel.balancedChunks(total, chunk: (batchSize + Parallel.cores - 1) / Parallel.cores)
+            : stride(from: 0, to: total, by: batchSize).map { $0..<min($0 + batchSize, total) }
+        var parts = [[String: TensorValue]](repeating: [:], count: chunks.count)
         func part(_ number: Int) throws -> [String: TensorValue] {
-            let range = starts[number]..<min(starts[number] + chunk, total)
-            return try run(try inputs.mapValues { try $0.rows(range) }, observe: observe)
+            try run(try inputs.mapValues { try $0.rows(chunks[number]) }, observe: observe)
         }
         if observe != nil {
-            for number in starts.indices { parts[number] = try part(number) }
+            for number in chunks.indices { parts[number] = try part(number) }
         } else {
             let lock = NSLock()
-            try Parallel.forEachIndexOnAllCores(starts.count) { number in
+            try Parallel.forEachIndexOnAllCores(chunks.count) { number in
                 let outputs = try part(number)
                 lock.withLock { parts[number] = outputs }
             }

@@ -57,6 +57,26 @@ public enum Parallel {
         }
     }
 
+    /// Consecutive ranges of `chunk` samples covering 0..<total for `forEachIndexOnAllCores`, the
+    /// last round split evenly over the cores: 100 samples in chunks of 4 on 2 cores are 24 × 4
+    /// then 2 + 2, so both cores finish together instead of one running the 25th chunk alone.
+    public static func balancedChunks(_ total: Int, chunk: Int) -> [Range<Int>] {
+        let chunk = max(1, chunk), threads = max(1, workers)
+        var ranges: [Range<Int>] = []
+        var start = 0
+        while total - start >= threads * chunk {  // whole rounds: one chunk per core
+            for _ in 0..<threads {
+                ranges.append(start..<(start + chunk))
+                start += chunk
+            }
+        }
+        let rest = total - start, pieces = min(threads, rest)
+        for piece in 0..<pieces {
+            ranges.append((start + rest * piece / pieces)..<(start + rest * (piece + 1) / pieces))
+        }
+        return ranges
+    }
+
     /// Runs `body` over disjoint subranges covering 0..<count: one range when the work is small
     /// (fewer than two `grain`s), else up to `workers` ranges at once.
     public static func forEach(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {

@@ -421,9 +421,12 @@ public final class TFLiteExecutor: @unchecked Sendable {
         }
         guard chunk >= 1 else { throw ExecutionError.invalidInput(.executor, "the model's inputs have batch size 0") }
         if dynamic && observe == nil { chunk = max(1, (chunk + Parallel.cores - 1) / Parallel.cores) }
-        let starts = Array(stride(from: 0, to: total, by: chunk))
+        // A dynamic batch's last round is split evenly over the cores; a fixed batch runs whole
+        // (padded) batches.
+        let chunks = dynamic && observe == nil ? Parallel.balancedChunks(total, chunk: chunk)
+            : stride(from: 0, to: total, by: chunk).map { $0..<min($0 + chunk, total) }
         func batch(_ number: Int) throws -> (batch: [TensorValue], count: Int) {
-            let range = starts[number]..<min(starts[number] + chunk, total)
+            let range = chunks[number]
             var batch = try values.map { try $0.rows(range) }
             if !dynamic && range.count < chunk {
                 batch = try batch.map { part in
@@ -443,16 +446,16 @@ public final class TFLiteExecutor: @unchecked Sendable {
                 return samples < result.shape[0] ? try result.rows(0..<samples) : result
             }
         }
-        var parts = [[TensorValue]](repeating: [], count: starts.count)
+        var parts = [[TensorValue]](repeating: [], count: chunks.count)
         if let observe {
-            for number in starts.indices {
+            for number in chunks.indices {
                 let (values, samples) = try batch(number)
                 parts[number] = try kept(run(values, observe: observe), samples: samples, of: values[0].shape[0])
             }
         } else {
             let lock = NSLock()
-            try runBatches(starts.count, inputs: { try batch($0).batch }) { number, results in
-                let samples = min(chunk, total - starts[number])
+            try runBatches(chunks.count, inputs: { try batch($0).batch }) { number, results in
+                let samples = chunks[number].count
                 let rows = try kept(results, samples: samples, of: dynamic ? samples : chunk)
                 lock.withLock { parts[number] = rows }
             }

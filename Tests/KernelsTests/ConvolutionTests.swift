@@ -151,6 +151,26 @@ struct ConvolutionEpilogueTests {
 struct ParallelBatchTests {
     struct Stop: Error {}
 
+    @Test(arguments: [(100, 4), (10, 4), (3, 4), (0, 4), (8, 4), (7, 1), (1, 8)])
+    func balancedChunksCoverEverySampleOnce(total: Int, chunk: Int) {
+        let chunks = Parallel.balancedChunks(total, chunk: chunk)
+        // Contiguous, in order, covering 0..<total, none empty or over `chunk`.
+        #expect(chunks.first?.lowerBound ?? 0 == 0 && chunks.last?.upperBound ?? 0 == total)
+        #expect(zip(chunks, chunks.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+        #expect(chunks.allSatisfy { !$0.isEmpty && $0.count <= chunk })
+        // Only the last round (one chunk per core at most) is smaller, and evenly so.
+        let cores = Parallel.workers
+        let full = chunks.prefix { $0.count == chunk }.count
+        let tail = chunks.dropFirst(full)
+        #expect(tail.count <= cores)
+        #expect((tail.map(\.count).max() ?? 0) - (tail.map(\.count).min() ?? 0) <= 1)
+        #expect(full % cores == 0 || tail.isEmpty)
+        if cores == 2 && chunk == 4 {
+            if total == 100 { #expect(chunks.count == 26 && tail.map(\.count) == [2, 2]) }
+            if total == 8 { #expect(chunks.map(\.count) == [4, 4]) }
+        }
+    }
+
     @Test func everyIndexOnceWithInlineLoopsInside() throws {
         let lock = NSLock()
         var seen = [Int](repeating: 0, count: 37)
