@@ -10,15 +10,11 @@ struct PackedGEMMTests {
     @Test(arguments: [(1, 1, 1), (12, 32, 16), (13, 33, 7), (20, 40, 9), (11, 31, 64), (25, 70, 300), (40, 16, 1), (7, 100, 0), (300, 64, 576)], [false, true])
     func matchesDirectProduct(_ size: (Int, Int, Int), transposed: Bool) throws {
         let (m, n, k) = size
-        var state: UInt64 = 12345
-        func next() -> Float {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: state >> 11) % 2001 - 1000) / 500
-        }
+        var random = SeededValues(seed: 12345)
         let lda = k + 3, ldc = n + 5
-        let a = (0..<(m * lda)).map { _ in next() }
-        let b = (0..<(k * n)).map { _ in next() }  // k×n, or n×k when transposed
-        let bias = (0..<n).map { _ in next() }
+        let a = random.values(m * lda, scale: 2)
+        let b = random.values(k * n, scale: 2)  // k×n, or n×k when transposed
+        let bias = random.values(n, scale: 2)
         for clip in [nil, ActivationClip.relu6] {
             var c = [Float](repeating: 1234, count: m * ldc)
             let packed = b.withUnsafeBufferPointer { PackedMatrix($0.baseAddress!, k: k, n: n, ldb: transposed ? k : n, transposed: transposed) }
@@ -52,12 +48,8 @@ struct PackedGEMMTests {
     @Test(arguments: [(3, 10_000, 70), (100, 300, 40)], [DenseLayout.io, .oi])
     func denseWithPreparedWeights(_ size: (Int, Int, Int), layout: DenseLayout) throws {
         let (rows, inputs, outputs) = size
-        var state: UInt64 = 99
-        func next() -> Float {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: state >> 11) % 2001 - 1000) / 1000
-        }
-        let x = (0..<(rows * inputs)).map { _ in next() }, w = (0..<(inputs * outputs)).map { _ in next() }
+        var random = SeededValues(seed: 99)
+        let x = random.values(rows * inputs), w = random.values(inputs * outputs)
         let prepared = PreparedFilter()
         for _ in 0..<2 {
             var y = [Float](repeating: .nan, count: rows * outputs)

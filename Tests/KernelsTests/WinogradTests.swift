@@ -27,14 +27,10 @@ struct WinogradTests {
         let window = AxisWindow(window: 3, stride: 1, dilation: 1, padding: c.same ? .same : .valid)
         let g = ConvGeometry(batch: c.batch, height: c.height, width: c.width, channels: c.channels, rows: window, columns: window)
         #expect(g.outputHeight == (c.same ? c.height : c.height - 2) && g.padTop == pad)
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> Float {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: state >> 11) % 2001 - 1000) / 1000
-        }
-        let x = (0..<(c.batch * c.height * c.width * c.channels)).map { _ in next() }
-        let hwio = (0..<(9 * c.channels * c.outputs)).map { _ in next() * 0.2 }
-        let bias = (0..<c.outputs).map { _ in next() }
+        var random = SeededValues(seed: 0x9E37_79B9_7F4A_7C15)
+        let x = random.values(c.batch * c.height * c.width * c.channels)
+        let hwio = random.values(9 * c.channels * c.outputs, scale: 0.2)
+        let bias = random.values(c.outputs)
         var filter = hwio
         if c.layout == .ohwi {
             for tap in 0..<9 { for i in 0..<c.channels { for o in 0..<c.outputs {
