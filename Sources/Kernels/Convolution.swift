@@ -29,7 +29,7 @@ public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Unsa
     let workers = max(1, min(Parallel.workers, pixels / 16))
     // A constant filter is packed once per layer for keraslite's own GEMM where it runs (bias and
     // clip applied as each tile is stored); otherwise OpenBLAS multiplies, then the epilogue.
-    let packed = groups == 1 && GEMM.packedAvailable && depth <= GEMM.packedDepthLimit
+    let packed = groups == 1 && GEMM.packedAvailable && depth <= GEMM.packedDepthLimit && depth * outputChannels <= GEMM.packedElementLimit
         ? prepared?.form("gemm") {
             PackedMatrix(weights, k: depth, n: outputChannels, ldb: transposed ? depth : outputChannels, transposed: transposed)
         } : nil

@@ -13,7 +13,7 @@ public enum DenseLayout: Sendable {
 /// copy and read), for many rows depths whose panels stay in cache.
 public func dense(_ x: UnsafePointer<Float>, rows: Int, inputs: Int, outputs: Int, weights: UnsafePointer<Float>,
                   layout: DenseLayout, output: UnsafeMutablePointer<Float>, prepared: PreparedFilter? = nil) throws {
-    if GEMM.packedAvailable, inputs <= GEMM.packedDepthLimit || rows <= 64, let prepared,
+    if GEMM.packedAvailable, inputs <= GEMM.packedDepthLimit || rows <= 64, inputs * outputs <= GEMM.packedElementLimit, let prepared,
        let packed = prepared.form("dense", {
            PackedMatrix(weights, k: inputs, n: outputs, ldb: layout == .io ? outputs : inputs, transposed: layout == .oi)
        }) {

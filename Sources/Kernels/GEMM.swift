@@ -84,6 +84,10 @@ extension GEMM {
     /// Largest k the packed path takes: a panel (k × 32 floats) and a block of A's rows stay in L2.
     public static let packedDepthLimit = 8192
 
+    /// Largest operand packed (k·n floats, 256 MB): the packed copy lives beside the model's own
+    /// weights, so a bigger matrix (a multi-GB dense layer) is multiplied by OpenBLAS instead.
+    public static let packedElementLimit = 1 << 26
+
     /// C[m×k·k×n] = A · B (B packed) + bias, clipped, on the calling thread, in one pass over C.
     /// Needs `packedAvailable`.
     public static func multiply(m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix,

@@ -23,12 +23,14 @@ enum Winograd {
 
     /// Whether `convolve` takes this path: a 3×3, stride-1, undilated, ungrouped convolution whose
     /// output is at least 8×8 and whose channel counts fill whole 8-lane vectors (smaller layers
-    /// gain too little over im2col to pay for the transforms).
+    /// gain too little over im2col to pay for the transforms), and whose transformed filter stays
+    /// within `GEMM.packedElementLimit`.
     static func applies(_ g: ConvGeometry, groups: Int, outputChannels: Int) -> Bool {
         g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideHeight == 1 && g.strideWidth == 1
             && g.dilationHeight == 1 && g.dilationWidth == 1 && groups == 1
             && g.outputHeight >= 8 && g.outputWidth >= 8
             && g.channels >= 16 && g.channels % 8 == 0 && outputChannels >= 16 && outputChannels % 8 == 0
+            && 36 * g.channels * outputChannels <= GEMM.packedElementLimit  // the transformed filter is 4× the 3×3 one
     }
 
     typealias Vector = SIMD8<Float>
@@ -134,7 +136,7 @@ func winogradConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Uns
     let perWorker = 36 * block * (channels + outputs) + 36 * max(channels, outputs) + channels + 4 * outputs
     // A constant filter is transformed once per layer: packed for keraslite's GEMM where it runs,
     // else as 36 plain matrices for OpenBLAS; any other filter on every call, into scratch.
-    let panels = GEMM.packedAvailable && channels <= GEMM.packedDepthLimit
+    let panels = GEMM.packedAvailable && channels <= GEMM.packedDepthLimit && filterSize <= GEMM.packedElementLimit
         ? prepared?.form("winograd-packed") { WinogradPanels(weights, layout: layout, channels: channels, outputs: outputs) } : nil
     let cached = panels == nil ? prepared?.form("winograd") {
         let storage = FloatStorage(count: filterSize)

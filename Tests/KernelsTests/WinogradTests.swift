@@ -1,5 +1,5 @@
 import Foundation
-import Kernels
+@testable import Kernels
 import Testing
 
 /// 3×3 stride-1 convolutions of 16+ channels go through Winograd F(4×4, 3×3): checked against a
@@ -21,6 +21,23 @@ struct WinogradTests {
         Case(batch: 1, height: 29, width: 30, channels: 64, outputs: 32, same: true, layout: .ohwi, clip: .reluN1To1),
         Case(batch: 2, height: 10, width: 10, channels: 16, outputs: 24, same: false, layout: .ohwi, clip: nil),
     ]
+
+    @Test func appliesToWhatItIsFastFor() {
+        func geometry(_ size: Int, channels: Int, stride: Int = 1, window: Int = 3) -> ConvGeometry {
+            let axis = AxisWindow(window: window, stride: stride, padding: .same)
+            return ConvGeometry(batch: 1, height: size, width: size, channels: channels, rows: axis, columns: axis)
+        }
+        #expect(Winograd.applies(geometry(14, channels: 256), groups: 1, outputChannels: 256))  // ResNet50 stage 4
+        #expect(!Winograd.applies(geometry(7, channels: 512), groups: 1, outputChannels: 512))  // 7×7 output: im2col
+        #expect(!Winograd.applies(geometry(28, channels: 64, stride: 2), groups: 1, outputChannels: 64))
+        #expect(!Winograd.applies(geometry(28, channels: 64, window: 5), groups: 1, outputChannels: 64))
+        #expect(!Winograd.applies(geometry(28, channels: 4), groups: 1, outputChannels: 64))
+        #expect(!Winograd.applies(geometry(28, channels: 64), groups: 2, outputChannels: 64))
+        #expect(!Winograd.applies(geometry(28, channels: 20), groups: 1, outputChannels: 64))  // not whole 8-lane vectors
+        // A transformed filter over GEMM.packedElementLimit (36 · 2048 · 2048 floats) stays im2col.
+        #expect(Winograd.applies(geometry(16, channels: 1024), groups: 1, outputChannels: 1024))
+        #expect(!Winograd.applies(geometry(16, channels: 2048), groups: 1, outputChannels: 2048))
+    }
 
     @Test(arguments: cases, [false, true]) func matchesDirectSum(_ c: Case, oneCore: Bool) throws {
         let pad = c.same ? 1 : 0
