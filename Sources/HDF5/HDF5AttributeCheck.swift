@@ -16,6 +16,8 @@ final class HDF5AttributeCheck: @unchecked Sendable {
     private let handle: FileHandle
     /// Object headers already checked (a file's attributes are checked once), under `lock`.
     private var checked: Set<UInt64> = []
+    /// Group headers whose local heap `checkGroup` has passed.
+    private var checkedGroups: Set<UInt64> = []
     private let lock = NSLock()
     private let fileSize: UInt64
     private let base: UInt64
@@ -88,9 +90,13 @@ final class HDF5AttributeCheck: @unchecked Sendable {
     // MARK: object headers
 
     /// Throws `Problem` when the group whose header is at `headerAddress` keeps its link names in a
-    /// local heap whose data segment does not end in a NUL: libhdf5's `H5G__ent_to_link` and name
-    /// lookups `strdup`/`strcmp` those names without a bound and would read past the heap.
+    /// local heap libhdf5 1.10 would mishandle: a data segment not ending in a NUL (`H5G__ent_to_link`
+    /// and name lookups `strdup`/`strcmp` the names without a bound and would read past the heap),
+    /// or a free list that loops or leaves the segment (`H5HL__fl_deserialize` follows "next" offsets
+    /// without remembering where it has been: a loop allocates list nodes until memory runs out —
+    /// the Keras fuzzer's 23 KB file took 21 GB in a minute).
     func checkGroup(headerAddress: UInt64) throws {
+        if lock.withLock({ checkedGroups.contains(headerAddress) }) { return }
         for body in try messages(ofType: 0x11, headerAddress: headerAddress) {  // symbol table
             guard body.count >= 2 * offsetSize else { throw Problem(detail: "truncated symbol table message") }
             let heapAddress = UInt64(Self.integer(body, at: offsetSize, size: offsetSize))
@@ -99,9 +105,28 @@ final class HDF5AttributeCheck: @unchecked Sendable {
             let size = Self.integer(heap, at: 8, size: lengthSize)
             let dataAddress = UInt64(Self.integer(heap, at: 8 + 2 * lengthSize, size: offsetSize))
             guard size > 0 else { throw Problem(detail: "empty local heap at address \(heapAddress)") }
-            let last = try bytes(at: dataAddress + UInt64(try checkedCount(UInt64(size), "local heap")) - 1, count: 1, what: "local heap data")
+            let count = try checkedCount(UInt64(size), "local heap")
+            let last = try bytes(at: dataAddress + UInt64(count) - 1, count: 1, what: "local heap data")
             guard last[0] == 0 else { throw Problem(detail: "the local heap at address \(heapAddress) holds a name without its terminating NUL") }
+            // The free list: blocks of (offset of the next block, size), 1 (H5HL_FREE_NULL) ending it.
+            var block = UInt64(Self.integer(heap, at: 8 + lengthSize, size: lengthSize))
+            var seen = Set<UInt64>()
+            while block != 1 {
+                guard block <= UInt64(count), UInt64(2 * lengthSize) <= UInt64(count) - block else {
+                    throw Problem(detail: "the local heap at address \(heapAddress) has a free block outside its \(count)-byte data segment")
+                }
+                guard seen.insert(block).inserted else {
+                    throw Problem(detail: "the local heap at address \(heapAddress) has a free list that loops")
+                }
+                let entry = try bytes(at: dataAddress + block, count: 2 * lengthSize, what: "local heap free block")
+                let next = UInt64(Self.integer(entry, at: 0, size: lengthSize)), length = UInt64(Self.integer(entry, at: lengthSize, size: lengthSize))
+                guard next != 0, length <= UInt64(count) - block else {
+                    throw Problem(detail: "the local heap at address \(heapAddress) has a damaged free block at offset \(block)")
+                }
+                block = next
+            }
         }
+        lock.withLock { _ = checkedGroups.insert(headerAddress) }
     }
 
     /// Throws `Problem` when the object header at `headerAddress` cannot be walked (blocks outside

@@ -13,6 +13,7 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         self.file = file
         self.path = path
+        try file.checkGroups(along: path, call: "H5Dopen2")
         if let check = file.attributeCheck {
             // H5Dopen2 decodes every message of the dataset's header (type, shape, layout, filters):
             // the header is checked first, found through the link alone.

@@ -94,3 +94,39 @@ public final class HDF5File: @unchecked Sendable {
         return Array(head) == signature
     }
 }
+
+extension HDF5File {
+    /// Checks (`HDF5AttributeCheck.checkGroup`) every group libhdf5 walks through to resolve the
+    /// absolute `path` — the root and each proper prefix, each found by `H5Lget_info` only once its
+    /// parent has passed — so a damaged local heap along the way is refused before libhdf5 loads
+    /// it. A prefix that is missing or not a hard link is left to the call itself to report.
+    /// Read-only files only; `call` and the path name the error.
+    func checkGroups(along path: String, call: String) throws {
+        guard let check = attributeCheck else { return }
+        HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
+        func checkGroup(_ address: UInt64, _ prefix: String) throws {
+            do {
+                try check.checkGroup(headerAddress: address)
+            } catch let problem as HDF5AttributeCheck.Problem {
+                throw HDF5Error(call: call, path: "\(displayName):\(prefix)", detail: problem.detail)
+            }
+        }
+        var root = H5O_info_t()
+        guard H5Oget_info_by_name1(id, "/", &root, keraslite_H5P_DEFAULT()) >= 0 else {
+            H5Eclear2(keraslite_H5E_DEFAULT())
+            return
+        }
+        try checkGroup(UInt64(root.addr), "/")
+        var prefix = ""
+        for component in path.split(separator: "/").dropLast() {
+            prefix += "/" + component
+            var link = H5L_info_t()
+            let linked = prefix.withCString { H5Lget_info(id, $0, &link, keraslite_H5P_DEFAULT()) }
+            guard linked >= 0, link.type == H5L_TYPE_HARD else {
+                H5Eclear2(keraslite_H5E_DEFAULT())
+                return
+            }
+            try checkGroup(UInt64(link.u.address), prefix)
+        }
+    }
+}

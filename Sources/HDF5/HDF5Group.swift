@@ -14,6 +14,7 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
         HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         self.file = file
         self.path = path
+        try file.checkGroups(along: path, call: "H5Gopen2")
         id = try checked("H5Gopen2", "\(file.displayName):\(path)") {
             path.withCString { H5Gopen2(file.id, $0, keraslite_H5P_DEFAULT()) }
         }
@@ -84,6 +85,8 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
     public func contains(_ path: String) -> Bool {
         HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         HDF5Library.initialize()
+        // A group along the way whose local heap fails the check holds nothing keraslite reads.
+        guard (try? file.checkGroups(along: join(path), call: "H5Lexists")) != nil else { return false }
         var prefix = ""
         for component in path.split(separator: "/") {
             prefix += prefix.isEmpty ? String(component) : "/" + component
@@ -96,6 +99,7 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
     /// The kind of the object at the relative `path`.
     public func objectKind(_ path: String) throws -> HDF5ObjectKind {
         HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
+        try file.checkGroups(along: join(path), call: "H5Oget_info_by_name")
         var info = H5O_info_t()
         try checked("H5Oget_info_by_name", location + "/" + path) {
             path.withCString { H5Oget_info_by_name1(id, $0, &info, keraslite_H5P_DEFAULT()) }
