@@ -46,7 +46,7 @@ let package = Package(
         // Graph → graph passes (one per file, stable kebab-case ids) and pipelines.
         .target(name: "Passes", dependencies: ["GraphIR"]),
         // TFLite backend: schema constants, lowering table, writer.
-        .target(name: "TFLite", dependencies: ["FlatBuffers", "GraphIR", "Passes"]),
+        .target(name: "TFLite", dependencies: ["FlatBuffers", "GraphIR", "Passes", "Kernels"]),
         // Numeric cores both interpreters call (GEMM through OpenBLAS, parallel loops, layouts as
         // parameters); knows neither the graph IR nor TFLite.
         .target(name: "Kernels", dependencies: ["COpenBLAS", "CKernels"]),

@@ -382,8 +382,8 @@ struct Int8Quantizer {
     /// A new symmetric per-channel int8 copy of a float weight tensor (values read once, now).
     private func quantizeWeight(_ model: TFLiteModel, _ tensor: Int32, axis: Int) throws -> Int32 {
         let entry = model.tensors[Int(tensor)]
-        let values = try model.buffers[Int(entry.buffer)].contents().floatValues()
-        let (bytes, scales) = WeightQuantizer.symmetricInt8(values, shape: entry.shape.map(Int.init), axis: axis)
+        let (bytes, scales) = try WeightQuantizer.symmetricInt8(try model.buffers[Int(entry.buffer)].contents(),
+                                                                shape: entry.shape.map(Int.init), axis: axis)
         return appendConstant(model, entry, type: .INT8, bytes: bytes,
                               QuantizationParameters(scales: scales, zeroPoints: .init(repeating: 0, count: scales.count), axis: axis))
     }

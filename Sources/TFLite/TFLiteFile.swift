@@ -283,6 +283,26 @@ public struct TFLiteFile: @unchecked Sendable {
             return contents.withUnsafeBytes { Data($0) }
         }
     }
+
+    /// Whether buffer `index` holds bytes (without producing a lowered model's constant).
+    public func hasBufferData(_ index: Int) -> Bool {
+        switch bufferStorage {
+        case .file(_, let ranges): return ranges.indices.contains(index) && ranges[index] != nil
+        case .model(let buffers): return buffers.indices.contains(index) && buffers[index].byteCount > 0
+        }
+    }
+
+    /// The float32 values of buffer `index` of a lowered model, in their final layout, made without
+    /// the byte copy `bufferData` returns (one reordering for weights still in their Keras layout);
+    /// nil for a file read from disk and for buffers that hold no floats.
+    public func modelFloats(_ index: Int) -> [Float]? {
+        guard case .model(let buffers) = bufferStorage, buffers.indices.contains(index), buffers[index].byteCount > 0,
+              let contents = try? buffers[index].contents() else { return nil }
+        switch contents {
+        case .floats, .permuted: return try? contents.floatValues()
+        default: return nil
+        }
+    }
 }
 
 extension TensorType {

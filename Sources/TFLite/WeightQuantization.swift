@@ -1,6 +1,7 @@
 import FlatBuffers
 import Foundation
 import GraphIR
+import Kernels
 
 /// How `convert --quantize` stores weights. `float16` and `dynamic` need no calibration data.
 public enum QuantizationMode: String, Sendable, CaseIterable {
@@ -139,15 +140,15 @@ struct WeightQuantizer {
         func quantize(_ weight: Int32, axis: Int, perTensor: Bool = false) throws {
             let tensor = model.tensors[Int(weight)]
             let elementCount = tensor.shape.reduce(1) { $0 * Int($1) }
-            let shape = perTensor ? [1, elementCount] : tensor.shape.map(Int.init)
+            let shape = tensor.shape.map(Int.init), channelAxis = perTensor ? nil : axis
             let source = model.buffers[Int(tensor.buffer)].contents
             // The scales now (the tensor table is written before its buffer), the bytes again when
             // the file is written: the weights are not held in memory in between.
-            let (_, scales) = Self.symmetricInt8(try source().floatValues(), shape: shape, axis: perTensor ? 0 : axis)
+            let (_, scales) = try Self.symmetricInt8(try source(), shape: shape, axis: channelAxis)
             let parameters = QuantizationParameters(scales: scales, zeroPoints: [Int64](repeating: 0, count: scales.count),
                                                     axis: perTensor ? 0 : axis)
             model.buffers[Int(tensor.buffer)] = .init(byteCount: elementCount) {
-                .bytes(Self.symmetricInt8(try source().floatValues(), shape: shape, axis: perTensor ? 0 : axis).bytes)
+                .bytes(try Self.symmetricInt8(try source(), shape: shape, axis: channelAxis).bytes)
             }
             model.tensors[Int(weight)].type = .INT8
             model.tensors[Int(weight)].quantization = parameters
@@ -198,33 +199,32 @@ struct WeightQuantizer {
         model.pruneOperatorCodes()
     }
 
-    /// Symmetric int8 per channel along `axis`: scale = max|w| / 127, q = round(w / scale) in [-127, 127].
-    static func symmetricInt8(_ values: [Float], shape: [Int], axis: Int) -> (bytes: [UInt8], scales: [Float]) {
-        let channels = shape[axis]
-        let inner = shape.suffix(from: axis + 1).reduce(1, *)
-        // Element i belongs to channel (i / inner) % channels: blocks of `inner` values, channel by
-        // channel, repeated `outer` times — walked as such, with no division per element.
-        let blocks = inner > 0 ? values.count / inner : 0
-        var maxima = [Float](repeating: 0, count: channels)
+    /// Symmetric int8 per channel along `axis` of the tensor's final layout `shape` (nil: one scale
+    /// for the whole tensor): scale = max|w| / 127, q = round(w / scale) in [-127, 127]
+    /// (`SymmetricInt8`). Weights still in their Keras layout are quantized as they are stored and
+    /// only the bytes reordered, so no float copy of the reordered tensor is made.
+    static func symmetricInt8(_ contents: TFLiteModel.Contents, shape: [Int], axis: Int?) throws -> (bytes: [UInt8], scales: [Float]) {
+        func layout(_ shape: [Int], _ axis: Int?, count: Int) -> (channels: Int, inner: Int) {
+            axis.map { (shape[$0], shape[($0 + 1)...].reduce(1, *)) } ?? (1, count)
+        }
+        if case .permuted(let values, let stored, let permutation) = contents, permutation.map({ stored[$0] }) == shape,
+           let (rows, columns) = transposeSides(stored, permutation) {
+            let (channels, inner) = layout(stored, axis.map { permutation[$0] }, count: values.count)
+            var quantized = [Int8](repeating: 0, count: values.count)
+            let scales = values.withUnsafeBufferPointer { values in
+                quantized.withUnsafeMutableBufferPointer { SymmetricInt8.quantize(values, channels: channels, inner: inner, into: $0) }
+            }
+            var bytes = [UInt8](repeating: 0, count: values.count)
+            quantized.withUnsafeBufferPointer { quantized in
+                bytes.withUnsafeMutableBytes { SymmetricInt8.transpose(quantized, rows: rows, columns: columns, into: $0.bindMemory(to: Int8.self)) }
+            }
+            return (bytes, scales)
+        }
+        let values = try contents.floatValues()
+        let (channels, inner) = layout(shape, axis, count: values.count)
         var bytes = [UInt8](repeating: 0, count: values.count)
-        var scales: [Float] = []
-        values.withUnsafeBufferPointer { v in
-            for block in 0..<blocks {
-                let channel = block % channels, start = block * inner
-                var maximum = maxima[channel]
-                for value in v[start..<(start + inner)] { maximum = max(maximum, abs(value)) }
-                maxima[channel] = maximum
-            }
-            scales = maxima.map { $0 > 0 ? $0 / 127 : 1 }
-            bytes.withUnsafeMutableBufferPointer { out in
-                for block in 0..<blocks {
-                    let scale = scales[block % channels], start = block * inner
-                    for i in start..<(start + inner) {
-                        let q = (v[i] / scale).rounded()
-                        out[i] = UInt8(bitPattern: Int8(max(-127, min(127, q))))
-                    }
-                }
-            }
+        let scales = values.withUnsafeBufferPointer { values in
+            bytes.withUnsafeMutableBytes { SymmetricInt8.quantize(values, channels: channels, inner: inner, into: $0.bindMemory(to: Int8.self)) }
         }
         return (bytes, scales)
     }

@@ -211,6 +211,8 @@ public final class TFLiteExecutor: @unchecked Sendable {
             available[input.tensorIndex] = true
         }
 
+        let constants = Self.decodeConstants(subgraph.operators, tensors: tensors, storages: storageResults,
+                                             available: available, decoder: &decoder)
         var prepared: [(step: Step, readers: [Int])] = []
         for op in subgraph.operators {
             func unsupported(_ detail: String) -> ExecutionError { .unsupported(.executor, at: op.errorLocation, detail) }
@@ -228,7 +230,7 @@ public final class TFLiteExecutor: @unchecked Sendable {
                         throw invalid("its variable input tensor \(index) ('\(tensor.name)') has more than \(options.maximumTensorElements) elements")
                     }
                     do {
-                        let initial = tensor.isConstant ? try decoder.decode(tensor, storage: storages[index])
+                        let initial = tensor.isConstant ? try constants[index, default: .failure(DecodeProblem("tensor \(index) was not decoded"))].get()
                                                         : [Float](repeating: 0, count: tensor.elementCount)
                         values[index] = try TensorValue(shape: tensor.shape, values: initial)
                     } catch {
@@ -239,7 +241,7 @@ public final class TFLiteExecutor: @unchecked Sendable {
                 }
                 if tensor.isConstant || tensor.elementCount == 0 {
                     do {
-                        let decoded = tensor.isConstant ? try decoder.decode(tensor, storage: storages[index]) : []
+                        let decoded = tensor.isConstant ? try constants[index, default: .failure(DecodeProblem("tensor \(index) was not decoded"))].get() : []
                         values[index] = try TensorValue(shape: tensor.shape, values: decoded)
                     } catch {
                         throw invalid("cannot decode its input tensor \(index) ('\(tensor.name)'): \(error)")
@@ -310,6 +312,46 @@ public final class TFLiteExecutor: @unchecked Sendable {
         }
         initialValues = values
     }
+    /// The constants the operators read (variables' initial values included), by tensor index.
+    /// The element budget is charged in the order the operators meet them — a file over it fails at
+    /// the same tensor as when each was decoded in turn — then all are decoded on every core, the
+    /// largest first (a lowered model's weights are reordered as they are decoded). A failure is
+    /// kept for the operator that reads the tensor.
+    private static func decodeConstants(_ operators: [TFLiteFile.OperatorInfo], tensors: [TFLiteFile.TensorInfo],
+                                        storages: [Result<TensorStorage, TensorStorageProblem>], available: [Bool],
+                                        decoder: inout ConstantDecoder) -> [Int: Result<[Float], Error>] {
+        var seen = available
+        var reserved: [(index: Int, count: Int, storage: TensorStorage)] = []
+        var results: [Int: Result<[Float], Error>] = [:]
+        scan: for op in operators {
+            for index in op.inputs where tensors.indices.contains(index) && !seen[index] {
+                seen[index] = true
+                guard tensors[index].isConstant, case .success(let storage) = storages[index] else { continue }
+                do {
+                    reserved.append((index, try decoder.reserve(tensors[index]), storage))
+                } catch {
+                    results[index] = .failure(error)
+                    break scan
+                }
+            }
+            for index in op.outputs where tensors.indices.contains(index) { seen[index] = true }
+        }
+        let schedule = reserved.indices.sorted { reserved[$0].count > reserved[$1].count }
+        var decoded = [Result<[Float], Error>](repeating: .success([]), count: reserved.count)
+        let reader = decoder
+        decoded.withUnsafeMutableBufferPointer { slots in
+            nonisolated(unsafe) let slots = slots
+            // Each index writes its own slot; the body never throws.
+            try? Parallel.forEachIndexOnAllCores(schedule.count) { position in
+                let (index, count, storage) = reserved[schedule[position]]
+                slots[schedule[position]] = Result { try reader.values(tensors[index], storage: storage, count: count) }
+            }
+        }
+        for (entry, result) in zip(reserved, decoded) { results[entry.index] = result }
+        return results
+    }
+
+
 
     /// Runs a kernel and brings its outputs onto their stored types.
     private static func execute(_ kernel: Kernel, inputs: [TensorValue?], outputs: [Int], storages: [TensorStorage],

@@ -180,9 +180,16 @@ struct ConstantDecoder {
 
     /// The values of constant `tensor` stored as `storage`, or a description of the problem.
     mutating func decode(_ tensor: TFLiteFile.TensorInfo, storage: TensorStorage) throws -> [Float] {
-        guard let data = file.bufferData(tensor.buffer) else { throw DecodeProblem("tensor \(tensor.index) has no data") }
-        let width = tensor.elementBytes
-        guard width > 0 else { throw DecodeProblem("constant tensor \(tensor.index) has the type \(tensor.type)") }
+        try values(tensor, storage: storage, count: try reserve(tensor))
+    }
+
+    /// Charges constant `tensor`'s elements to the budget (in the order the executor meets the
+    /// constants, so a file over it fails at the same tensor) and returns their count.
+    mutating func reserve(_ tensor: TFLiteFile.TensorInfo) throws -> Int {
+        guard file.hasBufferData(tensor.buffer) else {
+            throw DecodeProblem("tensor \(tensor.index) has no data")
+        }
+        guard tensor.elementBytes > 0 else { throw DecodeProblem("constant tensor \(tensor.index) has the type \(tensor.type)") }
         guard let count = elementCount(tensor.shape), count <= elementLimit else {
             throw DecodeProblem("constant tensor \(tensor.index) of shape \(shapeText(tensor.shape)) has more than \(elementLimit) elements")
         }
@@ -191,6 +198,21 @@ struct ConstantDecoder {
                                 + "\(file.sizeBytes)-byte file (at tensor \(tensor.index): buffers shared by many tensors?)")
         }
         remaining -= count
+        return count
+    }
+
+    /// The `count` values of constant `tensor` (reserved), decoded; safe to call from several threads.
+    func values(_ tensor: TFLiteFile.TensorInfo, storage: TensorStorage, count: Int) throws -> [Float] {
+        // A lowered model's float weights come as floats, reordered once, with no byte copy.
+        if tensor.type == "float32", tensor.sparsity == nil, let floats = file.modelFloats(tensor.buffer) {
+            guard floats.count >= count else {
+                throw DecodeProblem("constant tensor \(tensor.index) of shape \(shapeText(tensor.shape)) needs \(count) values, "
+                                    + "its buffer holds \(floats.count)")
+            }
+            return floats.count == count ? floats : Array(floats[..<count])
+        }
+        guard let data = file.bufferData(tensor.buffer) else { throw DecodeProblem("tensor \(tensor.index) has no data") }
+        let width = tensor.elementBytes
         let stored = data.count / width
         return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> [Float] in
             let read = TFLiteTensorDecoder.elementReader(raw, type: tensor.type)

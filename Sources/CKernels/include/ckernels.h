@@ -31,4 +31,16 @@ void cgemm_multiply(size_t m, size_t n, size_t k, const float *a, size_t lda, co
 // Smallest and largest finite element of x[0..<count] into *low / *high (+∞ / −∞ when none is
 // finite), 16 lanes at a time. Needs cgemm_available().
 void ck_finite_extremes(const float *x, size_t count, float *low, float *high);
+// Symmetric per-channel int8 quantization of weights laid out as [blocks × channels × inner]
+// (element (b, c, j) at (b·channels + c)·inner + j), in portable C the compiler vectorizes.
+// ck_absmax_channels raises maxima[c] to the largest |x| of channel c over the blocks given
+// (NaN is ignored, ±∞ counts); ck_quantize_channels writes q = x / scales[c] clamped to
+// [−127, 127] (NaN → 127) and rounded half away from zero.
+#include <stdint.h>
+void ck_absmax_channels(const float *x, size_t blocks, size_t channels, size_t inner, float *maxima);
+void ck_quantize_channels(const float *x, size_t blocks, size_t channels, size_t inner, const float *scales, int8_t *q);
+
+// Rows [first, end) of the transpose of a rows × columns byte matrix: out[(c − first)·rows + r] =
+// x[r·columns + c] for c in [first, end).
+void ck_transpose_bytes(const int8_t *x, size_t rows, size_t columns, size_t first, size_t end, int8_t *out);
 #endif
