@@ -49,6 +49,8 @@ public struct Converter {
     /// Loads the Keras file at `path` (`config`: architecture JSON for a weights-only `.h5`).
     public init(path: String, config: String? = nil) throws {
         self.path = path
+        // Conversion and pruning read every weight: the kernel fetches them while the rest starts.
+        ReadAhead.start(path)
         model = try ModelFile.openKeras(path: path, config: config)
     }
 

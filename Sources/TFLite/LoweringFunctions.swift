@@ -1,5 +1,6 @@
 import FlatBuffers
 import GraphIR
+import Kernels
 
 // MARK: - helpers
 
@@ -47,8 +48,9 @@ func transposeSides(_ shape: [Int], _ permutation: [Int]) -> (rows: Int, columns
 }
 
 /// [rows × columns] → [columns × rows], in 32×32 tiles to stay in cache: each tile's source rows
-/// are read once into L1 and its destination rows written contiguously. With `outputRows`, only
-/// those rows of the result (source columns), written from the start of `destination`.
+/// are read once into L1 and its destination rows written contiguously; blocks of output rows on
+/// every core when the matrix is large. With `outputRows`, only those rows of the result (source
+/// columns), written from the start of `destination`.
 func transpose2D(_ values: [Float], rows: Int, columns: Int, outputRows: Range<Int>? = nil,
                  into destination: UnsafeMutableBufferPointer<Float>) {
     let tile = 32
@@ -57,12 +59,15 @@ func transpose2D(_ values: [Float], rows: Int, columns: Int, outputRows: Range<I
     precondition(range.count * rows <= destination.count)
     values.withUnsafeBufferPointer { source in
         let source = source.baseAddress!
-        for rowStart in stride(from: 0, to: rows, by: tile) {
-            let rowEnd = min(rowStart + tile, rows)
-            for columnStart in stride(from: range.lowerBound, to: range.upperBound, by: tile) {
-                for column in columnStart..<min(columnStart + tile, range.upperBound) {
-                    let out = target + (column &- range.lowerBound) &* rows, input = source + column
-                    for row in rowStart..<rowEnd { out[row] = input[row &* columns] }
+        Parallel.forEach(range.count, grain: max(tile, (1 << 20) / rows)) { block in
+            let first = range.lowerBound + block.lowerBound, end = range.lowerBound + block.upperBound
+            for rowStart in stride(from: 0, to: rows, by: tile) {
+                let rowEnd = min(rowStart + tile, rows)
+                for columnStart in stride(from: first, to: end, by: tile) {
+                    for column in columnStart..<min(columnStart + tile, end) {
+                        let out = target + (column &- range.lowerBound) &* rows, input = source + column
+                        for row in rowStart..<rowEnd { out[row] = input[row &* columns] }
+                    }
                 }
             }
         }

@@ -314,9 +314,10 @@ public final class TFLiteExecutor: @unchecked Sendable {
     }
     /// The constants the operators read (variables' initial values included), by tensor index.
     /// The element budget is charged in the order the operators meet them — a file over it fails at
-    /// the same tensor as when each was decoded in turn — then all are decoded on every core, the
-    /// largest first (a lowered model's weights are reordered as they are decoded). A failure is
-    /// kept for the operator that reads the tensor.
+    /// the same tensor as when each was decoded in turn — then all are decoded on every core (a
+    /// lowered model's weights are reordered as they are decoded): tensors of a million elements
+    /// or more one after the other, each split over the cores, the others one per core. A failure
+    /// is kept for the operator that reads the tensor.
     private static func decodeConstants(_ operators: [TFLiteFile.OperatorInfo], tensors: [TFLiteFile.TensorInfo],
                                         storages: [Result<TensorStorage, TensorStorageProblem>], available: [Bool],
                                         decoder: inout ConstantDecoder) -> [Int: Result<[Float], Error>] {
@@ -336,15 +337,21 @@ public final class TFLiteExecutor: @unchecked Sendable {
             }
             for index in op.outputs where tensors.indices.contains(index) { seen[index] = true }
         }
-        let schedule = reserved.indices.sorted { reserved[$0].count > reserved[$1].count }
         var decoded = [Result<[Float], Error>](repeating: .success([]), count: reserved.count)
         let reader = decoder
+        // Large tensors one at a time, each reordered on every core; the rest one per core at once.
+        let large = reserved.indices.filter { reserved[$0].count >= 1 << 20 }
+        for position in large {
+            let (index, count, storage) = reserved[position]
+            decoded[position] = Result { try reader.values(tensors[index], storage: storage, count: count) }
+        }
+        let small = reserved.indices.filter { reserved[$0].count < 1 << 20 }
         decoded.withUnsafeMutableBufferPointer { slots in
             nonisolated(unsafe) let slots = slots
             // Each index writes its own slot; the body never throws.
-            try? Parallel.forEachIndexOnAllCores(schedule.count) { position in
-                let (index, count, storage) = reserved[schedule[position]]
-                slots[schedule[position]] = Result { try reader.values(tensors[index], storage: storage, count: count) }
+            try? Parallel.forEachIndexOnAllCores(small.count) { position in
+                let (index, count, storage) = reserved[small[position]]
+                slots[small[position]] = Result { try reader.values(tensors[index], storage: storage, count: count) }
             }
         }
         for (entry, result) in zip(reserved, decoded) { results[entry.index] = result }

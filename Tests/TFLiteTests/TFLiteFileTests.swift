@@ -137,6 +137,22 @@ import Testing
         #expect(permute([1, 2, 3, 4, 5, 6], shape: [1, 1, 2, 3], [3, 0, 1, 2]) == [1, 4, 2, 5, 3, 6])
     }
 
+    @Test func largeTransposesSplitOverTheCoresPutEveryElementInPlace() {
+        // 2048 × 1100: blocks of 512 output rows go to different cores; a sub-range of output rows
+        // (as the streaming writer asks for) starts at the front of its destination.
+        let rows = 2048, columns = 1100
+        let values = (0..<(rows * columns)).map { Float($0) }
+        let whole = permute(values, shape: [rows, columns], [1, 0])
+        var misplaced = 0
+        for row in stride(from: 0, to: rows, by: 7) {
+            for column in 0..<columns where whole[column * rows + row] != Float(row * columns + column) { misplaced += 1 }
+        }
+        #expect(misplaced == 0)
+        var part = [Float](repeating: -1, count: 600 * rows)
+        part.withUnsafeMutableBufferPointer { transpose2D(values, rows: rows, columns: columns, outputRows: 300..<900, into: $0) }
+        #expect(Array(part) == Array(whole[(300 * rows)..<(900 * rows)]))
+    }
+
     @Test func readerListsWhatTheWriterWrote() throws {
         let keras = try KerasFile.load(path: Fixtures.sample("multi_io_k3.h5"))
         let result = try TFLiteConverter.convert(keras.graph)
