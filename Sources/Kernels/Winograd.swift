@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 // Winograd's minimal filtering F(4×4, 3×3) for 3×3 stride-1 convolutions (Lavin & Gray, "Fast
@@ -59,6 +60,38 @@ enum Winograd {
             store(e + f, t3, c)
             store(e - f, t4, c)
             store(4 * d1 - 5 * d3 + d5, t5, c)
+        }
+    }
+
+    /// Whether the transforms run as keraslite's AVX-512 C kernels (the same arithmetic on 16 lanes).
+    static let vectorized = GEMM.packedAvailable
+
+    /// Bᵀ along one axis (`inputTransform`), on 16 lanes where the processor has them.
+    @inline(__always)
+    static func input(_ s: UnsafePointer<UnsafePointer<Float>>, _ t: UnsafePointer<UnsafeMutablePointer<Float>>, count: Int) {
+        guard vectorized else { return inputTransform(s, t, count: count) }
+        UnsafeRawPointer(s).withMemoryRebound(to: UnsafePointer<Float>?.self, capacity: 6) { s in
+            UnsafeRawPointer(t).withMemoryRebound(to: UnsafeMutablePointer<Float>?.self, capacity: 6) { ck_winograd_input(s, $0, count) }
+        }
+    }
+
+    /// Aᵀ along one axis (`outputTransform`), on 16 lanes where the processor has them; with
+    /// `finish`, bias and clip applied to the four results as they are stored (`epilogue`).
+    @inline(__always)
+    static func output(_ s: UnsafePointer<UnsafePointer<Float>>, _ t: UnsafePointer<UnsafeMutablePointer<Float>>, count: Int,
+                       finish: Bool, bias: UnsafePointer<Float>?, clip: ActivationClip?) {
+        guard vectorized else {
+            outputTransform(s, t, count: count)
+            if finish, bias != nil || clip != nil {
+                let bounds = clip.map { (low: Vector(repeating: $0.low), high: Vector(repeating: $0.high)) }
+                for column in 0..<4 { epilogue(t[column], count: count, bias: bias, bounds: bounds) }
+            }
+            return
+        }
+        UnsafeRawPointer(s).withMemoryRebound(to: UnsafePointer<Float>?.self, capacity: 6) { s in
+            UnsafeRawPointer(t).withMemoryRebound(to: UnsafeMutablePointer<Float>?.self, capacity: 4) {
+                ck_winograd_output(s, $0, count, bias, clip?.low ?? -.infinity, clip?.high ?? .infinity, finish)
+            }
         }
     }
 
@@ -148,7 +181,6 @@ func winogradConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Uns
     if transformHere { Winograd.transformFilter(weights, layout: layout, channels: channels, outputs: outputs, into: scratch) }
     let u = UnsafePointer(cached?.pointer ?? scratch)
     let perWorkerBase = transformHere ? scratch + filterSize : scratch
-    let bounds = clip.map { (low: Winograd.Vector(repeating: $0.low), high: Winograd.Vector(repeating: $0.high)) }
     Parallel.forEachChunk(tiles, chunks: workers) { worker, share in
         let v = perWorkerBase + worker * perWorker
         let m = v + 36 * block * channels
@@ -178,7 +210,7 @@ func winogradConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Uns
                                     ? image + (ih * g.width + iw) * channels : UnsafePointer(zeros)
                                 t[row] = half + (row * 6 + column) * channels
                             }
-                            Winograd.inputTransform(s, UnsafePointer(t), count: channels)
+                            Winograd.input(s, UnsafePointer(t), count: channels)
                         }
                         let transformed = v + index * 36 * channels
                         for row in 0..<6 {
@@ -186,7 +218,7 @@ func winogradConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Uns
                                 s[column] = UnsafePointer(half + (row * 6 + column) * channels)
                                 t[column] = transformed + (row * 6 + column) * channels
                             }
-                            Winograd.inputTransform(s, UnsafePointer(t), count: channels)
+                            Winograd.input(s, UnsafePointer(t), count: channels)
                         }
                     }
                     for k in 0..<36 {
@@ -207,7 +239,7 @@ func winogradConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Uns
                         for column in 0..<6 {
                             for row in 0..<6 { s[row] = UnsafePointer(product + (row * 6 + column) * outputs) }
                             for row in 0..<4 { t[row] = half + (row * 6 + column) * outputs }
-                            Winograd.outputTransform(s, UnsafePointer(t), count: outputs)
+                            Winograd.output(s, UnsafePointer(t), count: outputs, finish: false, bias: nil, clip: nil)
                         }
                         for row in 0..<4 {
                             let oh = th * 4 + row
@@ -217,10 +249,7 @@ func winogradConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Uns
                                 t[column] = oh < g.outputHeight && ow < g.outputWidth
                                     ? output + ((n * g.outputHeight + oh) * g.outputWidth + ow) * outputs : discard + column * outputs
                             }
-                            Winograd.outputTransform(s, UnsafePointer(t), count: outputs)
-                            if bias != nil || bounds != nil {
-                                for column in 0..<4 { epilogue(t[column], count: outputs, bias: bias, bounds: bounds) }
-                            }
+                            Winograd.output(s, UnsafePointer(t), count: outputs, finish: true, bias: bias, clip: clip)
                         }
                     }
                 }

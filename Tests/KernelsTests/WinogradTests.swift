@@ -101,3 +101,45 @@ struct WinogradTests {
         }
     }
 }
+
+/// The AVX-512 tile transforms compute the same floats as the portable Swift ones (the same
+/// operations in the same order), 16 lanes and an 8-lane tail, bias and clip included.
+struct WinogradTransformTests {
+    @Test func vectorizedTransformsEqualThePortableOnes() throws {
+        try #require(Winograd.vectorized, "the processor has no AVX-512F: only the portable transforms run")
+        let count = 24
+        var source = SeededValues(seed: 77)
+        let inputs = (0..<6).map { _ in source.values(count, scale: 5) }
+        let bias = source.values(count)
+        func run(_ body: (UnsafePointer<UnsafePointer<Float>>, UnsafePointer<UnsafeMutablePointer<Float>>) -> Void, outputs: Int) -> [[Float]] {
+            var results = (0..<outputs).map { _ in [Float](repeating: .nan, count: count) }
+            let sources = inputs.map { values -> UnsafePointer<Float> in
+                let pointer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+                pointer.initialize(from: values, count: count)
+                return UnsafePointer(pointer)
+            }
+            let targets = (0..<outputs).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: count) }
+            defer {
+                sources.forEach { $0.deallocate() }
+                targets.forEach { $0.deallocate() }
+            }
+            sources.withUnsafeBufferPointer { s in targets.withUnsafeBufferPointer { t in body(s.baseAddress!, t.baseAddress!) } }
+            for j in 0..<outputs { results[j] = Array(UnsafeBufferPointer(start: targets[j], count: count)) }
+            return results
+        }
+        #expect(run({ Winograd.input($0, $1, count: count) }, outputs: 6) == run({ Winograd.inputTransform($0, $1, count: count) }, outputs: 6))
+        #expect(run({ Winograd.output($0, $1, count: count, finish: false, bias: nil, clip: nil) }, outputs: 4)
+                == run({ Winograd.outputTransform($0, $1, count: count) }, outputs: 4))
+        let clip = ActivationClip.relu6
+        let finished = bias.withUnsafeBufferPointer { bias in
+            run({ Winograd.output($0, $1, count: count, finish: true, bias: bias.baseAddress, clip: clip) }, outputs: 4)
+        }
+        let expected = run({ Winograd.outputTransform($0, $1, count: count) }, outputs: 4).map { row in
+            zip(row, bias).map { value, b -> Float in
+                let v = value + b
+                return v < clip.low ? clip.low : v > clip.high ? clip.high : v
+            }
+        }
+        #expect(finished == expected)
+    }
+}

@@ -43,4 +43,11 @@ void ck_quantize_channels(const float *x, size_t blocks, size_t channels, size_t
 // Rows [first, end) of the transpose of a rows × columns byte matrix: out[(c − first)·rows + r] =
 // x[r·columns + c] for c in [first, end).
 void ck_transpose_bytes(const int8_t *x, size_t rows, size_t columns, size_t first, size_t end, int8_t *out);
+// Winograd F(4×4, 3×3) transforms along one axis of a tile, `count` channels per pixel (AVX-512F;
+// callers check cgemm_available): ck_winograd_input applies Bᵀ to six vectors s[0..5] into six
+// t[0..5]; ck_winograd_output applies Aᵀ to six into four and, when `finish`, adds bias[c] (when
+// not NULL) and clips to [low, high] (NaN kept) — the tile's second axis, straight into the output.
+void ck_winograd_input(const float *const s[6], float *const t[6], size_t count);
+void ck_winograd_output(const float *const s[6], float *const t[4], size_t count, const float *bias, float low, float high,
+                        bool finish);
 #endif
