@@ -14,29 +14,48 @@ public func rowMajorStrides(_ shape: [Int]) -> [Int] {
 }
 
 /// The tensor whose element [i₀, …, iₙ] is x[indices[0][i₀], …, indices[n][iₙ]], or `fill` where
-/// any index is −1 (padding). Indices must lie inside x's shape (callers check).
+/// any index is −1 (padding). Indices must lie inside x's shape (callers check). Trailing axes that
+/// select every element in order (a pad or slice leaves the channels alone) form one contiguous
+/// block, and consecutive indices along the axis before them are copied as one run of blocks.
 public func selectAlongAxes(_ x: TensorValue, _ indices: [[Int]], fill: Float = 0) -> [Float] {
     let shape = indices.map(\.count)
     let count = shape.reduce(1, *)
     guard count > 0 else { return [] }
     guard !shape.isEmpty else { return x.values }
+    let rank = shape.count
+    var split = rank - 1
+    while split > 0, indices[split].count == x.shape[split], indices[split].elementsEqual(0..<x.shape[split]) { split -= 1 }
     let strides = rowMajorStrides(x.shape)
-    let offsets = indices.enumerated().map { axis, list in list.map { $0 < 0 ? -1 : $0 * strides[axis] } }
-    let inner = shape[shape.count - 1], last = offsets[offsets.count - 1]
+    let block = strides[split]  // elements of the identity axes after `split`, contiguous in x and in the output
+    // Runs along axis `split`: (first output index, first input index, length) of consecutive indices.
+    var runs: [(target: Int, source: Int, length: Int)] = []
+    for (position, index) in indices[split].enumerated() where index >= 0 {
+        if let last = runs.last, last.target + last.length == position, last.source + last.length == index {
+            runs[runs.count - 1].length += 1
+        } else {
+            runs.append((position, index, 1))
+        }
+    }
+    let offsets = indices[..<split].enumerated().map { axis, list in list.map { $0 < 0 ? -1 : $0 * strides[axis] } }
+    let rowSize = shape[split] * block
     var output = [Float](repeating: fill, count: count)
-    var index = [Int](repeating: 0, count: shape.count - 1)
+    var index = [Int](repeating: 0, count: split)
     x.values.withUnsafeBufferPointer { source in
         output.withUnsafeMutableBufferPointer { out in
-            for row in 0..<(count / inner) {
+            // An empty x can only be padded (every index −1): nothing to copy.
+            guard let source = source.baseAddress, let out = out.baseAddress else { return }
+            for row in 0..<(count / rowSize) {
                 var base = 0, padded = false
-                for axis in 0..<index.count {
+                for axis in 0..<split {
                     let offset = offsets[axis][index[axis]]
                     if offset < 0 { padded = true; break }
                     base += offset
                 }
                 if !padded {
-                    let target = row * inner
-                    for j in 0..<inner where last[j] >= 0 { out[target + j] = source[base + last[j]] }
+                    let target = out + row * rowSize
+                    for run in runs {
+                        (target + run.target * block).update(from: source + base + run.source * block, count: run.length * block)
+                    }
                 }
                 advance(&index, within: shape)
             }
