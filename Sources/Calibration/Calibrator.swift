@@ -90,24 +90,30 @@ public struct Calibrator: Sendable {
         return chosen
     }
 
-    /// Runs the samples in batches, one batch per core at a time (batchSize / cores samples each,
-    /// or the model's own fixed batch), calling `observe` for every tensor of every batch from the
-    /// thread running it and `progress` (under `lock`) after each batch.
+    /// Runs the samples in batches (batchSize / cores samples each, or the model's own fixed
+    /// batch): the first alone on all cores, then one batch per core at a time; calls `observe`
+    /// for every tensor of every batch from the thread running it and `progress` (under `lock`)
+    /// after each batch.
     private func forEachBatch(_ executor: TFLiteExecutor, _ samples: CalibrationSamples, done: Int, total: Int,
                               progress: ((Int, Int) -> Void)?, lock: NSLock, observe: @escaping (Int, TensorValue) -> Void) throws {
         let dynamic = executor.inputs.allSatisfy(\.hasDynamicBatch)
         let chunk = dynamic ? max(1, batchSize / Parallel.cores) : max(1, executor.inputs.first?.shape.first ?? 1)
-        let chunks = dynamic ? Parallel.balancedChunks(samples.count, chunk: chunk)
-            : stride(from: 0, to: samples.count, by: chunk).map { $0..<min($0 + chunk, samples.count) }
+        // The first chunk runs alone, each operator split over the cores, so every layer's filter is
+        // packed once on all cores before the chunks run one per core (otherwise the first chunk on
+        // each core makes the same forms at the same time, one core waiting for the other's).
+        let first = min(chunk, samples.count)
+        let rest = dynamic ? Parallel.balancedChunks(samples.count - first, chunk: chunk).map { ($0.lowerBound + first)..<($0.upperBound + first) }
+            : stride(from: first, to: samples.count, by: chunk).map { $0..<min($0 + chunk, samples.count) }
         var finished = 0
-        try Parallel.forEachIndexOnAllCores(chunks.count) { number in
-            let rows = chunks[number]
+        func run(_ rows: Range<Int>) throws {
             _ = try executor.run(try samples.values(for: executor, rows: rows), batchSize: chunk) { index, _, value in observe(index, value) }
             lock.withLock {
                 finished += rows.count
                 progress?(done + finished, total)
             }
         }
+        try run(0..<first)
+        try Parallel.forEachIndexOnAllCores(rest.count) { try run(rest[$0]) }
     }
 
     /// Smallest and largest finite value (0, 0 for none).

@@ -69,8 +69,15 @@ public final class PackedMatrix: @unchecked Sendable {
     public init(_ b: UnsafePointer<Float>, k: Int, n: Int, ldb: Int, transposed: Bool) {
         self.k = k
         self.n = n
-        panels = UnsafeMutableRawPointer.allocate(byteCount: max(cgemm_packed_size(k, n), 1) * 4, alignment: 64)
-        cgemm_pack(b, k, n, ldb, transposed, panels.assumingMemoryBound(to: Float.self))
+        let panels = UnsafeMutableRawPointer.allocate(byteCount: max(cgemm_packed_size(k, n), 1) * 4, alignment: 64)
+        self.panels = panels
+        // Whole panels per core: each range of columns packs into its own panels.
+        let width = Self.panelWidth, count = (n + width - 1) / width
+        Parallel.forEach(count, grain: max(1, (1 << 16) / max(k * width, 1))) { range in
+            let first = range.lowerBound * width, columns = min(n, range.upperBound * width) - first
+            cgemm_pack(transposed ? b + first * ldb : b + first, k, columns, ldb, transposed,
+                       panels.assumingMemoryBound(to: Float.self) + range.lowerBound * k * width)
+        }
     }
 
     deinit { panels.deallocate() }
