@@ -45,7 +45,15 @@ public struct Calibrator: Sendable {
     /// samples × passes).
     public func ranges(forModel model: TFLiteFile, samples: CalibrationSamples,
                        progress: ((Int, Int) -> Void)? = nil) throws -> [Int: ValueRange] {
+        try ranges(forModel: model, samples: { samples }, progress: progress)
+    }
+
+    /// The same with the samples asked for once the executor is prepared (`samples` may wait for
+    /// them to finish loading on another thread).
+    public func ranges(forModel model: TFLiteFile, samples load: () throws -> CalibrationSamples,
+                       progress: ((Int, Int) -> Void)? = nil) throws -> [Int: ValueRange] {
         let executor = try TFLiteExecutor(file: model)
+        let samples = try load()
         let total = samples.count * passes
         // Batches run on every core at once (observers are called concurrently): each scans its
         // tensor outside the lock and merges under it. Minimum, maximum and histogram counts do

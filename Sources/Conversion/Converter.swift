@@ -3,6 +3,7 @@ import Dispatch
 import Files
 import FlatBuffers
 import Foundation
+import GraphIR
 import Keras
 import ModelFile
 import Passes
@@ -87,28 +88,34 @@ public struct Converter {
         return lower
     }
 
-    /// Lowers the (possibly pruned) graph to `.tflite` bytes; with `calibration`, the samples are
-    /// loaded first and the float model is calibrated on them when the int8 quantizer asks.
+    /// Lowers the (possibly pruned) graph to `.tflite` bytes; with `calibration`, the samples load on
+    /// another thread while the model is lowered and the float model's executor prepared, and the
+    /// float model is calibrated on them when the int8 quantizer asks. A samples file that cannot
+    /// be used fails the conversion (at calibration, or once lowering is done).
     public func convert(options: TFLiteConverter.Options = .init(), calibration: Calibration? = nil) throws -> Output {
         var options = options
         // Fixed first, so calibration samples are checked against the shapes being converted.
         try FileError.naming(path) { try model.graph.setInputShapes(options.inputShapes) }
-        var samples: CalibrationSamples?
+        var loading: Background<CalibrationSamples>?
         let timing = CalibrationTiming()
         if let calibration {
-            let loaded = try CalibrationSamples.load(path: calibration.samples, inputs: model.graph.inputs)
-            samples = loaded
+            // Checked against the input shapes as they are now (the converter fixes the batch next).
+            let inputs = model.graph.inputs.map { Tensor(name: $0.name, shape: $0.shape, dtype: $0.dtype) }
+            let loaded = Background { try CalibrationSamples.load(path: calibration.samples, inputs: inputs) }
+            loading = loaded
             let calibrator = Calibrator(method: calibration.method, percentile: calibration.percentile)
             options.quantization.calibrate = { floatModel in
                 let start = DispatchTime.now()
                 defer { calibration.finish() }
-                let ranges = try calibrator.ranges(forModel: floatModel, samples: loaded, progress: calibration.progress)
+                let ranges = try calibrator.ranges(forModel: floatModel, samples: { try loaded.value() }, progress: calibration.progress)
                 timing.seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
                 return ranges
             }
         }
-        let result = try FileError.naming(path) { try TFLiteConverter.convert(model.graph, options: options) }
-        return Output(result: result, samples: samples, calibrationSeconds: timing.seconds, calibrationMethod: calibration?.method)
+        let converted = Result { try FileError.naming(path) { try TFLiteConverter.convert(model.graph, options: options) } }
+        // A samples problem is reported before a conversion problem, as when they loaded first.
+        let samples = try loading?.value()
+        return Output(result: try converted.get(), samples: samples, calibrationSeconds: timing.seconds, calibrationMethod: calibration?.method)
     }
 
     /// The new values of the Keras weights `pruned` changed, keyed by their storage path — what
@@ -130,6 +137,25 @@ public struct Converter {
     /// returns the writer's notes.
     public func writeKeras(pruned: [PrunedWeight], to output: String) throws -> [String] {
         try KerasWeightWriter.write(model, to: output, replacing: try replacements(for: pruned)).notes
+    }
+}
+
+/// A value computed on a background thread, waited for by `value()` (as often as asked).
+private final class Background<T: Sendable>: @unchecked Sendable {
+    private let done = DispatchGroup()
+    private var result: Result<T, Error>?
+
+    init(_ work: @escaping @Sendable () throws -> T) {
+        done.enter()
+        DispatchQueue.global().async {
+            self.result = Result(catching: work)
+            self.done.leave()
+        }
+    }
+
+    func value() throws -> T {
+        done.wait()
+        return try result!.get()
     }
 }
 
