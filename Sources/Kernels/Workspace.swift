@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,4 +49,11 @@ public func makeValues(_ count: Int, _ fill: (UnsafeMutablePointer<Float>) throw
         if count > 0 { try fill(buffer.baseAddress!) }
         initialized = count
     }
+}
+
+/// Keeps freed blocks under 32 MB in the C heap for reuse instead of returning them to the kernel
+/// (glibc; `ck_retain_freed_memory`): for a process that runs many batches, each allocating and
+/// freeing the same activation buffers. Call once at start-up, before other threads start.
+public func retainFreedMemory() {
+    ck_retain_freed_memory()
 }
