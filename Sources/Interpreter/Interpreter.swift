@@ -191,18 +191,8 @@ public final class Interpreter: @unchecked Sendable {
         let chunks = observe == nil
             ? Parallel.balancedChunks(total, chunk: (batchSize + Parallel.cores - 1) / Parallel.cores)
             : stride(from: 0, to: total, by: batchSize).map { $0..<min($0 + batchSize, total) }
-        var parts = [[String: TensorValue]](repeating: [:], count: chunks.count)
-        func part(_ number: Int) throws -> [String: TensorValue] {
+        let parts = try Parallel.map(chunks.count, concurrently: observe == nil) { number in
             try run(try inputs.mapValues { try $0.rows(chunks[number]) }, observe: observe)
-        }
-        if observe != nil {
-            for number in chunks.indices { parts[number] = try part(number) }
-        } else {
-            let lock = NSLock()
-            try Parallel.forEachIndexOnAllCores(chunks.count) { number in
-                let outputs = try part(number)
-                lock.withLock { parts[number] = outputs }
-            }
         }
         return try Dictionary(uniqueKeysWithValues: (parts.first ?? [:]).keys.map { name in
             (name, try TensorValue.concatenatingRows(parts.map { $0[name]! }))

@@ -57,6 +57,20 @@ public enum Parallel {
         }
     }
 
+    /// `body(i)` for every i in 0..<count, in order: on every core at once when `concurrently`
+    /// (`forEachIndexOnAllCores`: each call inside `serially`, the first error rethrown), else one
+    /// after another on the calling thread — the batched runs of both interpreters, whose batches
+    /// run concurrently unless an observer must see them in turn.
+    public static func map<T>(_ count: Int, concurrently: Bool, _ body: (Int) throws -> T) throws -> [T] {
+        guard concurrently else { return try (0..<count).map(body) }
+        var results = [T?](repeating: nil, count: count)
+        try results.withUnsafeMutableBufferPointer { slots in
+            nonisolated(unsafe) let slots = slots
+            try forEachIndexOnAllCores(count) { slots[$0] = try body($0) }  // each index writes its own slot
+        }
+        return results.map { $0! }
+    }
+
     /// Consecutive ranges of `chunk` samples covering 0..<total for `forEachIndexOnAllCores`, the
     /// last round split evenly over the cores: 100 samples in chunks of 4 on 2 cores are 24 × 4
     /// then 2 + 2, so both cores finish together instead of one running the 25th chunk alone.

@@ -495,35 +495,12 @@ public final class TFLiteExecutor: @unchecked Sendable {
                 return samples < result.shape[0] ? try result.rows(0..<samples) : result
             }
         }
-        var parts = [[TensorValue]](repeating: [], count: chunks.count)
-        if let observe {
-            for number in chunks.indices {
-                let (values, samples) = try batch(number)
-                parts[number] = try kept(run(values, observe: observe), samples: samples, of: values[0].shape[0])
-            }
-        } else {
-            let lock = NSLock()
-            try runBatches(chunks.count, inputs: { try batch($0).batch }) { number, results in
-                let samples = chunks[number].count
-                let rows = try kept(results, samples: samples, of: dynamic ? samples : chunk)
-                lock.withLock { parts[number] = rows }
-            }
+        // Observed chunks run in turn (the observer sees one batch at a time), others one per core.
+        let parts = try Parallel.map(chunks.count, concurrently: observe == nil) { number in
+            let (values, samples) = try batch(number)
+            return try kept(run(values, observe: observe), samples: samples, of: values[0].shape[0])
         }
         return try outputs.indices.map { k in try TensorValue.concatenatingRows(parts.map { $0[k] }) }
-    }
-
-    /// Runs `count` batches, whole batches on every core at once with single-threaded kernels
-    /// inside each (no synchronisation between operators): `inputs(i)` gives batch i's values,
-    /// `finished(i, outputs)` takes its outputs and `observe(i, tensor, name, value)` sees its
-    /// tensors, all on the thread running batch i — concurrently with other batches, so they must
-    /// only touch what batch i owns, or lock. The first error stops new batches and is rethrown.
-    public func runBatches(_ count: Int, inputs: (Int) throws -> [TensorValue],
-                           observe: ((Int, Int, String, TensorValue) -> Void)? = nil,
-                           finished: (Int, [TensorValue]) throws -> Void) throws {
-        try Parallel.forEachIndexOnAllCores(count) { number in
-            let results = try run(try inputs(number), observe: observe.map { observe in { observe(number, $0, $1, $2) } })
-            try finished(number, results)
-        }
     }
 }
 

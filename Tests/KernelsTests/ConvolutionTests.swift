@@ -171,6 +171,23 @@ struct ParallelBatchTests {
         }
     }
 
+    @Test(arguments: [true, false])
+    func mapKeepsTheOrderAndRethrows(concurrently: Bool) throws {
+        let squares = try Parallel.map(23, concurrently: concurrently) { index -> Int in
+            // Concurrent calls run their own loops inline, like batches on every core.
+            #expect(Parallel.workers == (concurrently && Parallel.cores > 1 ? 1 : Parallel.cores))
+            return index * index
+        }
+        #expect(squares == (0..<23).map { $0 * $0 })
+        #expect(throws: Stop.self) {
+            _ = try Parallel.map(9, concurrently: concurrently) { index -> Int in
+                if index == 5 { throw Stop() }
+                return index
+            }
+        }
+        #expect(try Parallel.map(0, concurrently: concurrently) { $0 }.isEmpty)
+    }
+
     @Test func everyIndexOnceWithInlineLoopsInside() throws {
         let lock = NSLock()
         var seen = [Int](repeating: 0, count: 37)
