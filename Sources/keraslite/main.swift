@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Kernels
 
 // Errors become one line on stderr: "keraslite: <file>: <problem>", exit 2 for bad input (like
 // diff(1) and grep(1): `diff` uses 1 for "the models differ") and ArgumentParser's usage code (64)
@@ -8,9 +7,6 @@ import Kernels
 // Past a file-size limit (`ulimit -f`) a write must fail with EFBIG, which AtomicFile turns into one
 // error line after removing its temporary file, rather than SIGXFSZ killing the process mid-write.
 signal(SIGXFSZ, SIG_IGN)
-// Batched runs and calibration free and allocate the same activation buffers (up to tens of MB)
-// for every batch; kept in the C heap they are reused instead of being faulted in again.
-retainFreedMemory()
 do {
     var command = try Keraslite.parseAsRoot()
     do {

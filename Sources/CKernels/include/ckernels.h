@@ -50,8 +50,9 @@ void ck_transpose_bytes(const int8_t *x, size_t rows, size_t columns, size_t fir
 void ck_winograd_input(const float *const s[6], float *const t[6], size_t count);
 void ck_winograd_output(const float *const s[6], float *const t[4], size_t count, const float *bias, float low, float high,
                         bool finish);
-// Makes glibc's malloc serve blocks under 32 MB from its heaps, grow them 64 MB at a time and never
-// trim them, so buffers freed and allocated again (the activations of every batch) are reused
-// rather than unmapped and faulted in again, zeroed. No effect with other C libraries.
+// Makes glibc's malloc serve blocks under 32 MB from its heaps, grow them 64 MB at a time and keep
+// up to 1 GB freed at their top, so buffers freed and allocated again (the activations of every
+// op and batch) are reused rather than unmapped and faulted in again, zeroed. No effect with other
+// C libraries.
 void ck_retain_freed_memory(void);
 #endif
