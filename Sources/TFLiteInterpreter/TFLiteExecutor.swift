@@ -312,6 +312,7 @@ public final class TFLiteExecutor: @unchecked Sendable {
         }
         initialValues = values
     }
+
     /// The constants the operators read (variables' initial values included), by tensor index.
     /// The element budget is charged in the order the operators meet them — a file over it fails at
     /// the same tensor as when each was decoded in turn — then all are decoded on every core (a
@@ -357,8 +358,6 @@ public final class TFLiteExecutor: @unchecked Sendable {
         for (entry, result) in zip(reserved, decoded) { results[entry.index] = result }
         return results
     }
-
-
 
     /// Runs a kernel and brings its outputs onto their stored types.
     private static func execute(_ kernel: Kernel, inputs: [TensorValue?], outputs: [Int], storages: [TensorStorage],
