@@ -98,11 +98,10 @@ public final class HDF5File: @unchecked Sendable {
 extension HDF5File {
     /// Checks (`HDF5AttributeCheck.checkGroup`) every group libhdf5 walks through to resolve the
     /// absolute `path` — the root and each proper prefix, each found by `H5Lget_info` only once its
-    /// parent has passed, and with `includingLast` the group `path` names itself (before it is
-    /// opened and its link names walked) — so a damaged local heap along the way is refused before
-    /// libhdf5 loads it. A prefix that is missing or not a hard link is left to the call itself to
-    /// report. Read-only files only; `call` and the path name the error.
-    func checkGroups(along path: String, call: String, includingLast: Bool = false) throws {
+    /// parent has passed — so a damaged local heap along the way is refused before libhdf5 loads
+    /// it. A prefix that is missing or not a hard link is left to the call itself to report.
+    /// Read-only files only; `call` and the path name the error.
+    func checkGroups(along path: String, call: String) throws {
         guard let check = attributeCheck else { return }
         HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         func checkGroup(_ address: UInt64, _ prefix: String) throws {
@@ -119,7 +118,7 @@ extension HDF5File {
         }
         try checkGroup(UInt64(root.addr), "/")
         var prefix = ""
-        for component in path.split(separator: "/").dropLast(includingLast ? 0 : 1) {
+        for component in path.split(separator: "/").dropLast() {
             prefix += "/" + component
             var link = H5L_info_t()
             let linked = prefix.withCString { H5Lget_info(id, $0, &link, keraslite_H5P_DEFAULT()) }

@@ -14,7 +14,7 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
         HDF5Library.lock.lock(); defer { HDF5Library.lock.unlock() }
         self.file = file
         self.path = path
-        try file.checkGroups(along: path, call: "H5Gopen2", includingLast: true)
+        try file.checkGroups(along: path, call: "H5Gopen2")
         id = try checked("H5Gopen2", "\(file.displayName):\(path)") {
             path.withCString { H5Gopen2(file.id, $0, keraslite_H5P_DEFAULT()) }
         }
@@ -27,6 +27,14 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
             throw error
         }
         address = UInt64(info.addr)
+        if let check = file.attributeCheck {
+            // Before libhdf5 walks the group's link names (HDF5AttributeCheck.checkGroup).
+            do {
+                try check.checkGroup(headerAddress: UInt64(info.addr))
+            } catch let problem as HDF5AttributeCheck.Problem {
+                throw HDF5Error(call: "H5Gopen2", path: location, detail: problem.detail)
+            }
+        }
     }
 
     deinit { HDF5Library.locked { _ = H5Gclose(id) } }
