@@ -28,7 +28,9 @@ public final class HDF5Group: HDF5Object, @unchecked Sendable {
         }
         address = UInt64(info.addr)
         if let check = file.attributeCheck {
-            // Before libhdf5 walks the group's link names (HDF5AttributeCheck.checkGroup).
+            // Before libhdf5 walks the group's link names (HDF5AttributeCheck.checkGroup). Checked
+            // here, at the address libhdf5 opened, rather than with the path before opening: a
+            // group reached through a soft link has no hard link for checkGroups to follow.
             do {
                 try check.checkGroup(headerAddress: UInt64(info.addr))
             } catch let problem as HDF5AttributeCheck.Problem {
