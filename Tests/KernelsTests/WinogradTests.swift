@@ -20,6 +20,7 @@ struct WinogradTests {
         Case(batch: 3, height: 14, width: 10, channels: 32, outputs: 16, same: false, layout: .hwio, clip: .relu6),
         Case(batch: 1, height: 29, width: 30, channels: 64, outputs: 32, same: true, layout: .ohwi, clip: .reluN1To1),
         Case(batch: 2, height: 10, width: 10, channels: 16, outputs: 24, same: false, layout: .ohwi, clip: nil),
+        Case(batch: 3, height: 7, width: 7, channels: 48, outputs: 32, same: true, layout: .hwio, clip: .relu),
     ]
 
     @Test func appliesToWhatItIsFastFor() {
@@ -28,7 +29,8 @@ struct WinogradTests {
             return ConvGeometry(batch: 1, height: size, width: size, channels: channels, rows: axis, columns: axis)
         }
         #expect(Winograd.applies(geometry(14, channels: 256), groups: 1, outputChannels: 256))  // ResNet50 stage 4
-        #expect(!Winograd.applies(geometry(7, channels: 512), groups: 1, outputChannels: 512))  // 7×7 output: im2col
+        #expect(Winograd.applies(geometry(7, channels: 512), groups: 1, outputChannels: 512))  // stage 5: 2×2 tiles
+        #expect(!Winograd.applies(geometry(6, channels: 512), groups: 1, outputChannels: 512))  // 6×6 output: im2col
         #expect(!Winograd.applies(geometry(28, channels: 64, stride: 2), groups: 1, outputChannels: 64))
         #expect(!Winograd.applies(geometry(28, channels: 64, window: 5), groups: 1, outputChannels: 64))
         #expect(!Winograd.applies(geometry(28, channels: 4), groups: 1, outputChannels: 64))
