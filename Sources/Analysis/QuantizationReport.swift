@@ -101,10 +101,10 @@ public struct QuantizationReport: Sendable {
         for start in 0..<count {
             let rows = start..<(start + 1)
             var reference: [Int: [Float]] = [:]
-            _ = try floatExecutor.run(try samples.values(for: floatExecutor, rows: rows), batchSize: 1) { index, _, value in
+            _ = try floatExecutor.run(try samples.values(for: floatExecutor, rows: rows), batchSize: 1) { index, _, value, _ in
                 if referenced.contains(index) { reference[index] = value.values }
             }
-            _ = try quantizedExecutor.run(try samples.values(for: quantizedExecutor, rows: rows), batchSize: 1) { index, _, value in
+            _ = try quantizedExecutor.run(try samples.values(for: quantizedExecutor, rows: rows), batchSize: 1) { index, _, value, _ in
                 guard let pair = compared[index], let values = reference[pair.floatTensor] else { return }
                 accumulators[index, default: Accumulator()].add(values, value.values)
             }

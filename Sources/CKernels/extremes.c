@@ -5,6 +5,7 @@
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
+#include "tracking.h"
 
 __attribute__((target("avx512f"))) void ck_finite_extremes(const float *x, size_t count, float *low, float *high) {
     const __m512 inf = _mm512_set1_ps(INFINITY);
@@ -13,18 +14,12 @@ __attribute__((target("avx512f"))) void ck_finite_extremes(const float *x, size_
     size_t i = 0;
     for (; i + 64 <= count; i += 64) {
         for (int j = 0; j < 4; j++) {
-            __m512 v = _mm512_loadu_ps(x + i + 16 * j);
-            __mmask16 finite = _mm512_cmp_ps_mask(_mm512_abs_ps(v), inf, _CMP_LT_OQ);
-            lo[j] = _mm512_mask_min_ps(lo[j], finite, lo[j], v);
-            hi[j] = _mm512_mask_max_ps(hi[j], finite, hi[j], v);
+            ck_track(_mm512_loadu_ps(x + i + 16 * j), 0xFFFF, &lo[j], &hi[j]);
         }
     }
     for (; i < count; i += 16) {
         __mmask16 inside = count - i >= 16 ? 0xFFFF : (__mmask16)((1u << (count - i)) - 1);
-        __m512 v = _mm512_maskz_loadu_ps(inside, x + i);
-        __mmask16 finite = _mm512_cmp_ps_mask(_mm512_abs_ps(v), inf, _CMP_LT_OQ) & inside;
-        lo[0] = _mm512_mask_min_ps(lo[0], finite, lo[0], v);
-        hi[0] = _mm512_mask_max_ps(hi[0], finite, hi[0], v);
+        ck_track(_mm512_maskz_loadu_ps(inside, x + i), inside, &lo[0], &hi[0]);
     }
     __m512 l = _mm512_min_ps(_mm512_min_ps(lo[0], lo[1]), _mm512_min_ps(lo[2], lo[3]));
     __m512 h = _mm512_max_ps(_mm512_max_ps(hi[0], hi[1]), _mm512_max_ps(hi[2], hi[3]));

@@ -1,11 +1,14 @@
 // See ckernels.h. The micro-kernel computes 12 rows × 32 columns of C in 24 zmm accumulators: per
 // step of k, two loads of the packed B panel and twelve broadcasts of A feed 24 FMAs. Rows of A
 // are blocked so a block (rows × k) stays in the L2 cache while every panel of B passes over it.
+// Asked for them, the epilogue also keeps the smallest and largest finite value it stores, in
+// registers, so calibration need not read the output again.
 #include "ckernels.h"
 #include <string.h>
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
+#include "tracking.h"
 #define CGEMM_X86 1
 #endif
 
@@ -48,25 +51,30 @@ TARGET static inline void masks(size_t width, __mmask16 *m0, __mmask16 *m1) {
     *m1 = width >= 32 ? 0xFFFF : width <= 16 ? 0 : (__mmask16)((1u << (width - 16)) - 1);
 }
 
-// Bias, clip and the masked store of one row of 32 columns.
+// Bias, clip and the masked store of one row of 32 columns (its extremes kept when `tracking`).
 TARGET static inline void finish(__m512 v0, __m512 v1, float *c, __mmask16 m0, __mmask16 m1,
-                                 __m512 bias0, __m512 bias1, __m512 lo, __m512 hi) {
+                                 __m512 bias0, __m512 bias1, __m512 lo, __m512 hi,
+                                 bool tracking, __m512 *least, __m512 *most) {
     // max(lo, v), min(hi, v): a NaN in v is returned as it is (the second operand), as Swift's
     // min/max keep it; with lo = −∞, hi = +∞ every other value passes unchanged.
     v0 = _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_add_ps(v0, bias0)));
     v1 = _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_add_ps(v1, bias1)));
     _mm512_mask_storeu_ps(c, m0, v0);
     _mm512_mask_storeu_ps(c + 16, m1, v1);
+    if (tracking) {
+        ck_track(v0, m0, least, most);
+        ck_track(v1, m1, least, most);
+    }
 }
 
 // R rows of A (row i at a + i·lda) times one packed panel with `width` ≤ 32 valid columns, for
 // R = 12, 8, 4, 2 and 1; every accumulator is a named register variable.
 #define DECLARE(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps(); const float *a##i = a + i * lda;
 #define STEP(i) { __m512 x = _mm512_set1_ps(a##i[kk]); c##i##0 = _mm512_fmadd_ps(x, b0, c##i##0); c##i##1 = _mm512_fmadd_ps(x, b1, c##i##1); }
-#define STORE(i) finish(c##i##0, c##i##1, c + i * ldc, m0, m1, bias0, bias1, lo, hi);
+#define STORE(i) finish(c##i##0, c##i##1, c + i * ldc, m0, m1, bias0, bias1, lo, hi, extremes != NULL, &least, &most);
 #define KERNEL(name, ROWS) \
     TARGET static void name(size_t k, const float *a, size_t lda, const float *panel, float *c, size_t ldc, \
-                            size_t width, const float *bias, float low, float high) { \
+                            size_t width, const float *bias, float low, float high, float *extremes) { \
         ROWS(DECLARE) \
         for (size_t kk = 0; kk < k; kk++) { \
             __m512 b0 = _mm512_load_ps(panel + kk * NR), b1 = _mm512_load_ps(panel + kk * NR + 16); \
@@ -77,7 +85,9 @@ TARGET static inline void finish(__m512 v0, __m512 v1, float *c, __mmask16 m0, _
         __m512 bias0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps(); \
         __m512 bias1 = bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps(); \
         __m512 lo = _mm512_set1_ps(low), hi = _mm512_set1_ps(high); \
+        __m512 least = _mm512_set1_ps(INFINITY), most = _mm512_set1_ps(-INFINITY); \
         ROWS(STORE) \
+        if (extremes) ck_merge(least, most, extremes); \
     }
 #define ROWS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 #define ROWS8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
@@ -92,7 +102,7 @@ KERNEL(kernel1, ROWS1)
 #endif
 
 void cgemm_multiply(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed,
-                    float *c, size_t ldc, const float *bias, float low, float high) {
+                    float *c, size_t ldc, const float *bias, float low, float high, float *extremes) {
 #ifdef CGEMM_X86
     if (m == 0 || n == 0) return;
     size_t panels = (n + NR - 1) / NR;
@@ -110,7 +120,7 @@ void cgemm_multiply(size_t m, size_t n, size_t k, const float *a, size_t lda, co
                 const float *ar = a + row * lda;
                 float *cr = c + row * ldc + column;
                 if (rows >= 12) {
-                    kernel12(k, ar, lda, panel, cr, ldc, width, columnBias, low, high);
+                    kernel12(k, ar, lda, panel, cr, ldc, width, columnBias, low, high, extremes);
                     continue;
                 }
                 // The block's last 1–11 rows: 8 + 2 + 1 at most three calls.
@@ -118,15 +128,16 @@ void cgemm_multiply(size_t m, size_t n, size_t k, const float *a, size_t lda, co
                     size_t left = rows - done;
                     const float *ad = ar + done * lda;
                     float *cd = cr + done * ldc;
-                    if (left >= 8) { kernel8(k, ad, lda, panel, cd, ldc, width, columnBias, low, high); done += 8; }
-                    else if (left >= 4) { kernel4(k, ad, lda, panel, cd, ldc, width, columnBias, low, high); done += 4; }
-                    else if (left >= 2) { kernel2(k, ad, lda, panel, cd, ldc, width, columnBias, low, high); done += 2; }
-                    else { kernel1(k, ad, lda, panel, cd, ldc, width, columnBias, low, high); done += 1; }
+                    if (left >= 8) { kernel8(k, ad, lda, panel, cd, ldc, width, columnBias, low, high, extremes); done += 8; }
+                    else if (left >= 4) { kernel4(k, ad, lda, panel, cd, ldc, width, columnBias, low, high, extremes); done += 4; }
+                    else if (left >= 2) { kernel2(k, ad, lda, panel, cd, ldc, width, columnBias, low, high, extremes); done += 2; }
+                    else { kernel1(k, ad, lda, panel, cd, ldc, width, columnBias, low, high, extremes); done += 1; }
                 }
             }
         }
     }
 #else
     (void)m; (void)n; (void)k; (void)a; (void)lda; (void)packed; (void)c; (void)ldc; (void)bias; (void)low; (void)high;
+    (void)extremes;
 #endif
 }

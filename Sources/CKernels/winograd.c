@@ -5,6 +5,7 @@
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
+#include "tracking.h"
 #define TARGET __attribute__((target("avx512f")))
 
 TARGET static inline __mmask16 lanes(size_t count, size_t c) {
@@ -30,9 +31,10 @@ TARGET void ck_winograd_input(const float *const s[6], float *const t[6], size_t
 }
 
 TARGET void ck_winograd_output(const float *const s[6], float *const t[4], size_t count, const float *bias,
-                               float low, float high, bool finish) {
+                               float low, float high, bool finish, size_t counted, float *extremes) {
     const __m512 two = _mm512_set1_ps(2), four = _mm512_set1_ps(4), eight = _mm512_set1_ps(8);
     const __m512 lo = _mm512_set1_ps(low), hi = _mm512_set1_ps(high);
+    __m512 least = _mm512_set1_ps(INFINITY), most = _mm512_set1_ps(-INFINITY);
     for (size_t c = 0; c < count; c += 16) {
         __mmask16 m = lanes(count, c);
         __m512 m0 = _mm512_maskz_loadu_ps(m, s[0] + c), m1 = _mm512_maskz_loadu_ps(m, s[1] + c);
@@ -55,13 +57,15 @@ TARGET void ck_winograd_output(const float *const s[6], float *const t[4], size_
                 v = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, hi, _CMP_GT_OQ), v, hi);
             }
             _mm512_mask_storeu_ps(t[j] + c, m, v);
+            if (extremes && (size_t)j < counted) ck_track(v, m, &least, &most);
         }
     }
+    if (extremes) ck_merge(least, most, extremes);
 }
 #else
 void ck_winograd_input(const float *const s[6], float *const t[6], size_t count) { (void)s; (void)t; (void)count; }
 void ck_winograd_output(const float *const s[6], float *const t[4], size_t count, const float *bias, float low, float high,
-                        bool finish) {
-    (void)s; (void)t; (void)count; (void)bias; (void)low; (void)high; (void)finish;
+                        bool finish, size_t counted, float *extremes) {
+    (void)s; (void)t; (void)count; (void)bias; (void)low; (void)high; (void)finish; (void)counted; (void)extremes;
 }
 #endif

@@ -56,12 +56,12 @@ public struct Calibrator: Sendable {
         let samples = try load()
         let total = samples.count * passes
         // Batches run on every core at once (observers are called concurrently): each scans its
-        // tensor outside the lock and merges under it. Minimum, maximum and histogram counts do
-        // not depend on the order batches finish in.
+        // tensor outside the lock — unless the kernel that wrote it noted its extremes — and merges
+        // under it. Minimum, maximum and histogram counts do not depend on the order batches finish in.
         let lock = NSLock()
         var extremes: [Int: ValueRange] = [:]
-        try forEachBatch(executor, samples, done: 0, total: total, progress: progress, lock: lock) { index, value in
-            let (low, high) = Self.extremes(value.values)
+        try forEachBatch(executor, samples, done: 0, total: total, progress: progress, lock: lock) { index, value, noted in
+            let (low, high) = noted.map { $0.low <= $0.high ? $0 : (0, 0) } ?? Self.extremes(value.values)
             lock.withLock {
                 if let range = extremes[index] {
                     extremes[index] = ValueRange(min: min(range.min, low), max: max(range.max, high))
@@ -73,7 +73,7 @@ public struct Calibrator: Sendable {
         guard method != .minmax else { return extremes }
 
         var histograms: [Int: [Double]] = [:]
-        try forEachBatch(executor, samples, done: samples.count, total: total, progress: progress, lock: lock) { index, value in
+        try forEachBatch(executor, samples, done: samples.count, total: total, progress: progress, lock: lock) { index, value, _ in
             guard let range = extremes[index], range.max > range.min else { return }
             var histogram = [Double](repeating: 0, count: Self.bins)
             let width = (range.max - range.min) / Float(Self.bins)
@@ -103,7 +103,8 @@ public struct Calibrator: Sendable {
     /// for every tensor of every batch from the thread running it and `progress` (under `lock`)
     /// after each batch.
     private func forEachBatch(_ executor: TFLiteExecutor, _ samples: CalibrationSamples, done: Int, total: Int,
-                              progress: ((Int, Int) -> Void)?, lock: NSLock, observe: @escaping (Int, TensorValue) -> Void) throws {
+                              progress: ((Int, Int) -> Void)?, lock: NSLock,
+                              observe: @escaping (Int, TensorValue, (low: Float, high: Float)?) -> Void) throws {
         let dynamic = executor.inputs.allSatisfy(\.hasDynamicBatch)
         let chunk = dynamic ? max(1, batchSize / Parallel.cores) : max(1, executor.inputs.first?.shape.first ?? 1)
         // The first chunk runs alone, each operator split over the cores, so every layer's filter is
@@ -114,7 +115,7 @@ public struct Calibrator: Sendable {
             : stride(from: first, to: samples.count, by: chunk).map { $0..<min($0 + chunk, samples.count) }
         var finished = 0
         func run(_ rows: Range<Int>) throws {
-            _ = try executor.run(try samples.values(for: executor, rows: rows), batchSize: chunk) { index, _, value in observe(index, value) }
+            _ = try executor.run(try samples.values(for: executor, rows: rows), batchSize: chunk) { index, _, value, noted in observe(index, value, noted) }
             lock.withLock {
                 finished += rows.count
                 progress?(done + finished, total)
@@ -124,7 +125,7 @@ public struct Calibrator: Sendable {
         try Parallel.forEachIndexOnAllCores(rest.count) { try run(rest[$0]) }
     }
 
-    /// Smallest and largest finite value (0, 0 for none).
+    /// Smallest and largest finite value (0, 0 for none), as a noted (+∞, −∞) is read too.
     static func extremes(_ values: [Float]) -> (Float, Float) {
         values.withUnsafeBufferPointer { finiteExtremes($0) }.map { ($0.low, $0.high) } ?? (0, 0)
     }

@@ -125,19 +125,28 @@ public func broadcastBinary(_ a: TensorValue, _ b: TensorValue, shape: [Int], _ 
 
 /// `operation`(a, b) of two tensors of one shape, clipped to `clip`, into new storage: one pass
 /// on both cores (a residual connection's ADD and its fused RELU) where a shared input would
-/// otherwise be copied, updated and clipped in three.
-public func elementwise(_ a: TensorValue, _ b: TensorValue, _ operation: BinaryOperator, clip: ActivationClip?) -> TensorValue {
+/// otherwise be copied, updated and clipped in three. With `extremes`, each block of 4096 results
+/// is scanned for its finite extremes while still in cache (see `OutputExtremes`).
+public func elementwise(_ a: TensorValue, _ b: TensorValue, _ operation: BinaryOperator, clip: ActivationClip?,
+                        extremes note: OutputExtremes? = nil) -> TensorValue {
     precondition(a.shape == b.shape)
     struct SameShape: BinaryFunctionUse {
-        let a: UnsafePointer<Float>, b: UnsafePointer<Float>, count: Int, clip: ActivationClip?
+        let a: UnsafePointer<Float>, b: UnsafePointer<Float>, count: Int, clip: ActivationClip?, note: OutputExtremes?
         func callAsFunction<F: BinaryFunction>(_ function: F) -> [Float] {
             makeValues(count) { out in
                 Parallel.forEach(count, grain: 1 << 15) { range in
-                    if let clip {
-                        let low = clip.low, high = clip.high
-                        for i in range { out[i] = min(max(function.apply(a[i], b[i]), low), high) }
-                    } else {
-                        for i in range { out[i] = function.apply(a[i], b[i]) }
+                    OutputExtremes.gathering(into: note) { extremes in
+                        let step = extremes == nil ? range.count : 4096
+                        for start in stride(from: range.lowerBound, to: range.upperBound, by: step) {
+                            let block = start..<min(start + step, range.upperBound)
+                            if let clip {
+                                let low = clip.low, high = clip.high
+                                for i in block { out[i] = min(max(function.apply(a[i], b[i]), low), high) }
+                            } else {
+                                for i in block { out[i] = function.apply(a[i], b[i]) }
+                            }
+                            OutputExtremes.widen(extremes, scanning: out + start, count: block.count)
+                        }
                     }
                 }
             }
@@ -146,9 +155,10 @@ public func elementwise(_ a: TensorValue, _ b: TensorValue, _ operation: BinaryO
     let values = a.values.withUnsafeBufferPointer { a in
         b.values.withUnsafeBufferPointer { b in
             operation.with(SameShape(a: a.baseAddress ?? UnsafePointer(bitPattern: 16)!, b: b.baseAddress ?? UnsafePointer(bitPattern: 16)!,
-                                     count: a.count, clip: clip))
+                                     count: a.count, clip: clip, note: note))
         }
     }
+    note?.complete()
     return TensorValue(unchecked: a.shape, values)
 }
 

@@ -10,15 +10,18 @@
 /// multiplies them single-threaded; a 1×1 stride-1 convolution multiplies the input itself.
 /// `bias` (one value per output channel) and `clip` are applied to each tile as soon as it is
 /// multiplied, while it is still in the core's cache. A kernel whose filter is constant passes its
-/// `PreparedFilter`, so what the filter needs beyond its values is made once per layer.
+/// `PreparedFilter`, so what the filter needs beyond its values is made once per layer. With
+/// `extremes`, the output's finite extremes are noted as it is written (see `OutputExtremes`).
 public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: UnsafePointer<Float>, layout: FilterLayout = .hwio,
                      groups: Int, outputChannels: Int, output: UnsafeMutablePointer<Float>, workspace: Workspace,
-                     bias: UnsafePointer<Float>? = nil, clip: ActivationClip? = nil, prepared: PreparedFilter? = nil) throws {
+                     bias: UnsafePointer<Float>? = nil, clip: ActivationClip? = nil, prepared: PreparedFilter? = nil,
+                     extremes note: OutputExtremes? = nil) throws {
     let pixels = g.outputPixels
+    defer { note?.complete() }  // every path below merges all it writes (on a throw the output is dropped)
     guard pixels > 0, outputChannels > 0 else { return }
     if Winograd.applies(g, groups: groups, outputChannels: outputChannels) {
         return try winogradConvolve(x, g, weights: weights, layout: layout, outputChannels: outputChannels, output: output,
-                                    workspace: workspace, bias: bias, clip: clip, prepared: prepared)
+                                    workspace: workspace, bias: bias, clip: clip, prepared: prepared, extremes: note)
     }
     let groupChannels = g.channels / groups, groupOutputs = outputChannels / groups
     let depth = g.kernelHeight * g.kernelWidth * groupChannels
@@ -33,13 +36,14 @@ public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Unsa
         ? prepared?.form("gemm") {
             PackedMatrix(weights, k: depth, n: outputChannels, ldb: transposed ? depth : outputChannels, transposed: transposed)
         } : nil
-    func product(rows: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>) {
+    func product(rows: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, extremes: UnsafeMutablePointer<Float>?) {
         if let packed {
-            GEMM.multiply(m: rows, a: a, lda: lda, packed: packed, c: c, ldc: outputChannels, bias: bias, clip: clip)
+            GEMM.multiply(m: rows, a: a, lda: lda, packed: packed, c: c, ldc: outputChannels, bias: bias, clip: clip, extremes: extremes)
         } else {
             GEMM.multiply(m: rows, n: outputChannels, k: depth, a: a, lda: lda, b: weights,
                           ldb: transposed ? depth : outputChannels, transposeB: transposed, c: c, ldc: outputChannels)
             addBiasAndClip(c, rows: rows, channels: outputChannels, bias: bias, clip: clip)
+            OutputExtremes.widen(extremes, scanning: c, count: rows * outputChannels)
         }
     }
     if pointwise && groups == 1 && pixels < 16 * Parallel.workers {
@@ -48,11 +52,15 @@ public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Unsa
                                   b: weights, ldb: transposed ? g.channels : outputChannels, transposeB: transposed,
                                   c: output, ldc: outputChannels)
         addBiasAndClip(output, count: pixels * outputChannels, channels: outputChannels, bias: bias, clip: clip)
+        note?.merge(scanning: output, count: pixels * outputChannels)
         return
     }
     if pointwise && groups == 1 {
         Parallel.forEachChunk(pixels, chunks: workers) { _, share in
-            product(rows: share.count, a: x + share.lowerBound * g.channels, lda: g.channels, c: output + share.lowerBound * outputChannels)
+            OutputExtremes.gathering(into: note) { extremes in
+                product(rows: share.count, a: x + share.lowerBound * g.channels, lda: g.channels,
+                        c: output + share.lowerBound * outputChannels, extremes: extremes)
+            }
         }
         return
     }
@@ -62,23 +70,26 @@ public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Unsa
                           max(64, (1 << 20) / max(depth, 1))))
     let scratch = workspace.scratch(workers * tile * depth)
     Parallel.forEachChunk(pixels, chunks: workers) { worker, share in
-        let patches = scratch + worker * tile * depth
-        for start in stride(from: share.lowerBound, to: share.upperBound, by: tile) {
-            let rows = min(tile, share.upperBound - start)
-            if groups == 1 {
-                im2col(x, g, channelOffset: 0, groupChannels: groupChannels, firstPixel: start, pixels: rows, into: patches)
-                product(rows: rows, a: patches, lda: depth, c: output + start * outputChannels)
-                continue
+        OutputExtremes.gathering(into: note) { extremes in
+            let patches = scratch + worker * tile * depth
+            for start in stride(from: share.lowerBound, to: share.upperBound, by: tile) {
+                let rows = min(tile, share.upperBound - start)
+                if groups == 1 {
+                    im2col(x, g, channelOffset: 0, groupChannels: groupChannels, firstPixel: start, pixels: rows, into: patches)
+                    product(rows: rows, a: patches, lda: depth, c: output + start * outputChannels, extremes: extremes)
+                    continue
+                }
+                for group in 0..<groups {
+                    im2col(x, g, channelOffset: group * groupChannels, groupChannels: groupChannels,
+                           firstPixel: start, pixels: rows, into: patches)
+                    GEMM.multiply(m: rows, n: groupOutputs, k: depth, a: patches, lda: depth,
+                                  b: weights + group * groupOutputs * (transposed ? depth : 1),
+                                  ldb: transposed ? depth : outputChannels, transposeB: transposed,
+                                  c: output + start * outputChannels + group * groupOutputs, ldc: outputChannels)
+                }
+                addBiasAndClip(output + start * outputChannels, rows: rows, channels: outputChannels, bias: bias, clip: clip)
+                OutputExtremes.widen(extremes, scanning: output + start * outputChannels, count: rows * outputChannels)
             }
-            for group in 0..<groups {
-                im2col(x, g, channelOffset: group * groupChannels, groupChannels: groupChannels,
-                       firstPixel: start, pixels: rows, into: patches)
-                GEMM.multiply(m: rows, n: groupOutputs, k: depth, a: patches, lda: depth,
-                              b: weights + group * groupOutputs * (transposed ? depth : 1),
-                              ldb: transposed ? depth : outputChannels, transposeB: transposed,
-                              c: output + start * outputChannels + group * groupOutputs, ldc: outputChannels)
-            }
-            addBiasAndClip(output + start * outputChannels, rows: rows, channels: outputChannels, bias: bias, clip: clip)
         }
     }
 }

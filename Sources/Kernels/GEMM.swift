@@ -96,22 +96,25 @@ extension GEMM {
     public static let packedElementLimit = 1 << 26
 
     /// C[m×k·k×n] = A · B (B packed) + bias, clipped, on the calling thread, in one pass over C.
-    /// Needs `packedAvailable`.
+    /// With `extremes` (two floats), extremes[0] is lowered and extremes[1] raised to the finite
+    /// values stored. Needs `packedAvailable`.
     public static func multiply(m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
-                                clip: ActivationClip? = nil) {
+                                clip: ActivationClip? = nil, extremes: UnsafeMutablePointer<Float>? = nil) {
         guard m > 0, packed.n > 0 else { return }
-        multiply(m: m, a: a, lda: lda, packed: packed, panels: 0..<packed.panelCount, c: c, ldc: ldc, bias: bias, clip: clip)
+        multiply(m: m, a: a, lda: lda, packed: packed, panels: 0..<packed.panelCount, c: c, ldc: ldc, bias: bias, clip: clip,
+                 extremes: extremes)
     }
 
     /// The columns of panels `panels` (32 columns each) only.
     static func multiply(m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix, panels: Range<Int>,
-                         c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil, clip: ActivationClip? = nil) {
+                         c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil, clip: ActivationClip? = nil,
+                         extremes: UnsafeMutablePointer<Float>? = nil) {
         let first = panels.lowerBound * PackedMatrix.panelWidth
         let columns = min(packed.n, panels.upperBound * PackedMatrix.panelWidth) - first
         guard m > 0, columns > 0 else { return }
         cgemm_multiply(m, columns, packed.k, a, lda, packed.panels.assumingMemoryBound(to: Float.self) + first * packed.k, c + first, ldc,
-                       bias.map { $0 + first }, clip?.low ?? -.infinity, clip?.high ?? .infinity)
+                       bias.map { $0 + first }, clip?.low ?? -.infinity, clip?.high ?? .infinity, extremes)
     }
 
     /// The same split over the cores: by rows when there are enough for every core, else by panels

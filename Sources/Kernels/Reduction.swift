@@ -65,16 +65,20 @@ public func finiteExtremes(_ values: UnsafeBufferPointer<Float>) -> (low: Float,
     lows.withUnsafeMutableBufferPointer { lows in
         highs.withUnsafeMutableBufferPointer { highs in
             Parallel.forEachChunk(count, chunks: chunks) { chunk, range in
-                if GEMM.packedAvailable {
-                    ck_finite_extremes(base + range.lowerBound, range.count, &lows[chunk], &highs[chunk])
-                } else {
-                    (lows[chunk], highs[chunk]) = finiteExtremes(base + range.lowerBound, count: range.count)
-                }
+                (lows[chunk], highs[chunk]) = chunkExtremes(base + range.lowerBound, count: range.count)
             }
         }
     }
     let low = lows.min()!, high = highs.max()!
     return low <= high ? (low, high) : nil
+}
+
+/// The same on the calling thread, (+∞, −∞) when no element is finite.
+func chunkExtremes(_ x: UnsafePointer<Float>, count: Int) -> (Float, Float) {
+    guard GEMM.packedAvailable else { return finiteExtremes(x, count: count) }
+    var low = Float.infinity, high = -Float.infinity
+    ck_finite_extremes(x, count, &low, &high)
+    return (low, high)
 }
 
 /// One core's share: minimum and maximum in SIMD4 lanes (the build's baseline x86-64 vector width),

@@ -78,21 +78,25 @@ enum Winograd {
     }
 
     /// Aᵀ along one axis (`outputTransform`), on 16 lanes where the processor has them; with
-    /// `finish`, bias and clip applied to the four results as they are stored (`epilogue`).
+    /// `finish`, bias and clip applied to the four results as they are stored (`epilogue`), and
+    /// with `extremes` the finite values stored into t[0..<counted] lower extremes[0] and raise
+    /// extremes[1].
     @inline(__always)
     static func output(_ s: UnsafePointer<UnsafePointer<Float>>, _ t: UnsafePointer<UnsafeMutablePointer<Float>>, count: Int,
-                       finish: Bool, bias: UnsafePointer<Float>?, clip: ActivationClip?) {
+                       finish: Bool, bias: UnsafePointer<Float>?, clip: ActivationClip?, counted: Int = 0,
+                       extremes: UnsafeMutablePointer<Float>? = nil) {
         guard vectorized else {
             outputTransform(s, t, count: count)
             if finish, bias != nil || clip != nil {
                 let bounds = clip.map { (low: Vector(repeating: $0.low), high: Vector(repeating: $0.high)) }
                 for column in 0..<4 { epilogue(t[column], count: count, bias: bias, bounds: bounds) }
             }
+            for column in 0..<counted { OutputExtremes.widen(extremes, scanning: t[column], count: count) }
             return
         }
         UnsafeRawPointer(s).withMemoryRebound(to: UnsafePointer<Float>?.self, capacity: 6) { s in
             UnsafeRawPointer(t).withMemoryRebound(to: UnsafeMutablePointer<Float>?.self, capacity: 4) {
-                ck_winograd_output(s, $0, count, bias, clip?.low ?? -.infinity, clip?.high ?? .infinity, finish)
+                ck_winograd_output(s, $0, count, bias, clip?.low ?? -.infinity, clip?.high ?? .infinity, finish, counted, extremes)
             }
         }
     }
@@ -154,10 +158,12 @@ enum Winograd {
 /// A 3×3 stride-1 convolution by Winograd F(4×4, 3×3) (see `Winograd.applies`): the filter is
 /// transformed once per call, output tiles are split over the cores, and each core transforms a
 /// block of input tiles, multiplies the 36 [tiles × C] · [C × O] products with OpenBLAS and
-/// transforms them back into the output with bias and clip.
+/// transforms them back into the output with bias and clip (and, with `extremes`, notes the
+/// finite extremes of what it stores into the output).
 func winogradConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: UnsafePointer<Float>, layout: FilterLayout,
                       outputChannels: Int, output: UnsafeMutablePointer<Float>, workspace: Workspace,
-                      bias: UnsafePointer<Float>?, clip: ActivationClip?, prepared: PreparedFilter?) throws {
+                      bias: UnsafePointer<Float>?, clip: ActivationClip?, prepared: PreparedFilter?,
+                      extremes note: OutputExtremes? = nil) throws {
     let channels = g.channels, outputs = outputChannels
     let tilesHigh = (g.outputHeight + 3) / 4, tilesWide = (g.outputWidth + 3) / 4
     let tiles = g.batch * tilesHigh * tilesWide
@@ -184,74 +190,79 @@ func winogradConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Uns
     let u = UnsafePointer(cached?.pointer ?? scratch)
     let perWorkerBase = transformHere ? scratch + filterSize : scratch
     Parallel.forEachChunk(tiles, chunks: workers) { worker, share in
-        let v = perWorkerBase + worker * perWorker
-        let m = v + 36 * block * channels
-        let half = m + 36 * block * outputs        // one tile after its first axis: 6×6×C or 4×6×O
-        let zeros = half + 36 * max(channels, outputs)
-        let discard = zeros + channels             // 4 rows of O for pixels past the output's edge
-        zeros.update(repeating: 0, count: channels)
-        var sources = [UnsafePointer<Float>](repeating: UnsafePointer(zeros), count: 6)
-        var targets = [UnsafeMutablePointer<Float>](repeating: discard, count: 6)
-        sources.withUnsafeMutableBufferPointer { sources in
-            targets.withUnsafeMutableBufferPointer { targets in
-                let s = sources.baseAddress!, t = targets.baseAddress!
-                for first in stride(from: share.lowerBound, to: share.upperBound, by: block) {
-                    let count = min(block, share.upperBound - first)
-                    // Bᵀ d B for every tile of the block: V[tile][k][c].
-                    for index in 0..<count {
-                        let tile = first + index
-                        let tw = tile % tilesWide, rest = tile / tilesWide
-                        let th = rest % tilesHigh, n = rest / tilesHigh
-                        let top = th * 4 - g.padTop, left = tw * 4 - g.padLeft
-                        let image = x + n * g.height * g.width * channels
-                        for column in 0..<6 {
-                            let iw = left + column
-                            for row in 0..<6 {
-                                let ih = top + row
-                                s[row] = ih >= 0 && ih < g.height && iw >= 0 && iw < g.width
-                                    ? image + (ih * g.width + iw) * channels : UnsafePointer(zeros)
-                                t[row] = half + (row * 6 + column) * channels
-                            }
-                            Winograd.input(s, UnsafePointer(t), count: channels)
-                        }
-                        let transformed = v + index * 36 * channels
-                        for row in 0..<6 {
+        OutputExtremes.gathering(into: note) { extremes in
+            let v = perWorkerBase + worker * perWorker
+            let m = v + 36 * block * channels
+            let half = m + 36 * block * outputs        // one tile after its first axis: 6×6×C or 4×6×O
+            let zeros = half + 36 * max(channels, outputs)
+            let discard = zeros + channels             // 4 rows of O for pixels past the output's edge
+            zeros.update(repeating: 0, count: channels)
+            var sources = [UnsafePointer<Float>](repeating: UnsafePointer(zeros), count: 6)
+            var targets = [UnsafeMutablePointer<Float>](repeating: discard, count: 6)
+            sources.withUnsafeMutableBufferPointer { sources in
+                targets.withUnsafeMutableBufferPointer { targets in
+                    let s = sources.baseAddress!, t = targets.baseAddress!
+                    for first in stride(from: share.lowerBound, to: share.upperBound, by: block) {
+                        let count = min(block, share.upperBound - first)
+                        // Bᵀ d B for every tile of the block: V[tile][k][c].
+                        for index in 0..<count {
+                            let tile = first + index
+                            let tw = tile % tilesWide, rest = tile / tilesWide
+                            let th = rest % tilesHigh, n = rest / tilesHigh
+                            let top = th * 4 - g.padTop, left = tw * 4 - g.padLeft
+                            let image = x + n * g.height * g.width * channels
                             for column in 0..<6 {
-                                s[column] = UnsafePointer(half + (row * 6 + column) * channels)
-                                t[column] = transformed + (row * 6 + column) * channels
+                                let iw = left + column
+                                for row in 0..<6 {
+                                    let ih = top + row
+                                    s[row] = ih >= 0 && ih < g.height && iw >= 0 && iw < g.width
+                                        ? image + (ih * g.width + iw) * channels : UnsafePointer(zeros)
+                                    t[row] = half + (row * 6 + column) * channels
+                                }
+                                Winograd.input(s, UnsafePointer(t), count: channels)
                             }
-                            Winograd.input(s, UnsafePointer(t), count: channels)
-                        }
-                    }
-                    for k in 0..<36 {
-                        if let panels {
-                            GEMM.multiply(m: count, a: v + k * channels, lda: 36 * channels, packed: panels.matrices[k],
-                                          c: m + k * outputs, ldc: 36 * outputs)
-                        } else {
-                            GEMM.multiply(m: count, n: outputs, k: channels, a: v + k * channels, lda: 36 * channels,
-                                          b: u + k * channels * outputs, ldb: outputs, c: m + k * outputs, ldc: 36 * outputs)
-                        }
-                    }
-                    // Aᵀ M A, bias and clip, into the output pixels the tile covers.
-                    for index in 0..<count {
-                        let tile = first + index
-                        let tw = tile % tilesWide, rest = tile / tilesWide
-                        let th = rest % tilesHigh, n = rest / tilesHigh
-                        let product = m + index * 36 * outputs
-                        for column in 0..<6 {
-                            for row in 0..<6 { s[row] = UnsafePointer(product + (row * 6 + column) * outputs) }
-                            for row in 0..<4 { t[row] = half + (row * 6 + column) * outputs }
-                            Winograd.output(s, UnsafePointer(t), count: outputs, finish: false, bias: nil, clip: nil)
-                        }
-                        for row in 0..<4 {
-                            let oh = th * 4 + row
-                            for column in 0..<6 { s[column] = UnsafePointer(half + (row * 6 + column) * outputs) }
-                            for column in 0..<4 {
-                                let ow = tw * 4 + column
-                                t[column] = oh < g.outputHeight && ow < g.outputWidth
-                                    ? output + ((n * g.outputHeight + oh) * g.outputWidth + ow) * outputs : discard + column * outputs
+                            let transformed = v + index * 36 * channels
+                            for row in 0..<6 {
+                                for column in 0..<6 {
+                                    s[column] = UnsafePointer(half + (row * 6 + column) * channels)
+                                    t[column] = transformed + (row * 6 + column) * channels
+                                }
+                                Winograd.input(s, UnsafePointer(t), count: channels)
                             }
-                            Winograd.output(s, UnsafePointer(t), count: outputs, finish: true, bias: bias, clip: clip)
+                        }
+                        for k in 0..<36 {
+                            if let panels {
+                                GEMM.multiply(m: count, a: v + k * channels, lda: 36 * channels, packed: panels.matrices[k],
+                                              c: m + k * outputs, ldc: 36 * outputs)
+                            } else {
+                                GEMM.multiply(m: count, n: outputs, k: channels, a: v + k * channels, lda: 36 * channels,
+                                              b: u + k * channels * outputs, ldb: outputs, c: m + k * outputs, ldc: 36 * outputs)
+                            }
+                        }
+                        // Aᵀ M A, bias and clip, into the output pixels the tile covers.
+                        for index in 0..<count {
+                            let tile = first + index
+                            let tw = tile % tilesWide, rest = tile / tilesWide
+                            let th = rest % tilesHigh, n = rest / tilesHigh
+                            let product = m + index * 36 * outputs
+                            for column in 0..<6 {
+                                for row in 0..<6 { s[row] = UnsafePointer(product + (row * 6 + column) * outputs) }
+                                for row in 0..<4 { t[row] = half + (row * 6 + column) * outputs }
+                                Winograd.output(s, UnsafePointer(t), count: outputs, finish: false, bias: nil, clip: nil)
+                            }
+                            for row in 0..<4 {
+                                let oh = th * 4 + row
+                                for column in 0..<6 { s[column] = UnsafePointer(half + (row * 6 + column) * outputs) }
+                                for column in 0..<4 {
+                                    let ow = tw * 4 + column
+                                    t[column] = oh < g.outputHeight && ow < g.outputWidth
+                                        ? output + ((n * g.outputHeight + oh) * g.outputWidth + ow) * outputs : discard + column * outputs
+                                }
+                                // Only the pixels inside the output (a prefix of the four) count.
+                                let inside = oh < g.outputHeight ? min(4, g.outputWidth - tw * 4) : 0
+                                Winograd.output(s, UnsafePointer(t), count: outputs, finish: true, bias: bias, clip: clip,
+                                                counted: inside, extremes: extremes)
+                            }
                         }
                     }
                 }

@@ -8,6 +8,11 @@ public final class Workspace {
 
     public init() { _ = Self.keepFreedMemory }
 
+    /// Where the kernel about to run notes its output's extremes, when the caller wants them (an
+    /// executor observing a calibration run sets a fresh one before each operator); see
+    /// `OutputExtremes`.
+    public var outputExtremes: OutputExtremes?
+
     /// Each op of a run allocates its outputs afresh, mostly the same sizes as the run (or batch)
     /// before: glibc is told to keep freed memory (up to 1 GB at a heap's top), to grow its heaps
     /// 64 MB at a time and to serve blocks up to 32 MB (its largest setting) from them

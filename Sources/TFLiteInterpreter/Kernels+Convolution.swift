@@ -132,14 +132,16 @@ func convolutionKernel(_ context: OperatorContext) throws -> Kernel {
         let shape = [geometry.batch, geometry.outputHeight, geometry.outputWidth, outputChannels]
         let count = try context.count(shape)
         let input = hybrid.map { $0.apply(x.values, rows: geometry.batch) } ?? x.values
-        // The bias and clip are applied by each core to the tiles it multiplies; tanh afterwards.
+        // The bias and clip are applied by each core to the tiles it multiplies; tanh afterwards
+        // (so the extremes noted while storing would no longer hold).
+        let tanh = if case .tanh = activation { true } else { false }
         var output = try input.withUnsafeBufferPointer { input in
             try filter.values.withUnsafeBufferPointer { filter in
                 try (bias?.values).withOptionalPointer { bias in
                     try makeValues(count) { output in
                         try convolve(input.baseAddress!, geometry, weights: filter.baseAddress!, layout: .ohwi, groups: groups,
                                      outputChannels: outputChannels, output: output, workspace: workspace,
-                                     bias: bias, clip: activation.clip, prepared: prepared)
+                                     bias: bias, clip: activation.clip, prepared: prepared, extremes: tanh ? nil : workspace.outputExtremes)
                     }
                 }
             }

@@ -28,13 +28,17 @@ func binaryKernel(_ context: OperatorContext, types: Set<String> = ["float", "qu
     try context.expectTypes(types, outputs: outputTypes == nil)
     if let outputTypes { try context.expectTypes(outputTypes, inputs: []) }
     let fused = try activation.map { try context.options($0.options).activation($0.field) } ?? FusedActivation.none
-    return Kernel { inputs, _ in
+    return Kernel { inputs, workspace in
         let a = value(inputs, 0), b = value(inputs, 1)
         var result: TensorValue
         if let operation, a.shape == b.shape {
             _ = try context.count(a.shape)
-            result = elementwise(a, b, operation, clip: fused.clip)
-            if case .tanh = fused { result.withUnsafeMutableValues { fused.apply($0) } }
+            if case .tanh = fused {
+                result = elementwise(a, b, operation, clip: nil)
+                result.withUnsafeMutableValues { fused.apply($0) }
+            } else {
+                result = elementwise(a, b, operation, clip: fused.clip, extremes: workspace.outputExtremes)
+            }
             return [result]
         }
         result = try broadcastBinary(a, b, context, function)

@@ -50,8 +50,11 @@ public final class TFLiteExecutor: @unchecked Sendable {
     /// input (after it is brought onto its type) and then for every output of every operator, in
     /// operator order — operators folded while preparing report their precomputed value. Values
     /// are real numbers: a quantized tensor's value is dequantized (on its grid), so a float model
-    /// and its quantized conversion can be compared tensor by tensor by name.
-    public typealias Observer = (_ tensorIndex: Int, _ name: String, _ value: TensorValue) -> Void
+    /// and its quantized conversion can be compared tensor by tensor by name. `noted` is the
+    /// value's smallest and largest finite element — (+∞, −∞) when none is finite — when the
+    /// kernel that computed it noted them while writing (float32 outputs of CONV_2D and same-shape
+    /// ADD/SUB/MUL/…; see `OutputExtremes`), else nil.
+    public typealias Observer = (_ tensorIndex: Int, _ name: String, _ value: TensorValue, _ noted: (low: Float, high: Float)?) -> Void
 
     public struct Options: Sendable {
         /// Most elements any one tensor may have (constants and values computed while running).
@@ -417,21 +420,28 @@ public final class TFLiteExecutor: @unchecked Sendable {
                 snapped = try TensorValue(shape: value.shape, values: stored)
             }
             environment[input.tensorIndex] = snapped
-            observe?(input.tensorIndex, input.tensorName, snapped)
+            observe?(input.tensorIndex, input.tensorName, snapped, nil)
         }
         let workspace = Workspace()
         for step in steps {
             if step.folded {
-                if let observe { for index in step.outputs { observe(index, tensors[index].name, environment[index]!) } }
+                if let observe { for index in step.outputs { observe(index, tensors[index].name, environment[index]!, nil) } }
                 continue
             }
             let arguments = step.inputs.map { $0 >= 0 ? environment[$0] : nil }
             for index in step.releases { environment[index] = nil }
+            // An observer is given the extremes a kernel notes of its one float32 output (an
+            // output snapped onto another type afterwards has other values).
+            var noting = false
+            if observe != nil, step.outputs.count == 1, case .float32 = storages[step.outputs[0]] { noting = true }
+            workspace.outputExtremes = noting ? OutputExtremes() : nil
             let results = try Self.execute(step.kernel, inputs: arguments, outputs: step.outputs, storages: storages,
                                            workspace: workspace, context: self.context(for: step))
+            let noted = workspace.outputExtremes?.value
+            workspace.outputExtremes = nil
             for (index, value) in zip(step.outputs, results) {
                 environment[index] = value
-                observe?(index, tensors[index].name, value)
+                observe?(index, tensors[index].name, value, noted)
             }
         }
         return outputs.map { environment[$0.tensorIndex]! }

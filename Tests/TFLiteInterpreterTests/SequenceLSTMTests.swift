@@ -125,7 +125,7 @@ extension TFLiteInterpreterTests {
             let expected = try Interpreter(graph: graph).run([x])[0]
             let calibrate: @Sendable (TFLiteFile) throws -> [Int: ValueRange] = { view in
                 var ranges: [Int: ValueRange] = [:]
-                _ = try TFLiteExecutor(file: view).run([x]) { index, _, value in
+                _ = try TFLiteExecutor(file: view).run([x]) { index, _, value, _ in
                     ranges[index] = ValueRange(min: value.values.min() ?? 0, max: value.values.max() ?? 0)
                 }
                 return ranges

@@ -103,7 +103,7 @@ extension TFLiteInterpreterTests {
             let executor = try converted("digits_cnn_k3.keras")
             let file = executor.file.subgraphs[0]
             var seen: [(Int, String, [Int])] = []
-            _ = try executor.run([try TensorValue(shape: [1, 8, 8, 1], repeating: 0.5)]) { index, name, value in
+            _ = try executor.run([try TensorValue(shape: [1, 8, 8, 1], repeating: 0.5)]) { index, name, value, _ in
                 seen.append((index, name, value.shape))
             }
             let expected = [file.inputs[0]] + file.operators.flatMap(\.outputs)
@@ -112,6 +112,30 @@ extension TFLiteInterpreterTests {
                 #expect(name == file.tensors[index].name)
                 #expect(shape == file.tensors[index].shape)
             }
+        }
+
+        /// CONV_2D and same-shape ADD outputs come with the extremes their kernels noted while
+        /// writing — exactly the value's own finite minimum and maximum — and nothing else does.
+        @Test func observeGetsTheExtremesConvolutionsAndAdditionsNoted() throws {
+            let executor = try converted("small_resnet_k3.keras", batch: nil)
+            let operators = executor.file.subgraphs[0].operators
+            let producer = Dictionary(operators.flatMap { op in op.outputs.map { ($0, op.name) } }, uniquingKeysWith: { a, _ in a })
+            let inputs = try interpreted("small_resnet_k3.keras").inputs
+            var noted: [String: Int] = [:]
+            _ = try executor.run(inputs) { index, _, value, extremes in
+                let name = producer[index] ?? "input"
+                guard let extremes else {
+                    #expect(name != "CONV_2D" && name != "ADD", "tensor \(index) of \(name) has no noted extremes")
+                    return
+                }
+                noted[name, default: 0] += 1
+                let scanned = value.values.withUnsafeBufferPointer { finiteExtremes($0) }
+                #expect(scanned.map { $0.low == extremes.low && $0.high == extremes.high } ?? (extremes.low > extremes.high),
+                        "tensor \(index) of \(name): noted \(extremes), scanned \(String(describing: scanned))")
+            }
+            #expect(Set(noted.keys) == ["CONV_2D", "ADD"])
+            #expect(noted["CONV_2D"] == operators.filter { $0.name == "CONV_2D" }.count)
+            #expect(noted["ADD"] == operators.filter { $0.name == "ADD" }.count)
         }
     }
 }

@@ -24,9 +24,11 @@ void cgemm_pack(const float *b, size_t k, size_t n, size_t ldb, bool transposed,
 
 // C[m×n] = A[m×k] · B, then + bias[n] (when not NULL) and clipped to [low, high], on the calling
 // thread. A and C row-major with leading dimensions lda, ldc; B packed by cgemm_pack with the same
-// k and n. Needs cgemm_available().
+// k and n. With `extremes` (not NULL), extremes[0] is lowered and extremes[1] raised to the
+// smallest and largest finite value stored in C (they are left as they are if none is). Needs
+// cgemm_available().
 void cgemm_multiply(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed,
-                    float *c, size_t ldc, const float *bias, float low, float high);
+                    float *c, size_t ldc, const float *bias, float low, float high, float *extremes);
 
 // Smallest and largest finite element of x[0..<count] into *low / *high (+∞ / −∞ when none is
 // finite), 16 lanes at a time. Needs cgemm_available().
@@ -46,10 +48,12 @@ void ck_transpose_bytes(const int8_t *x, size_t rows, size_t columns, size_t fir
 // Winograd F(4×4, 3×3) transforms along one axis of a tile, `count` channels per pixel (AVX-512F;
 // callers check cgemm_available): ck_winograd_input applies Bᵀ to six vectors s[0..5] into six
 // t[0..5]; ck_winograd_output applies Aᵀ to six into four and, when `finish`, adds bias[c] (when
-// not NULL) and clips to [low, high] (NaN kept) — the tile's second axis, straight into the output.
+// not NULL) and clips to [low, high] (NaN kept) — the tile's second axis, straight into the output
+// — and, with `extremes`, merges the finite values stored into t[0..<counted] into extremes[0]
+// (lowest) and extremes[1] (highest) as cgemm_multiply does.
 void ck_winograd_input(const float *const s[6], float *const t[6], size_t count);
 void ck_winograd_output(const float *const s[6], float *const t[4], size_t count, const float *bias, float low, float high,
-                        bool finish);
+                        bool finish, size_t counted, float *extremes);
 // Makes glibc's malloc serve blocks under 32 MB from its heaps, grow them 64 MB at a time and keep
 // up to 1 GB freed at their top, so buffers freed and allocated again (the activations of every
 // op and batch) are reused rather than unmapped and faulted in again, zeroed. No effect with other
