@@ -1,5 +1,6 @@
 import CKernels
 import COpenBLAS
+import Foundation
 
 /// Single-precision matrix products through OpenBLAS' `cblas_sgemm`.
 ///
@@ -7,7 +8,19 @@ import COpenBLAS
 /// OpenBLAS runs single-threaded: its pthread build otherwise keeps worker threads spinning in
 /// sched_yield between calls, competing with the kernels' own loops for the same cores.
 public enum GEMM {
-    private static let singleThreaded: Void = { openblas_set_num_threads(1) }()
+    /// OpenBLAS on one thread. Its threaded builds also start a worker per extra core as they
+    /// load, which spins in sched_yield for about 0.1 s waiting for work it will never get, on a
+    /// core the conversion wants: those workers are stopped (`blas_thread_shutdown_`, looked up
+    /// because the serial build has none). The CLI does this first thing; anything else on the
+    /// first product.
+    public static func useOneThread() { _ = singleThreaded }
+
+    private static let singleThreaded: Void = {
+        openblas_set_num_threads(1)
+        if let program = dlopen(nil, RTLD_NOW), let shutdown = dlsym(program, "blas_thread_shutdown_") {
+            _ = unsafeBitCast(shutdown, to: (@convention(c) () -> Int32).self)()
+        }
+    }()
 
     /// Throws unless every dimension fits OpenBLAS' 32-bit integers.
     public static func check(_ dimensions: Int...) throws {

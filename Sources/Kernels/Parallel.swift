@@ -71,22 +71,31 @@ public enum Parallel {
         return results.map { $0! }
     }
 
-    /// Consecutive ranges of `chunk` samples covering 0..<total for `forEachIndexOnAllCores`, the
-    /// last round split evenly over the cores: 100 samples in chunks of 4 on 2 cores are 24 × 4
-    /// then 2 + 2, so both cores finish together instead of one running the 25th chunk alone.
+    /// Consecutive ranges of at most `chunk` samples covering 0..<total for
+    /// `forEachIndexOnAllCores`, one `chunk` per core in whole rounds. Up to two rounds' worth,
+    /// the last round is split evenly over the cores (10 samples in chunks of 4 on 2 cores: 4, 4,
+    /// 1, 1). Past that the cores drift apart over the rounds, so once fewer than two rounds remain
+    /// the rest goes in ever smaller pieces (the rest over twice the cores, rounded up), down to
+    /// single samples, which whichever core is ahead takes: both finish within about one sample of
+    /// each other instead of one running a whole last chunk alone — 100 samples in chunks of 4 on
+    /// 2 cores are 22 × 4, then 3, 3, 2, 1, 1, 1, 1.
     public static func balancedChunks(_ total: Int, chunk: Int) -> [Range<Int>] {
-        let chunk = max(1, chunk), threads = max(1, workers)
+        let chunk = max(1, chunk), threads = max(1, workers), round = threads * chunk
         var ranges: [Range<Int>] = []
         var start = 0
-        while total - start >= threads * chunk {  // whole rounds: one chunk per core
-            for _ in 0..<threads {
-                ranges.append(start..<(start + chunk))
-                start += chunk
-            }
+        func take(_ count: Int) {
+            ranges.append(start..<(start + count))
+            start += count
         }
-        let rest = total - start, pieces = min(threads, rest)
-        for piece in 0..<pieces {
-            ranges.append((start + rest * piece / pieces)..<(start + rest * (piece + 1) / pieces))
+        let tapering = total > 2 * round
+        while total - start >= (tapering ? 2 : 1) * round {  // whole rounds: one chunk per core
+            for _ in 0..<threads { take(chunk) }
+        }
+        if tapering {
+            while start < total { take(min(chunk, (total - start + 2 * threads - 1) / (2 * threads))) }
+        } else {
+            let rest = total - start, pieces = min(threads, rest), first = start
+            for piece in 0..<pieces { take(first + rest * (piece + 1) / pieces - start) }
         }
         return ranges
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 
 // Errors become one line on stderr: "keraslite: <file>: <problem>", exit 2 for bad input (like
 // diff(1) and grep(1): `diff` uses 1 for "the models differ") and ArgumentParser's usage code (64)
@@ -7,6 +8,8 @@ import Foundation
 // Past a file-size limit (`ulimit -f`) a write must fail with EFBIG, which AtomicFile turns into one
 // error line after removing its temporary file, rather than SIGXFSZ killing the process mid-write.
 signal(SIGXFSZ, SIG_IGN)
+// Before anything else runs on the second core: OpenBLAS' idle worker stopped (see GEMM.useOneThread).
+GEMM.useOneThread()
 do {
     var command = try Keraslite.parseAsRoot()
     do {

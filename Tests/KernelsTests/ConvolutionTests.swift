@@ -151,22 +151,32 @@ struct ConvolutionEpilogueTests {
 struct ParallelBatchTests {
     struct Stop: Error {}
 
-    @Test(arguments: [(100, 4), (10, 4), (3, 4), (0, 4), (8, 4), (7, 1), (1, 8)])
+    @Test(arguments: [(100, 4), (96, 4), (17, 4), (16, 4), (10, 4), (3, 4), (0, 4), (8, 4), (7, 1), (1, 8), (1000, 16)])
     func balancedChunksCoverEverySampleOnce(total: Int, chunk: Int) {
         let chunks = Parallel.balancedChunks(total, chunk: chunk)
         // Contiguous, in order, covering 0..<total, none empty or over `chunk`.
         #expect(chunks.first?.lowerBound ?? 0 == 0 && chunks.last?.upperBound ?? 0 == total)
         #expect(zip(chunks, chunks.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
         #expect(chunks.allSatisfy { !$0.isEmpty && $0.count <= chunk })
-        // Only the last round (one chunk per core at most) is smaller, and evenly so.
+        // Whole rounds of one chunk per core, then a tail of less than two rounds.
         let cores = Parallel.workers
         let full = chunks.prefix { $0.count == chunk }.count
         let tail = chunks.dropFirst(full)
-        #expect(tail.count <= cores)
-        #expect((tail.map(\.count).max() ?? 0) - (tail.map(\.count).min() ?? 0) <= 1)
         #expect(full % cores == 0 || tail.isEmpty)
+        #expect(tail.reduce(0) { $0 + $1.count } < 2 * cores * chunk)
+        if total > 2 * cores * chunk {
+            // After several rounds: pieces that never grow and end in single samples.
+            #expect(zip(tail, tail.dropFirst()).allSatisfy { $0.count >= $1.count })
+            #expect(tail.suffix(cores).allSatisfy { $0.count == 1 })
+        } else {
+            // A round or two: the last round evenly over the cores.
+            #expect(tail.count <= cores)
+            #expect((tail.map(\.count).max() ?? 0) - (tail.map(\.count).min() ?? 0) <= 1)
+        }
         if cores == 2 && chunk == 4 {
-            if total == 100 { #expect(chunks.count == 26 && tail.map(\.count) == [2, 2]) }
+            if total == 100 { #expect(chunks.count == 29 && tail.map(\.count) == [3, 3, 2, 1, 1, 1, 1]) }
+            if total == 96 { #expect(chunks.count == 28 && tail.map(\.count) == [2, 2, 1, 1, 1, 1]) }
+            if total == 10 { #expect(chunks.map(\.count) == [4, 4, 1, 1]) }
             if total == 8 { #expect(chunks.map(\.count) == [4, 4]) }
         }
     }
