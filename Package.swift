@@ -110,6 +110,7 @@ let package = Package(
             "TFLiteInterpreter", "TFLite", "Kernels", "NumPy", "Interpreter", "GraphIR", "Keras", "Passes", "TestSupport",
         ]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "FilesTests", dependencies: ["Files"]),
         .testTarget(name: "NumPyTests", dependencies: ["NumPy", "Kernels", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]

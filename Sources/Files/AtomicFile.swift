@@ -11,7 +11,10 @@ public enum AtomicFile {
     }
 
     /// Writes what `produce` hands its sink, piece by piece in order, to `path` — for content too
-    /// large to hold at once (a model's weights, one tensor at a time).
+    /// large to hold at once (a model's weights, one tensor at a time). The pieces are copied to a
+    /// thread that writes them (`BackgroundWriter`, at most `BackgroundWriter.limit` bytes
+    /// waiting), so producing the next piece — reading and reordering weights — overlaps the
+    /// write of the last; a write error is thrown from the sink's next call or at the end.
     public static func write(to path: String, streaming produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try write(to: path) { temporary, _ in
@@ -21,7 +24,7 @@ public enum AtomicFile {
             }
             defer { close(descriptor) }
             var total = 0, started = 0
-            try produce { buffer in
+            let writer = BackgroundWriter { buffer in
                 var written = 0
                 while written < buffer.count {
                     let result = Foundation.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
@@ -36,6 +39,13 @@ public enum AtomicFile {
                     started = total
                 }
             }
+            do {
+                try produce { try writer.enqueue($0) }
+            } catch {
+                writer.cancel()  // the thread is gone before the descriptor closes and the file is removed
+                throw error
+            }
+            try writer.finish()
         }
     }
 

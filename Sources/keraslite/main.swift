@@ -10,6 +10,8 @@ import Kernels
 signal(SIGXFSZ, SIG_IGN)
 // Before anything else runs on the second core: OpenBLAS' idle worker stopped (see GEMM.useOneThread).
 GEMM.useOneThread()
+// Freed memory kept for reuse rather than unmapped and faulted in again (see Workspace).
+Workspace.retainFreedMemory()
 do {
     var command = try Keraslite.parseAsRoot()
     do {

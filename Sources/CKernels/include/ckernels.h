@@ -54,9 +54,10 @@ void ck_transpose_bytes(const int8_t *x, size_t rows, size_t columns, size_t fir
 void ck_winograd_input(const float *const s[6], float *const t[6], size_t count);
 void ck_winograd_output(const float *const s[6], float *const t[4], size_t count, const float *bias, float low, float high,
                         bool finish, size_t counted, float *extremes);
-// Makes glibc's malloc serve blocks under 32 MB from its heaps, grow them 64 MB at a time and keep
-// up to 1 GB freed at their top, so buffers freed and allocated again (the activations of every
-// op and batch) are reused rather than unmapped and faulted in again, zeroed. No effect with other
-// C libraries.
-void ck_retain_freed_memory(void);
+// Makes glibc's malloc serve blocks under 32 MB from its heaps, keep up to `trim_threshold` bytes
+// freed at a heap's top and grow it `top_pad` bytes beyond each request, so buffers freed and
+// allocated again (a conversion's tensors, the activations of every op and batch) are reused
+// rather than unmapped and faulted in again, zeroed. Each at most 1 GB. No effect with other C
+// libraries.
+void ck_retain_freed_memory(size_t trim_threshold, size_t top_pad);
 #endif
