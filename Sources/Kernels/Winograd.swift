@@ -171,10 +171,15 @@ func winogradConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Uns
     let workers = max(1, min(Parallel.workers, tiles / 8))
     // Tiles per block: the block's 36 transformed inputs and 36 products stay within ~2 MB, in
     // whole multiples of the GEMM micro-kernel's 12 rows (a block of 14 tiles multiplied as 12 + 2).
+    // A share's last block also takes a remainder of fewer than 12 tiles (up to `longest`), so no
+    // block multiplies a few tiles against all 36 transformed filters, reading them again for 4
+    // rows: ResNet50's 7×7 stage has 16 tiles per batch of 4 images, 12 per block.
     let fitting = (2 << 20) / (4 * 36 * (channels + outputs))
-    let block = max(1, min((tiles + workers - 1) / workers, max(12, fitting / 12 * 12)))
+    let perShare = (tiles + workers - 1) / workers
+    let block = max(1, min(perShare, max(12, fitting / 12 * 12)))
+    let longest = min(perShare, block + 11)
     let filterSize = 36 * channels * outputs
-    let perWorker = 36 * block * (channels + outputs) + 36 * max(channels, outputs) + channels + 4 * outputs
+    let perWorker = 36 * longest * (channels + outputs) + 36 * max(channels, outputs) + channels + 4 * outputs
     // A constant filter is transformed once per layer: packed for keraslite's GEMM where it runs,
     // else as 36 plain matrices for OpenBLAS; any other filter on every call, into scratch.
     let panels = GEMM.packedAvailable && channels <= GEMM.packedDepthLimit && filterSize <= GEMM.packedElementLimit
@@ -192,8 +197,8 @@ func winogradConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Uns
     Parallel.forEachChunk(tiles, chunks: workers) { worker, share in
         OutputExtremes.gathering(into: note) { extremes in
             let v = perWorkerBase + worker * perWorker
-            let m = v + 36 * block * channels
-            let half = m + 36 * block * outputs        // one tile after its first axis: 6×6×C or 4×6×O
+            let m = v + 36 * longest * channels
+            let half = m + 36 * longest * outputs      // one tile after its first axis: 6×6×C or 4×6×O
             let zeros = half + 36 * max(channels, outputs)
             let discard = zeros + channels             // 4 rows of O for pixels past the output's edge
             zeros.update(repeating: 0, count: channels)
@@ -202,8 +207,11 @@ func winogradConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Uns
             sources.withUnsafeMutableBufferPointer { sources in
                 targets.withUnsafeMutableBufferPointer { targets in
                     let s = sources.baseAddress!, t = targets.baseAddress!
-                    for first in stride(from: share.lowerBound, to: share.upperBound, by: block) {
-                        let count = min(block, share.upperBound - first)
+                    var first = share.lowerBound
+                    while first < share.upperBound {
+                        let left = share.upperBound - first
+                        let count = left - block < 12 ? left : block
+                        defer { first += count }
                         // Bᵀ d B for every tile of the block: V[tile][k][c].
                         for index in 0..<count {
                             let tile = first + index

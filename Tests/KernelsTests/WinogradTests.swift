@@ -21,6 +21,8 @@ struct WinogradTests {
         Case(batch: 1, height: 29, width: 30, channels: 64, outputs: 32, same: true, layout: .ohwi, clip: .reluN1To1),
         Case(batch: 2, height: 10, width: 10, channels: 16, outputs: 24, same: false, layout: .ohwi, clip: nil),
         Case(batch: 3, height: 7, width: 7, channels: 48, outputs: 32, same: true, layout: .hwio, clip: .relu),
+        // 56 tiles in blocks of 48 on one core: the 8 left over join the last block (56 rows).
+        Case(batch: 14, height: 7, width: 7, channels: 256, outputs: 16, same: true, layout: .ohwi, clip: nil),
     ]
 
     @Test func appliesToWhatItIsFastFor() {
