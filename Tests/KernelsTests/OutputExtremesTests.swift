@@ -31,22 +31,8 @@ struct OutputExtremesTests {
     private func noted(_ x: [Float], _ g: ConvGeometry, weights: [Float], bias: [Float], groups: Int, outputs: Int,
                        prepared: PreparedFilter?, clip: ActivationClip?, oneCore: Bool) throws -> (noted: (low: Float, high: Float)?, output: [Float]) {
         let note = OutputExtremes()
-        var output = [Float](repeating: .nan, count: g.outputPixels * outputs)
-        try x.withUnsafeBufferPointer { x in
-            try weights.withUnsafeBufferPointer { w in
-                try bias.withUnsafeBufferPointer { b in
-                    try output.withUnsafeMutableBufferPointer { out in
-                        let target = out.baseAddress!
-                        let call = {
-                            try convolve(x.baseAddress!, g, weights: w.baseAddress!, groups: groups, outputChannels: outputs,
-                                         output: target, workspace: Workspace(), bias: b.baseAddress!, clip: clip,
-                                         prepared: prepared, extremes: note)
-                        }
-                        if oneCore { try Parallel.serially(call) } else { try call() }
-                    }
-                }
-            }
-        }
+        let output = try convolved(x, g, weights: weights, groups: groups, outputs: outputs, bias: bias, clip: clip, prepared: prepared,
+                                   extremes: note, oneCore: oneCore)
         return (note.value, output)
     }
 

@@ -60,22 +60,8 @@ struct WinogradTests {
         }
         let workspace = Workspace()
         func convolved(_ prepared: PreparedFilter?) throws -> [Float] {
-            var output = [Float](repeating: .nan, count: g.outputPixels * c.outputs)
-            try x.withUnsafeBufferPointer { x in
-                try filter.withUnsafeBufferPointer { w in
-                    try bias.withUnsafeBufferPointer { b in
-                        try output.withUnsafeMutableBufferPointer { out in
-                            let target = out.baseAddress!
-                            let call = {
-                                try convolve(x.baseAddress!, g, weights: w.baseAddress!, layout: c.layout, groups: 1, outputChannels: c.outputs,
-                                             output: target, workspace: workspace, bias: b.baseAddress!, clip: c.clip, prepared: prepared)
-                            }
-                            if oneCore { try Parallel.serially(call) } else { try call() }
-                        }
-                    }
-                }
-            }
-            return output
+            try KernelsTests.convolved(x, g, weights: filter, layout: c.layout, outputs: c.outputs, bias: bias, clip: c.clip,
+                                       prepared: prepared, workspace: workspace, oneCore: oneCore)
         }
         // Transformed on every call, and a layer's prepared filter (transformed — and packed for
         // keraslite's GEMM where it runs — on the first call, reused by the next): both checked.
