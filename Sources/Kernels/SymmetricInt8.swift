@@ -18,18 +18,17 @@ public enum SymmetricInt8 {
         }
         let blocks = values.count / perBlock
         let chunks = max(1, min(Parallel.workers, values.count / grain))
-        var partial = [[Float]](repeating: [Float](repeating: 0, count: channels), count: chunks)
+        // Each chunk's channel maxima in its own row of one array.
+        var partial = [Float](repeating: 0, count: chunks * channels)
         partial.withUnsafeMutableBufferPointer { partial in
-            nonisolated(unsafe) let partial = partial
+            let rows = partial.baseAddress!
             Parallel.forEachChunk(blocks, chunks: chunks) { chunk, range in
-                partial[chunk].withUnsafeMutableBufferPointer { maxima in
-                    ck_absmax_channels(source + range.lowerBound * perBlock, range.count, channels, inner, maxima.baseAddress)
-                }
+                ck_absmax_channels(source + range.lowerBound * perBlock, range.count, channels, inner, rows + chunk * channels)
             }
         }
-        var maxima = partial[0]
-        for other in partial.dropFirst() {
-            for c in 0..<channels where other[c] > maxima[c] { maxima[c] = other[c] }
+        var maxima = Array(partial[0..<channels])
+        for chunk in 1..<chunks {
+            for c in 0..<channels where partial[chunk * channels + c] > maxima[c] { maxima[c] = partial[chunk * channels + c] }
         }
         let scales = maxima.map { $0 > 0 ? $0 / 127 : 1 }
         scales.withUnsafeBufferPointer { scales in

@@ -283,6 +283,40 @@ extension TFLiteInterpreterTests {
             }
         }
 
+        /// One buffer shared by a thousand constants (the file stays small, the decoded values do
+        /// not): the executor stops at the constant that takes the decode budget (16 values per
+        /// byte of the file + 2^20) past its end, counting in the order the operators read them —
+        /// here the reverse of the tensors' own order — before decoding anything.
+        @Test func constantsSharingABufferStopAtTheBudget() throws {
+            var model = TinyModel()
+            let width = 4096, count = 1000
+            let x = model.tensor("x", [width])
+            let owner = model.floats("w", [width], [Float](repeating: 0.5, count: width))
+            // Tensors c999 … c1 come first (indices ascending), then the sums the operators write.
+            var shared: [Int: Int] = [:]
+            for k in stride(from: count - 1, through: 1, by: -1) { shared[k] = model.sharing("c\(k)", [width], bufferOf: owner) }
+            shared[0] = owner
+            var previous = x
+            for k in 0..<count {
+                let sum = model.tensor("s\(k)", [width])
+                model.op(.ADD, [previous, shared[k]!], [sum], .AddOptions)
+                previous = sum
+            }
+            model.inputs = [x]
+            model.outputs = [previous]
+            let bytes = try model.bytes()
+            let budget = bytes.count * 16 + (1 << 20)
+            let failing = budget / width  // the first operator whose constant does not fit
+            #expect(failing > 0 && failing < count)
+            do {
+                _ = try TFLiteExecutor(file: try TFLiteFile(data: bytes, path: "shared.tflite"))
+                Issue.record("a \(bytes.count)-byte file decoding to \(count * width) values was accepted")
+            } catch {
+                #expect("\(error)".contains("at tensor \(shared[failing]!): buffers shared by many tensors?"), "\(error)")
+                #expect("\(error)".contains("operator \(failing) (ADD)"), "\(error)")
+            }
+        }
+
         /// Axes of rank-0 tensors, empty tensors, out-of-range indices: errors naming the operator, never traps.
         @Test func degenerateShapesAreErrors() throws {
             func outcome(_ code: BuiltinOperator, _ optionsType: BuiltinOptions = .NONE, shape: [Int], constants: [(shape: [Int], values: [Int32])],

@@ -15,6 +15,9 @@ struct TinyModel {
         var zeroPoints: [Int64] = []
         var axis: Int = 0
         var shapeSignature: [Int]? = nil
+        /// Points at the buffer of this earlier tensor instead of one of its own (as a hostile or
+        /// deduplicated file may).
+        var sharesBufferOf: Int? = nil
     }
 
     struct Operator {
@@ -45,6 +48,12 @@ struct TinyModel {
         tensor(name, shape, data: values.withUnsafeBytes { Array($0) })
     }
 
+    /// A constant reading the buffer of the earlier tensor `owner` (no bytes of its own).
+    mutating func sharing(_ name: String, _ shape: [Int], bufferOf owner: Int) -> Int {
+        tensors.append(Tensor(name: name, shape: shape, type: tensors[owner].type, sharesBufferOf: owner))
+        return tensors.count - 1
+    }
+
     mutating func ints(_ name: String, _ shape: [Int], _ values: [Int32]) -> Int {
         tensor(name, shape, .INT32, data: values.withUnsafeBytes { Array($0) })
     }
@@ -62,7 +71,9 @@ struct TinyModel {
         b.startTable()
         bufferOffsets.append(try b.endTable())
         for tensor in tensors {
-            if let data = tensor.data {
+            if let owner = tensor.sharesBufferOf {
+                bufferIndex.append(bufferIndex[owner])
+            } else if let data = tensor.data {
                 let vector = try b.createByteVector(data, alignment: 16)
                 b.startTable()
                 try b.add(Field.Buffer.data, vector)
