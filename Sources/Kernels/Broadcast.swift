@@ -123,43 +123,99 @@ public func broadcastBinary(_ a: TensorValue, _ b: TensorValue, shape: [Int], _ 
     return operation.with(Broadcast(a: a, b: b, shape: shape))
 }
 
-/// `operation`(a, b) of two tensors of one shape, clipped to `clip`, into new storage: one pass
-/// on both cores (a residual connection's ADD and its fused RELU) where a shared input would
-/// otherwise be copied, updated and clipped in three. With `extremes`, each block of 4096 results
-/// is scanned for its finite extremes while still in cache (see `OutputExtremes`).
-public func elementwise(_ a: TensorValue, _ b: TensorValue, _ operation: BinaryOperator, clip: ActivationClip?,
-                        extremes note: OutputExtremes? = nil) -> TensorValue {
+/// Which operand's storage `elementwise` writes its result into.
+public enum ElementwiseTarget: Sendable {
+    /// New storage.
+    case new
+    /// The first (second) operand's: the caller passes the operand's only reference — a value
+    /// taken out of an interpreter's argument list for a tensor that dies at this operator — so
+    /// the result goes where it was, with no fresh buffer to fill (a quarter less memory traffic
+    /// than reading two operands and writing a third). A shared value is copied first, as any
+    /// copy-on-write value is, and the result is the same.
+    case first, second
+}
+
+/// `operation`(a, b) of two tensors of one shape, clipped to `clip`, into new storage or into
+/// `target`'s: one pass on both cores (a residual connection's ADD and its fused RELU) where a
+/// shared input would otherwise be copied, updated and clipped in three. With `extremes`, each
+/// block of 4096 results is scanned for its finite extremes while still in cache (see
+/// `OutputExtremes`).
+public func elementwise(_ a: consuming TensorValue, _ b: consuming TensorValue, _ operation: BinaryOperator, clip: ActivationClip?,
+                        extremes note: OutputExtremes? = nil, into target: ElementwiseTarget = .new) -> TensorValue {
     precondition(a.shape == b.shape)
     struct SameShape: BinaryFunctionUse {
-        let a: UnsafePointer<Float>, b: UnsafePointer<Float>, count: Int, clip: ActivationClip?, note: OutputExtremes?
-        func callAsFunction<F: BinaryFunction>(_ function: F) -> [Float] {
-            makeValues(count) { out in
-                Parallel.forEach(count, grain: 1 << 15) { range in
-                    OutputExtremes.gathering(into: note) { extremes in
-                        let step = extremes == nil ? range.count : 4096
-                        for start in stride(from: range.lowerBound, to: range.upperBound, by: step) {
-                            let block = start..<min(start + step, range.upperBound)
-                            if let clip {
-                                let low = clip.low, high = clip.high
+        /// nil: that operand is `out` itself (each loop then reads and writes one pointer, so the
+        /// compiler's overlap check passes and the loop stays vectorized).
+        let a: UnsafePointer<Float>?, b: UnsafePointer<Float>?
+        let out: UnsafeMutablePointer<Float>, count: Int
+        let clip: ActivationClip?, note: OutputExtremes?
+        func callAsFunction<F: BinaryFunction>(_ function: F) {
+            Parallel.forEach(count, grain: 1 << 15) { range in
+                OutputExtremes.gathering(into: note) { extremes in
+                    let step = extremes == nil ? range.count : 4096
+                    for start in stride(from: range.lowerBound, to: range.upperBound, by: step) {
+                        let block = start..<min(start + step, range.upperBound)
+                        let low = clip?.low ?? -.infinity, high = clip?.high ?? .infinity
+                        switch (a, b) {
+                        case let (a?, b?):
+                            if clip != nil {
                                 for i in block { out[i] = min(max(function.apply(a[i], b[i]), low), high) }
                             } else {
                                 for i in block { out[i] = function.apply(a[i], b[i]) }
                             }
-                            OutputExtremes.widen(extremes, scanning: out + start, count: block.count)
+                        case let (nil, b?):
+                            if clip != nil {
+                                for i in block { out[i] = min(max(function.apply(out[i], b[i]), low), high) }
+                            } else {
+                                for i in block { out[i] = function.apply(out[i], b[i]) }
+                            }
+                        case let (a?, nil):
+                            if clip != nil {
+                                for i in block { out[i] = min(max(function.apply(a[i], out[i]), low), high) }
+                            } else {
+                                for i in block { out[i] = function.apply(a[i], out[i]) }
+                            }
+                        case (nil, nil):
+                            preconditionFailure("one operand at most is the output")
                         }
+                        OutputExtremes.widen(extremes, scanning: out + start, count: block.count)
                     }
                 }
             }
         }
     }
-    let values = a.values.withUnsafeBufferPointer { a in
-        b.values.withUnsafeBufferPointer { b in
-            operation.with(SameShape(a: a.baseAddress ?? UnsafePointer(bitPattern: 16)!, b: b.baseAddress ?? UnsafePointer(bitPattern: 16)!,
-                                     count: a.count, clip: clip, note: note))
+    defer { note?.complete() }
+    let count = a.count, shape = a.shape
+    guard count > 0 else { return TensorValue(unchecked: shape, []) }
+    switch target {
+    case .new:
+        let values = a.values.withUnsafeBufferPointer { a in
+            b.values.withUnsafeBufferPointer { b in
+                makeValues(count) { out in
+                    operation.with(SameShape(a: a.baseAddress!, b: b.baseAddress!, out: out, count: count, clip: clip, note: note))
+                }
+            }
         }
+        return TensorValue(unchecked: shape, values)
+    case .first:
+        var result = consume a
+        result.withUnsafeMutableValues { out in
+            b.values.withUnsafeBufferPointer { b in
+                let out = out.baseAddress!
+                operation.with(SameShape(a: nil, b: b.baseAddress!, out: out, count: count, clip: clip, note: note))
+            }
+        }
+        return result
+    case .second:
+        var result = consume b
+        result.withUnsafeMutableValues { out in
+            a.values.withUnsafeBufferPointer { a in
+                let out = out.baseAddress!
+                operation.with(SameShape(a: a.baseAddress!, b: nil, out: out, count: count, clip: clip, note: note))
+            }
+        }
+        return result
     }
-    note?.complete()
-    return TensorValue(unchecked: a.shape, values)
 }
 
 /// `function`(a, b) elementwise, broadcast to `shape`, for functions without a specialized loop.

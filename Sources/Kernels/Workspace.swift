@@ -13,6 +13,12 @@ public final class Workspace {
     /// `OutputExtremes`.
     public var outputExtremes: OutputExtremes?
 
+    /// The positions of the next kernel's inputs whose values only its argument list holds
+    /// (tensors that die at that operator, passed to it once): the kernel may take such a value
+    /// out of the list and write its result into its storage (`ElementwiseTarget`). Set by the
+    /// executor before each operator; empty otherwise.
+    public var consumable: [Bool] = []
+
     /// Each op of a run allocates its outputs afresh, mostly the same sizes as the run (or batch)
     /// before: glibc is told to keep up to 1 GB freed at a heap's top, to grow its heaps 64 MB
     /// at a time and to serve blocks up to 32 MB (its largest setting) from them

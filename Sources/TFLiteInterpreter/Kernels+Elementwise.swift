@@ -29,18 +29,24 @@ func binaryKernel(_ context: OperatorContext, types: Set<String> = ["float", "qu
     if let outputTypes { try context.expectTypes(outputTypes, inputs: []) }
     let fused = try activation.map { try context.options($0.options).activation($0.field) } ?? FusedActivation.none
     return Kernel { inputs, workspace in
-        let a = value(inputs, 0), b = value(inputs, 1)
         var result: TensorValue
-        if let operation, a.shape == b.shape {
-            _ = try context.count(a.shape)
+        if let operation, value(inputs, 0).shape == value(inputs, 1).shape {
+            _ = try context.count(value(inputs, 0).shape)
+            // The result goes into an operand that dies here, taken out of the argument list so
+            // this is its only reference (see `Workspace.consumable`).
+            let consumable = workspace.consumable
+            let target: ElementwiseTarget = consumable.first == true ? .first : consumable.count > 1 && consumable[1] ? .second : .new
+            let a = value(inputs, 0), b = value(inputs, 1)
+            if target == .first { inputs[0] = nil } else if target == .second { inputs[1] = nil }
             if case .tanh = fused {
-                result = elementwise(a, b, operation, clip: nil)
+                result = elementwise(consume a, consume b, operation, clip: nil, into: target)
                 result.withUnsafeMutableValues { fused.apply($0) }
             } else {
-                result = elementwise(a, b, operation, clip: fused.clip, extremes: workspace.outputExtremes)
+                result = elementwise(consume a, consume b, operation, clip: fused.clip, extremes: workspace.outputExtremes, into: target)
             }
             return [result]
         }
+        let a = value(inputs, 0), b = value(inputs, 1)
         result = try broadcastBinary(a, b, context, function)
         if case .none = fused { return [result] }
         result.withUnsafeMutableValues { fused.apply($0) }

@@ -9,8 +9,10 @@ struct Kernel {
     /// Computes the operator's outputs (in the operator's output order) from the values of its
     /// inputs, in the operator's input order; absent optional inputs (-1) are nil. Values are real
     /// numbers: quantized tensors arrive dequantized and the executor snaps the outputs onto
-    /// their stored types afterwards.
-    var run: (_ inputs: [TensorValue?], _ workspace: Workspace) throws -> [TensorValue]
+    /// their stored types afterwards. The list is the executor's own: a kernel may take out an
+    /// input that `workspace.consumable` marks, leaving its value the only reference, and write
+    /// its result into that storage.
+    var run: (_ inputs: inout [TensorValue?], _ workspace: Workspace) throws -> [TensorValue]
 }
 
 /// A fused activation (`ActivationFunctionType`), applied in float as LiteRT's float kernels do;

@@ -146,6 +146,8 @@ public final class TFLiteExecutor: @unchecked Sendable {
         let outputs: [Int]
         /// Computed values whose last reader this step is.
         let releases: [Int]
+        /// Per input: released here and passed once, so the argument list holds its only reference.
+        var consumable: [Bool] = []
         /// Evaluated while preparing: its outputs are among the initial values.
         let folded: Bool
     }
@@ -276,7 +278,8 @@ public final class TFLiteExecutor: @unchecked Sendable {
             var folded = false
             if present.allSatisfy({ values[$0] != nil }) && !OperatorTable.neverFolded.contains(op.name) {
                 // All inputs are constants: compute the outputs once, now.
-                let results = try Self.execute(kernel, inputs: op.inputs.map { $0 >= 0 ? values[$0] : nil }, outputs: op.outputs,
+                var arguments = op.inputs.map { $0 >= 0 ? values[$0] : nil }
+                let results = try Self.execute(kernel, inputs: &arguments, outputs: op.outputs,
                                                storages: storages, workspace: Workspace(), context: context)
                 for (index, value) in zip(op.outputs, results) { values[index] = value }
                 folded = true
@@ -310,8 +313,11 @@ public final class TFLiteExecutor: @unchecked Sendable {
         var releases = [[Int]](repeating: [], count: prepared.count)
         for (index, reader) in lastReader where !kept.contains(index) { releases[reader].append(index) }
         steps = prepared.enumerated().map { position, entry in
-            Step(index: entry.step.index, builtin: entry.step.builtin, kernel: entry.step.kernel, inputs: entry.step.inputs,
-                 outputs: entry.step.outputs, releases: releases[position].sorted(), folded: entry.step.folded)
+            let released = Set(releases[position]), inputs = entry.step.inputs
+            return Step(index: entry.step.index, builtin: entry.step.builtin, kernel: entry.step.kernel, inputs: inputs,
+                        outputs: entry.step.outputs, releases: releases[position].sorted(), consumable: inputs.map { index in
+                            released.contains(index) && inputs.filter { $0 == index }.count == 1
+                        }, folded: entry.step.folded)
         }
         initialValues = values
     }
@@ -363,11 +369,11 @@ public final class TFLiteExecutor: @unchecked Sendable {
     }
 
     /// Runs a kernel and brings its outputs onto their stored types.
-    private static func execute(_ kernel: Kernel, inputs: [TensorValue?], outputs: [Int], storages: [TensorStorage],
+    private static func execute(_ kernel: Kernel, inputs: inout [TensorValue?], outputs: [Int], storages: [TensorStorage],
                                 workspace: Workspace, context: @autoclosure () -> OperatorContext) throws -> [TensorValue] {
         var results: [TensorValue]
         do {
-            results = try kernel.run(inputs, workspace)
+            results = try kernel.run(&inputs, workspace)
         } catch let error as ExecutionError {
             throw error
         } catch {
@@ -428,17 +434,19 @@ public final class TFLiteExecutor: @unchecked Sendable {
                 if let observe { for index in step.outputs { observe(index, tensors[index].name, environment[index]!, nil) } }
                 continue
             }
-            let arguments = step.inputs.map { $0 >= 0 ? environment[$0] : nil }
+            var arguments = step.inputs.map { $0 >= 0 ? environment[$0] : nil }
             for index in step.releases { environment[index] = nil }
             // An observer is given the extremes a kernel notes of its one float32 output (an
             // output snapped onto another type afterwards has other values).
             var noting = false
             if observe != nil, step.outputs.count == 1, case .float32 = storages[step.outputs[0]] { noting = true }
             workspace.outputExtremes = noting ? OutputExtremes() : nil
-            let results = try Self.execute(step.kernel, inputs: arguments, outputs: step.outputs, storages: storages,
+            workspace.consumable = step.consumable
+            let results = try Self.execute(step.kernel, inputs: &arguments, outputs: step.outputs, storages: storages,
                                            workspace: workspace, context: self.context(for: step))
             let noted = workspace.outputExtremes?.value
             workspace.outputExtremes = nil
+            workspace.consumable = []
             for (index, value) in zip(step.outputs, results) {
                 environment[index] = value
                 observe?(index, tensors[index].name, value, noted)

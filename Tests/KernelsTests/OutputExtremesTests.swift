@@ -96,6 +96,34 @@ struct OutputExtremesTests {
         }
     }
 
+    /// Into an operand's storage: the same values, noted the same way; the storage reused when
+    /// the operand's value is the only reference to it, and copied first — the caller's value
+    /// untouched — when it is shared.
+    @Test(arguments: [ElementwiseTarget.first, .second]) func elementwiseIntoAnOperand(_ target: ElementwiseTarget) throws {
+        var random = SeededValues(seed: 9)
+        let shape = [3, 40_001]
+        let left = try TensorValue(shape: shape, values: random.values(120_003, scale: 2))
+        let right = try TensorValue(shape: shape, values: random.values(120_003, scale: 2))
+        let expected = elementwise(left, right, .subtract, clip: .relu6)
+        func base(_ value: TensorValue) -> UnsafePointer<Float>? { value.values.withUnsafeBufferPointer { $0.baseAddress } }
+        // Unique: a fresh copy of the operand, passed on with `consume`.
+        var a = left, b = right
+        if target == .first { a.withUnsafeMutableValues { _ in } } else { b.withUnsafeMutableValues { _ in } }  // own storage
+        let storage = base(target == .first ? a : b)
+        let note = OutputExtremes()
+        let result = elementwise(consume a, consume b, .subtract, clip: .relu6, extremes: note, into: target)
+        #expect(result.values == expected.values)
+        #expect(base(result) == storage, "the result was written to new storage")
+        let noted = try #require(note.value)
+        let scanned = try #require(result.values.withUnsafeBufferPointer { finiteExtremes($0) })
+        #expect(noted.low == scanned.low && noted.high == scanned.high)
+        // Shared: the caller keeps its value.
+        let before = target == .first ? left : right
+        let shared = elementwise(left, right, .subtract, clip: .relu6, into: target)
+        #expect(shared.values == expected.values)
+        #expect((target == .first ? left : right) == before && base(shared) != base(before))
+    }
+
     @Test func anEmptyOrNotNotedOutputSaysSo() throws {
         let note = OutputExtremes()
         #expect(note.value == nil)  // nothing completed it: the caller scans
