@@ -114,6 +114,20 @@ extension TFLiteInterpreterTests {
             }
         }
 
+        /// ADDs write into an operand that dies there (`Workspace.consumable`): a value an observer
+        /// kept is never changed under it, and the outputs are those of a run with nobody keeping
+        /// anything (where the ADDs do write in place).
+        @Test func inPlaceAdditionsLeaveKeptValuesAlone() throws {
+            let executor = try converted("small_resnet_k3.keras", batch: nil)
+            let inputs = try interpreted("small_resnet_k3.keras").inputs
+            var kept: [(value: TensorValue, copy: [Float])] = []
+            let observed = try executor.run(inputs) { _, _, value, _ in kept.append((value, value.values.map { $0 })) }
+            #expect(kept.count > 10)
+            for (value, copy) in kept { #expect(value.values.elementsEqual(copy) { $0.bitPattern == $1.bitPattern }) }
+            let plain = try executor.run(inputs)
+            #expect(zip(plain, observed).allSatisfy { $0.values.elementsEqual($1.values) { $0.bitPattern == $1.bitPattern } })
+        }
+
         /// CONV_2D and same-shape ADD outputs come with the extremes their kernels noted while
         /// writing — exactly the value's own finite minimum and maximum — and nothing else does.
         @Test func observeGetsTheExtremesConvolutionsAndAdditionsNoted() throws {
