@@ -79,11 +79,9 @@ public final class PackedMatrix: @unchecked Sendable {
     var panelCount: Int { (n + Self.panelWidth - 1) / Self.panelWidth }
 
     /// Packs B stored row-major as k×n with leading dimension `ldb`, or as n×k when `transposed`.
-    public init(_ b: UnsafePointer<Float>, k: Int, n: Int, ldb: Int, transposed: Bool) {
-        self.k = k
-        self.n = n
-        let panels = UnsafeMutableRawPointer.allocate(byteCount: max(cgemm_packed_size(k, n), 1) * 4, alignment: 64)
-        self.panels = panels
+    public convenience init(_ b: UnsafePointer<Float>, k: Int, n: Int, ldb: Int, transposed: Bool) {
+        self.init(uninitializedK: k, n: n)
+        let panels = self.panels
         // Whole panels per core: each range of columns packs into its own panels.
         let width = Self.panelWidth, count = (n + width - 1) / width
         Parallel.forEach(count, grain: max(1, (1 << 16) / max(k * width, 1))) { range in
@@ -92,6 +90,16 @@ public final class PackedMatrix: @unchecked Sendable {
                        panels.assumingMemoryBound(to: Float.self) + range.lowerBound * k * width)
         }
     }
+
+    /// Storage for k×n packed that the caller fills (`pointer`: panel p's row r at
+    /// p·k·32 + r·32, every column past n zero).
+    init(uninitializedK k: Int, n: Int) {
+        self.k = k
+        self.n = n
+        panels = UnsafeMutableRawPointer.allocate(byteCount: max(cgemm_packed_size(k, n), 1) * 4, alignment: 64)
+    }
+
+    var pointer: UnsafeMutablePointer<Float> { panels.assumingMemoryBound(to: Float.self) }
 
     deinit { panels.deallocate() }
 }

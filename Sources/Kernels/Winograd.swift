@@ -116,16 +116,27 @@ enum Winograd {
         }
     }
 
+    /// Where `transformFilter` writes U[k] (k = 0..<36), each a [C × O] matrix: row-major at
+    /// `pointer + k·C·O`, or straight into 36 matrices packed for keraslite's GEMM (32-column
+    /// panels, the last one's missing columns zero), so the layer's transformed filter is never
+    /// held twice.
+    enum FilterTarget {
+        case plain(UnsafeMutablePointer<Float>)
+        case packed([PackedMatrix])
+    }
+
     /// U[k][c][o] = (G g Gᵀ)[k / 6][k % 6] for the 3×3 filter g of input channel c and output
     /// channel o, input channels split over the cores.
     static func transformFilter(_ weights: UnsafePointer<Float>, layout: FilterLayout, channels: Int, outputs: Int,
-                                into u: UnsafeMutablePointer<Float>) {
+                                into target: FilterTarget) {
         let rows = filterRows
+        let width = PackedMatrix.panelWidth
         Parallel.forEach(channels, grain: max(1, 4096 / outputs)) { range in
-            // g[tap][o] for one input channel, then t[r][kw][o] = Σ_kh G[r][kh] g[kh][kw][o].
-            let taps = UnsafeMutablePointer<Float>.allocate(capacity: 9 * outputs + 18 * outputs)
+            // g[tap][o] for one input channel, then t[r][kw][o] = Σ_kh G[r][kh] g[kh][kw][o], then
+            // row c of U[k] (in `product` when the target is packed, then copied panel by panel).
+            let taps = UnsafeMutablePointer<Float>.allocate(capacity: 9 * outputs + 18 * outputs + outputs)
             defer { taps.deallocate() }
-            let half = taps + 9 * outputs
+            let half = taps + 9 * outputs, product = half + 18 * outputs
             for c in range {
                 for tap in 0..<9 {
                     let row = taps + tap * outputs
@@ -145,9 +156,22 @@ enum Winograd {
                 for r in 0..<6 {
                     for s in 0..<6 {
                         let (g0, g1, g2) = rows[s]
-                        let target = u + ((r * 6 + s) * channels + c) * outputs
+                        let k = r * 6 + s
                         let k0 = half + (r * 3) * outputs, k1 = k0 + outputs, k2 = k1 + outputs
-                        for o in 0..<outputs { target[o] = g0 * k0[o] + g1 * k1[o] + g2 * k2[o] }
+                        switch target {
+                        case .plain(let u):
+                            let destination = u + (k * channels + c) * outputs
+                            for o in 0..<outputs { destination[o] = g0 * k0[o] + g1 * k1[o] + g2 * k2[o] }
+                        case .packed(let matrices):
+                            for o in 0..<outputs { product[o] = g0 * k0[o] + g1 * k1[o] + g2 * k2[o] }
+                            let panels = matrices[k].pointer
+                            for first in stride(from: 0, to: outputs, by: width) {
+                                let destination = panels + first * channels + c * width
+                                let columns = min(width, outputs - first)
+                                destination.update(from: product + first, count: columns)
+                                if columns < width { (destination + columns).update(repeating: 0, count: width - columns) }
+                            }
+                        }
                     }
                 }
             }
@@ -179,26 +203,31 @@ func winogradConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Uns
     let block = max(1, min(perShare, max(12, fitting / 12 * 12)))
     let longest = min(perShare, block + 11)
     let filterSize = 36 * channels * outputs
-    let perWorker = 36 * longest * (channels + outputs) + 36 * max(channels, outputs) + channels + 4 * outputs
+    // A tile's 36 transformed inputs (and 36 products) are followed by 32 unused floats: rows of
+    // the products' A (and C) are then not a multiple of 4 KB apart — at 36·256 or 36·512 floats
+    // they were, every row of a 12-row micro-kernel fell in one L1 cache set and evicted the others
+    // (the 256- and 512-channel layers ran at ~65–70% of the GEMM's speed, ~105% with the pad).
+    let inputStride = 36 * channels + 32, productStride = 36 * outputs + 32
+    let perWorker = longest * (inputStride + productStride) + 36 * max(channels, outputs) + channels + 4 * outputs
     // A constant filter is transformed once per layer: packed for keraslite's GEMM where it runs,
     // else as 36 plain matrices for OpenBLAS; any other filter on every call, into scratch.
     let panels = GEMM.packedAvailable && channels <= GEMM.packedDepthLimit && filterSize <= GEMM.packedElementLimit
         ? prepared?.form("winograd-packed") { WinogradPanels(weights, layout: layout, channels: channels, outputs: outputs) } : nil
     let cached = panels == nil ? prepared?.form("winograd") {
         let storage = FloatStorage(count: filterSize)
-        Winograd.transformFilter(weights, layout: layout, channels: channels, outputs: outputs, into: storage.pointer)
+        Winograd.transformFilter(weights, layout: layout, channels: channels, outputs: outputs, into: .plain(storage.pointer))
         return storage
     } : nil
     let transformHere = panels == nil && cached == nil
     let scratch = workspace.scratch((transformHere ? filterSize : 0) + workers * perWorker)
-    if transformHere { Winograd.transformFilter(weights, layout: layout, channels: channels, outputs: outputs, into: scratch) }
+    if transformHere { Winograd.transformFilter(weights, layout: layout, channels: channels, outputs: outputs, into: .plain(scratch)) }
     let u = UnsafePointer(cached?.pointer ?? scratch)
     let perWorkerBase = transformHere ? scratch + filterSize : scratch
     Parallel.forEachChunk(tiles, chunks: workers) { worker, share in
         OutputExtremes.gathering(into: note) { extremes in
             let v = perWorkerBase + worker * perWorker
-            let m = v + 36 * longest * channels
-            let half = m + 36 * longest * outputs      // one tile after its first axis: 6×6×C or 4×6×O
+            let m = v + longest * inputStride
+            let half = m + longest * productStride     // one tile after its first axis: 6×6×C or 4×6×O
             let zeros = half + 36 * max(channels, outputs)
             let discard = zeros + channels             // 4 rows of O for pixels past the output's edge
             zeros.update(repeating: 0, count: channels)
@@ -229,7 +258,7 @@ func winogradConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Uns
                                 }
                                 Winograd.input(s, UnsafePointer(t), count: channels)
                             }
-                            let transformed = v + index * 36 * channels
+                            let transformed = v + index * inputStride
                             for row in 0..<6 {
                                 for column in 0..<6 {
                                     s[column] = UnsafePointer(half + (row * 6 + column) * channels)
@@ -240,11 +269,11 @@ func winogradConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Uns
                         }
                         for k in 0..<36 {
                             if let panels {
-                                GEMM.multiply(m: count, a: v + k * channels, lda: 36 * channels, packed: panels.matrices[k],
-                                              c: m + k * outputs, ldc: 36 * outputs)
+                                GEMM.multiply(m: count, a: v + k * channels, lda: inputStride, packed: panels.matrices[k],
+                                              c: m + k * outputs, ldc: productStride)
                             } else {
-                                GEMM.multiply(m: count, n: outputs, k: channels, a: v + k * channels, lda: 36 * channels,
-                                              b: u + k * channels * outputs, ldb: outputs, c: m + k * outputs, ldc: 36 * outputs)
+                                GEMM.multiply(m: count, n: outputs, k: channels, a: v + k * channels, lda: inputStride,
+                                              b: u + k * channels * outputs, ldb: outputs, c: m + k * outputs, ldc: productStride)
                             }
                         }
                         // Aᵀ M A, bias and clip, into the output pixels the tile covers.
@@ -252,7 +281,7 @@ func winogradConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Uns
                             let tile = first + index
                             let tw = tile % tilesWide, rest = tile / tilesWide
                             let th = rest % tilesHigh, n = rest / tilesHigh
-                            let product = m + index * 36 * outputs
+                            let product = m + index * productStride
                             for column in 0..<6 {
                                 for row in 0..<6 { s[row] = UnsafePointer(product + (row * 6 + column) * outputs) }
                                 for row in 0..<4 { t[row] = half + (row * 6 + column) * outputs }
@@ -299,10 +328,7 @@ final class WinogradPanels {
     let matrices: [PackedMatrix]
 
     init(_ weights: UnsafePointer<Float>, layout: FilterLayout, channels: Int, outputs: Int) {
-        let transformed = FloatStorage(count: 36 * channels * outputs)
-        Winograd.transformFilter(weights, layout: layout, channels: channels, outputs: outputs, into: transformed.pointer)
-        matrices = (0..<36).map { k in
-            PackedMatrix(transformed.pointer + k * channels * outputs, k: channels, n: outputs, ldb: outputs, transposed: false)
-        }
+        matrices = (0..<36).map { _ in PackedMatrix(uninitializedK: channels, n: outputs) }
+        Winograd.transformFilter(weights, layout: layout, channels: channels, outputs: outputs, into: .packed(matrices))
     }
 }

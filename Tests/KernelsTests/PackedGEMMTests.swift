@@ -10,8 +10,21 @@ struct PackedGEMMTests {
     @Test(arguments: [(1, 1, 1), (12, 32, 16), (13, 33, 7), (20, 40, 9), (11, 31, 64), (25, 70, 300), (40, 16, 1), (7, 100, 0), (300, 64, 576)], [false, true])
     func matchesDirectProduct(_ size: (Int, Int, Int), transposed: Bool) throws {
         let (m, n, k) = size
+        checkAgainstDirectProduct(m: m, n: n, k: k, lda: k + 3, transposed: transposed)
+    }
+
+    /// Rows of A a multiple of 4 KB apart (1024 or 2048 floats), which the GEMM copies block by
+    /// block to a padded buffer first: several blocks (128 rows at k = 1024), partial ones, the
+    /// remainder-row kernels.
+    @Test(arguments: [(300, 70, 1100, 2048), (25, 40, 64, 1024), (131, 33, 1024, 1024)])
+    func rowsFourKilobytesApart(_ size: (Int, Int, Int, Int)) {
+        let (m, n, k, lda) = size
+        checkAgainstDirectProduct(m: m, n: n, k: k, lda: lda, transposed: false)
+    }
+
+    private func checkAgainstDirectProduct(m: Int, n: Int, k: Int, lda: Int, transposed: Bool) {
         var random = SeededValues(seed: 12345)
-        let lda = k + 3, ldc = n + 5
+        let ldc = n + 5
         let a = random.values(m * lda, scale: 2)
         let b = random.values(k * n, scale: 2)  // k×n, or n×k when transposed
         let bias = random.values(n, scale: 2)
