@@ -52,30 +52,44 @@ TARGET static inline void masks(size_t width, __mmask16 *m0, __mmask16 *m1) {
     *m1 = width >= 32 ? 0xFFFF : width <= 16 ? 0 : (__mmask16)((1u << (width - 16)) - 1);
 }
 
-// Bias, clip and the masked store of one row of 32 columns (its extremes kept when `tracking`).
+// Bias, clip and the masked store of one row of 32 columns (its extremes kept when `tracking`);
+// with a residual row r, the sum clipped again is stored instead (its extremes kept when
+// `residualTracking`, those of the values before the addition still in least / most).
 TARGET static inline void finish(__m512 v0, __m512 v1, float *c, __mmask16 m0, __mmask16 m1,
                                  __m512 bias0, __m512 bias1, __m512 lo, __m512 hi,
-                                 bool tracking, __m512 *least, __m512 *most) {
+                                 bool tracking, __m512 *least, __m512 *most,
+                                 const float *r, __m512 rlo, __m512 rhi, bool residualTracking, __m512 *rleast, __m512 *rmost) {
     // max(lo, v), min(hi, v): a NaN in v is returned as it is (the second operand), as Swift's
     // min/max keep it; with lo = −∞, hi = +∞ every other value passes unchanged.
     v0 = _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_add_ps(v0, bias0)));
     v1 = _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_add_ps(v1, bias1)));
-    _mm512_mask_storeu_ps(c, m0, v0);
-    _mm512_mask_storeu_ps(c + 16, m1, v1);
     if (tracking) {
         ck_track(v0, m0, least, most);
         ck_track(v1, m1, least, most);
     }
+    if (r) {
+        v0 = _mm512_min_ps(rhi, _mm512_max_ps(rlo, _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, r))));
+        v1 = _mm512_min_ps(rhi, _mm512_max_ps(rlo, _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, r + 16))));
+        if (residualTracking) {
+            ck_track(v0, m0, rleast, rmost);
+            ck_track(v1, m1, rleast, rmost);
+        }
+    }
+    _mm512_mask_storeu_ps(c, m0, v0);
+    _mm512_mask_storeu_ps(c + 16, m1, v1);
 }
 
 // R rows of A (row i at a + i·lda) times one packed panel with `width` ≤ 32 valid columns, for
-// R = 12, 8, 4, 2 and 1; every accumulator is a named register variable.
+// R = 12, 8, 4, 2 and 1; every accumulator is a named register variable. `r` is the residual's
+// first row for these rows and columns (NULL: none).
 #define DECLARE(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps(); const float *a##i = a + i * lda;
 #define STEP(i) { __m512 x = _mm512_set1_ps(a##i[kk]); c##i##0 = _mm512_fmadd_ps(x, b0, c##i##0); c##i##1 = _mm512_fmadd_ps(x, b1, c##i##1); }
-#define STORE(i) finish(c##i##0, c##i##1, c + i * ldc, m0, m1, bias0, bias1, lo, hi, extremes != NULL, &least, &most);
+#define STORE(i) finish(c##i##0, c##i##1, c + i * ldc, m0, m1, bias0, bias1, lo, hi, extremes != NULL, &least, &most, \
+                        r ? r + i * res->ldr : NULL, rlo, rhi, r && res->extremes, &rleast, &rmost);
 #define KERNEL(name, ROWS) \
     TARGET static void name(size_t k, const float *a, size_t lda, const float *panel, float *c, size_t ldc, \
-                            size_t width, const float *bias, float low, float high, float *extremes) { \
+                            size_t width, const float *bias, float low, float high, float *extremes, \
+                            const float *r, const cgemm_residual *res) { \
         ROWS(DECLARE) \
         for (size_t kk = 0; kk < k; kk++) { \
             __m512 b0 = _mm512_load_ps(panel + kk * NR), b1 = _mm512_load_ps(panel + kk * NR + 16); \
@@ -87,8 +101,11 @@ TARGET static inline void finish(__m512 v0, __m512 v1, float *c, __mmask16 m0, _
         __m512 bias1 = bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps(); \
         __m512 lo = _mm512_set1_ps(low), hi = _mm512_set1_ps(high); \
         __m512 least = _mm512_set1_ps(INFINITY), most = _mm512_set1_ps(-INFINITY); \
+        __m512 rlo = _mm512_set1_ps(r ? res->low : 0), rhi = _mm512_set1_ps(r ? res->high : 0); \
+        __m512 rleast = least, rmost = most; \
         ROWS(STORE) \
         if (extremes) ck_merge(least, most, extremes); \
+        if (r && res->extremes) ck_merge(rleast, rmost, res->extremes); \
     }
 #define ROWS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 #define ROWS8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
@@ -126,7 +143,14 @@ static const float *unaliasedBlock(const float *a, size_t lda, size_t rows, size
 
 void cgemm_multiply(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed,
                     float *c, size_t ldc, const float *bias, float low, float high, float *extremes) {
+    cgemm_multiply_residual(m, n, k, a, lda, packed, c, ldc, bias, low, high, extremes, NULL);
+}
+
+void cgemm_multiply_residual(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed,
+                             float *c, size_t ldc, const float *bias, float low, float high, float *extremes,
+                             const cgemm_residual *residual) {
 #ifdef CGEMM_X86
+    const cgemm_residual *res = residual && residual->values ? residual : NULL;
     if (m == 0 || n == 0) return;
     size_t panels = (n + NR - 1) / NR;
     // A block of rows × k floats within ~half of a 1 MB L2, a multiple of MR rows.
@@ -146,8 +170,9 @@ void cgemm_multiply(size_t m, size_t n, size_t k, const float *a, size_t lda, co
                 size_t rows = last - row;
                 const float *ar = blockA + (row - first) * stride;
                 float *cr = c + row * ldc + column;
+                const float *rr = res ? res->values + row * res->ldr + column : NULL;
                 if (rows >= 12) {
-                    kernel12(k, ar, stride, panel, cr, ldc, width, columnBias, low, high, extremes);
+                    kernel12(k, ar, stride, panel, cr, ldc, width, columnBias, low, high, extremes, rr, res);
                     continue;
                 }
                 // The block's last 1–11 rows: 8 + 2 + 1 at most three calls.
@@ -155,16 +180,17 @@ void cgemm_multiply(size_t m, size_t n, size_t k, const float *a, size_t lda, co
                     size_t left = rows - done;
                     const float *ad = ar + done * stride;
                     float *cd = cr + done * ldc;
-                    if (left >= 8) { kernel8(k, ad, stride, panel, cd, ldc, width, columnBias, low, high, extremes); done += 8; }
-                    else if (left >= 4) { kernel4(k, ad, stride, panel, cd, ldc, width, columnBias, low, high, extremes); done += 4; }
-                    else if (left >= 2) { kernel2(k, ad, stride, panel, cd, ldc, width, columnBias, low, high, extremes); done += 2; }
-                    else { kernel1(k, ad, stride, panel, cd, ldc, width, columnBias, low, high, extremes); done += 1; }
+                    const float *rd = rr ? rr + done * res->ldr : NULL;
+                    if (left >= 8) { kernel8(k, ad, stride, panel, cd, ldc, width, columnBias, low, high, extremes, rd, res); done += 8; }
+                    else if (left >= 4) { kernel4(k, ad, stride, panel, cd, ldc, width, columnBias, low, high, extremes, rd, res); done += 4; }
+                    else if (left >= 2) { kernel2(k, ad, stride, panel, cd, ldc, width, columnBias, low, high, extremes, rd, res); done += 2; }
+                    else { kernel1(k, ad, stride, panel, cd, ldc, width, columnBias, low, high, extremes, rd, res); done += 1; }
                 }
             }
         }
     }
 #else
     (void)m; (void)n; (void)k; (void)a; (void)lda; (void)packed; (void)c; (void)ldc; (void)bias; (void)low; (void)high;
-    (void)extremes;
+    (void)extremes; (void)residual;
 #endif
 }

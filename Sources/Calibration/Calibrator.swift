@@ -55,13 +55,15 @@ public struct Calibrator: Sendable {
         let executor = try TFLiteExecutor(file: model)
         let samples = try load()
         let total = samples.count * passes
-        // Batches run on every core at once (observers are called concurrently): each scans its
-        // tensor outside the lock — unless the kernel that wrote it noted its extremes — and merges
-        // under it. Minimum, maximum and histogram counts do not depend on the order batches finish in.
+        // Batches run on every core at once (observers are called concurrently): the executor
+        // reports each tensor's extremes — noted by the kernel that wrote it, else scanned on the
+        // batch's core, with residual ADDs fused into their convolutions — and they are merged
+        // under the lock. Minimum, maximum and histogram counts do not depend on the order batches
+        // finish in.
         let lock = NSLock()
         var extremes: [Int: ValueRange] = [:]
-        try forEachBatch(executor, samples, done: 0, total: total, progress: progress, lock: lock) { index, value, noted in
-            let (low, high) = noted.map { $0.low <= $0.high ? $0 : (0, 0) } ?? Self.extremes(value.values)
+        try forEachBatch(executor, samples, done: 0, total: total, progress: progress, lock: lock, watching: .ranges { index, range in
+            let (low, high) = range ?? (0, 0)
             lock.withLock {
                 if let range = extremes[index] {
                     extremes[index] = ValueRange(min: min(range.min, low), max: max(range.max, high))
@@ -69,11 +71,11 @@ public struct Calibrator: Sendable {
                     extremes[index] = ValueRange(min: low, max: high)
                 }
             }
-        }
+        })
         guard method != .minmax else { return extremes }
 
         var histograms: [Int: [Double]] = [:]
-        try forEachBatch(executor, samples, done: samples.count, total: total, progress: progress, lock: lock) { index, value, _ in
+        try forEachBatch(executor, samples, done: samples.count, total: total, progress: progress, lock: lock, watching: .values { index, value in
             guard let range = extremes[index], range.max > range.min else { return }
             var histogram = [Double](repeating: 0, count: Self.bins)
             let width = (range.max - range.min) / Float(Self.bins)
@@ -87,7 +89,7 @@ public struct Calibrator: Sendable {
                     histograms[index] = histogram
                 }
             }
-        }
+        })
         var chosen = extremes
         for (index, histogram) in histograms {
             let range = extremes[index]!
@@ -98,13 +100,19 @@ public struct Calibrator: Sendable {
         return chosen
     }
 
+    /// What a pass over the samples watches of every tensor: its finite extremes (nil for none),
+    /// or its values.
+    private enum Watch {
+        case ranges((Int, (low: Float, high: Float)?) -> Void)
+        case values((Int, TensorValue) -> Void)
+    }
+
     /// Runs the samples in batches (batchSize / cores samples each, or the model's own fixed
-    /// batch): the first alone on all cores, then one batch per core at a time; calls `observe`
+    /// batch): the first alone on all cores, then one batch per core at a time; calls the watch
     /// for every tensor of every batch from the thread running it and `progress` (under `lock`)
     /// after each batch.
     private func forEachBatch(_ executor: TFLiteExecutor, _ samples: CalibrationSamples, done: Int, total: Int,
-                              progress: ((Int, Int) -> Void)?, lock: NSLock,
-                              observe: @escaping (Int, TensorValue, (low: Float, high: Float)?) -> Void) throws {
+                              progress: ((Int, Int) -> Void)?, lock: NSLock, watching watch: Watch) throws {
         let dynamic = executor.inputs.allSatisfy(\.hasDynamicBatch)
         let chunk = dynamic ? max(1, batchSize / Parallel.cores) : max(1, executor.inputs.first?.shape.first ?? 1)
         // The first chunk runs alone, each operator split over the cores, so every layer's filter is
@@ -115,7 +123,11 @@ public struct Calibrator: Sendable {
             : stride(from: first, to: samples.count, by: chunk).map { $0..<min($0 + chunk, samples.count) }
         var finished = 0
         func run(_ rows: Range<Int>) throws {
-            _ = try executor.run(try samples.values(for: executor, rows: rows), batchSize: chunk) { index, _, value, noted in observe(index, value, noted) }
+            let values = try samples.values(for: executor, rows: rows)
+            switch watch {
+            case .ranges(let observe): _ = try executor.run(values, batchSize: chunk, observeRanges: { index, _, range in observe(index, range) })
+            case .values(let observe): _ = try executor.run(values, batchSize: chunk, observe: { index, _, value, _ in observe(index, value) })
+            }
             lock.withLock {
                 finished += rows.count
                 progress?(done + finished, total)
@@ -123,11 +135,6 @@ public struct Calibrator: Sendable {
         }
         try run(0..<first)
         try Parallel.forEachIndexOnAllCores(rest.count) { try run(rest[$0]) }
-    }
-
-    /// Smallest and largest finite value (0, 0 for none), as a noted (+∞, −∞) is read too.
-    static func extremes(_ values: [Float]) -> (Float, Float) {
-        values.withUnsafeBufferPointer { finiteExtremes($0) }.map { ($0.low, $0.high) } ?? (0, 0)
     }
 
     /// The range between the (100 − p)-th and p-th percentiles of the histogram (bin edges).

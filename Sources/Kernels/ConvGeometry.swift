@@ -23,6 +23,12 @@ public struct ConvGeometry: Sendable {
     }
 
     public var outputPixels: Int { batch * outputHeight * outputWidth }
+
+    /// A 1×1, stride-1, unpadded convolution: its input rows are the GEMM's A as they are.
+    var isPointwise: Bool {
+        kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1
+            && padTop == 0 && padLeft == 0 && outputHeight == height && outputWidth == width
+    }
 }
 
 /// How a convolution's filter is laid out in memory.

@@ -12,13 +12,19 @@
 /// multiplied, while it is still in the core's cache. A kernel whose filter is constant passes its
 /// `PreparedFilter`, so what the filter needs beyond its values is made once per layer. With
 /// `extremes`, the output's finite extremes are noted as it is written (see `OutputExtremes`).
+/// With `residual` (only where `convolutionAddsResidual` says so), the residual is added to each
+/// value as it is stored, the sum clipped again (an ADD fused into the convolution before it):
+/// `extremes` then notes the values before the addition, `residual.extremes` the sums.
 public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: UnsafePointer<Float>, layout: FilterLayout = .hwio,
                      groups: Int, outputChannels: Int, output: UnsafeMutablePointer<Float>, workspace: Workspace,
                      bias: UnsafePointer<Float>? = nil, clip: ActivationClip? = nil, prepared: PreparedFilter? = nil,
-                     extremes note: OutputExtremes? = nil) throws {
+                     extremes note: OutputExtremes? = nil, residual: ConvolutionResidual? = nil) throws {
     let pixels = g.outputPixels
-    defer { note?.complete() }  // every path below merges all it writes (on a throw the output is dropped)
+    // every path below merges all it writes (on a throw the output is dropped)
+    defer { note?.complete(); residual?.extremes?.complete() }
     guard pixels > 0, outputChannels > 0 else { return }
+    precondition(residual == nil || convolutionAddsResidual(g, groups: groups, outputChannels: outputChannels),
+                 "a residual is added only on keraslite's GEMM paths")
     if Winograd.applies(g, groups: groups, outputChannels: outputChannels) {
         return try winogradConvolve(x, g, weights: weights, layout: layout, outputChannels: outputChannels, output: output,
                                     workspace: workspace, bias: bias, clip: clip, prepared: prepared, extremes: note)
@@ -26,8 +32,7 @@ public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Unsa
     let groupChannels = g.channels / groups, groupOutputs = outputChannels / groups
     let depth = g.kernelHeight * g.kernelWidth * groupChannels
     let transposed = layout == .ohwi
-    let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
-        && g.padTop == 0 && g.padLeft == 0 && g.outputHeight == g.height && g.outputWidth == g.width
+    let pointwise = g.isPointwise
     try GEMM.check(pixels, outputChannels, depth, g.channels)
     let workers = max(1, min(Parallel.workers, pixels / 16))
     // A constant filter is packed once per layer for keraslite's own GEMM where it runs (bias and
@@ -36,14 +41,29 @@ public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Unsa
         ? prepared?.form("gemm") {
             PackedMatrix(weights, k: depth, n: outputChannels, ldb: transposed ? depth : outputChannels, transposed: transposed)
         } : nil
-    func product(rows: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, extremes: UnsafeMutablePointer<Float>?) {
+    func product(rows: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, extremes: UnsafeMutablePointer<Float>?,
+                 sums: UnsafeMutablePointer<Float>? = nil) {
         if let packed {
-            GEMM.multiply(m: rows, a: a, lda: lda, packed: packed, c: c, ldc: outputChannels, bias: bias, clip: clip, extremes: extremes)
+            // The residual's rows are the output's (`c` is the output at the same offset).
+            let stored = residual.map { StoredResidual(values: $0.values + (c - output), clip: $0.clip, extremes: sums) }
+            GEMM.multiply(m: rows, a: a, lda: lda, packed: packed, c: c, ldc: outputChannels, bias: bias, clip: clip, extremes: extremes,
+                          residual: stored)
         } else {
+            // OpenBLAS writes C whole: with a residual (which may be stored at C) the product
+            // goes to a buffer of its own first.
+            let count = rows * outputChannels
+            let product = residual == nil ? c : UnsafeMutablePointer<Float>.allocate(capacity: count)
+            defer { if product != c { product.deallocate() } }
             GEMM.multiply(m: rows, n: outputChannels, k: depth, a: a, lda: lda, b: weights,
-                          ldb: transposed ? depth : outputChannels, transposeB: transposed, c: c, ldc: outputChannels)
-            addBiasAndClip(c, rows: rows, channels: outputChannels, bias: bias, clip: clip)
-            OutputExtremes.widen(extremes, scanning: c, count: rows * outputChannels)
+                          ldb: transposed ? depth : outputChannels, transposeB: transposed, c: product, ldc: outputChannels)
+            addBiasAndClip(product, rows: rows, channels: outputChannels, bias: bias, clip: clip)
+            OutputExtremes.widen(extremes, scanning: product, count: count)
+            if let residual {
+                let r = residual.values + (c - output)
+                let low = residual.clip?.low ?? -.infinity, high = residual.clip?.high ?? .infinity
+                for i in 0..<count { c[i] = min(max(product[i] + r[i], low), high) }  // as the ADD computes it
+                OutputExtremes.widen(sums, scanning: c, count: count)
+            }
         }
     }
     if pointwise && groups == 1 && pixels < 16 * Parallel.workers {
@@ -58,8 +78,10 @@ public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Unsa
     if pointwise && groups == 1 {
         Parallel.forEachChunk(pixels, chunks: workers) { _, share in
             OutputExtremes.gathering(into: note) { extremes in
-                product(rows: share.count, a: x + share.lowerBound * g.channels, lda: g.channels,
-                        c: output + share.lowerBound * outputChannels, extremes: extremes)
+                OutputExtremes.gathering(into: residual?.extremes) { sums in
+                    product(rows: share.count, a: x + share.lowerBound * g.channels, lda: g.channels,
+                            c: output + share.lowerBound * outputChannels, extremes: extremes, sums: sums)
+                }
             }
         }
         return
@@ -71,12 +93,13 @@ public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Unsa
     let scratch = workspace.scratch(workers * tile * depth)
     Parallel.forEachChunk(pixels, chunks: workers) { worker, share in
         OutputExtremes.gathering(into: note) { extremes in
+          OutputExtremes.gathering(into: residual?.extremes) { sums in
             let patches = scratch + worker * tile * depth
             for start in stride(from: share.lowerBound, to: share.upperBound, by: tile) {
                 let rows = min(tile, share.upperBound - start)
                 if groups == 1 {
                     im2col(x, g, channelOffset: 0, groupChannels: groupChannels, firstPixel: start, pixels: rows, into: patches)
-                    product(rows: rows, a: patches, lda: depth, c: output + start * outputChannels, extremes: extremes)
+                    product(rows: rows, a: patches, lda: depth, c: output + start * outputChannels, extremes: extremes, sums: sums)
                     continue
                 }
                 for group in 0..<groups {
@@ -90,8 +113,34 @@ public func convolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: Unsa
                 addBiasAndClip(output + start * outputChannels, rows: rows, channels: outputChannels, bias: bias, clip: clip)
                 OutputExtremes.widen(extremes, scanning: output + start * outputChannels, count: rows * outputChannels)
             }
+          }
         }
     }
+}
+
+/// A residual added to a convolution's output as it is stored (the ADD after the convolution,
+/// fused): `values` laid out as the output — it may be the output itself, each value is read
+/// before its sum is written over it —, the sum clipped to `clip`, its finite extremes noted in
+/// `extremes`.
+public struct ConvolutionResidual {
+    public let values: UnsafePointer<Float>
+    public let clip: ActivationClip?
+    public let extremes: OutputExtremes?
+
+    public init(values: UnsafePointer<Float>, clip: ActivationClip?, extremes: OutputExtremes?) {
+        self.values = values
+        self.clip = clip
+        self.extremes = extremes
+    }
+}
+
+/// Whether `convolve` takes a `residual` for this layer: the paths that store the output tile by
+/// tile after one product (ungrouped, not Winograd, enough pixels to split by rows) — in
+/// keraslite's GEMM epilogue where it runs, else right after OpenBLAS's product, while the tile
+/// is in cache. Elsewhere the caller adds the residual afterwards.
+public func convolutionAddsResidual(_ g: ConvGeometry, groups: Int, outputChannels: Int) -> Bool {
+    groups == 1 && !Winograd.applies(g, groups: groups, outputChannels: outputChannels)
+        && !(g.isPointwise && g.outputPixels < 16 * Parallel.workers)
 }
 
 /// Writes the receptive fields of output pixels firstPixel..<firstPixel+pixels as rows of

@@ -71,6 +71,21 @@ public enum GEMM {
 /// A constant right-hand operand B (k×n) packed once into keraslite's panel layout for
 /// `GEMM.multiply(packed:)` (Sources/CKernels): what a layer's filter becomes when the processor has
 /// AVX-512, so its products neither pack B nor A on every call nor pass over C again for the bias.
+/// A residual added to a product or convolution output as it is stored (`GEMM.multiply(packed:)`,
+/// `convolve`): `values` laid out as the output (possibly the output itself), the sum clipped to
+/// `clip`, its finite extremes lowered / raised into `extremes` (two floats) when given.
+public struct StoredResidual {
+    public var values: UnsafePointer<Float>
+    public var clip: ActivationClip?
+    public var extremes: UnsafeMutablePointer<Float>?
+
+    public init(values: UnsafePointer<Float>, clip: ActivationClip?, extremes: UnsafeMutablePointer<Float>?) {
+        self.values = values
+        self.clip = clip
+        self.extremes = extremes
+    }
+}
+
 public final class PackedMatrix: @unchecked Sendable {
     public let k: Int, n: Int
     let panels: UnsafeMutableRawPointer
@@ -119,23 +134,34 @@ extension GEMM {
     /// C[m×k·k×n] = A · B (B packed) + bias, clipped, on the calling thread, in one pass over C.
     /// With `extremes` (two floats), extremes[0] is lowered and extremes[1] raised to the finite
     /// values stored. Needs `packedAvailable`.
+    /// With `residual`, R (laid out as C, with leading dimension ldc; it may be C itself) is
+    /// added to each clipped value as it is stored and the sum clipped again — a convolution and
+    /// the ADD after it in one pass over C; `extremes` then keeps the values before the addition.
     public static func multiply(m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
-                                clip: ActivationClip? = nil, extremes: UnsafeMutablePointer<Float>? = nil) {
+                                clip: ActivationClip? = nil, extremes: UnsafeMutablePointer<Float>? = nil,
+                                residual: StoredResidual? = nil) {
         guard m > 0, packed.n > 0 else { return }
         multiply(m: m, a: a, lda: lda, packed: packed, panels: 0..<packed.panelCount, c: c, ldc: ldc, bias: bias, clip: clip,
-                 extremes: extremes)
+                 extremes: extremes, residual: residual)
     }
 
     /// The columns of panels `panels` (32 columns each) only.
     static func multiply(m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix, panels: Range<Int>,
                          c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil, clip: ActivationClip? = nil,
-                         extremes: UnsafeMutablePointer<Float>? = nil) {
+                         extremes: UnsafeMutablePointer<Float>? = nil, residual: StoredResidual? = nil) {
         let first = panels.lowerBound * PackedMatrix.panelWidth
         let columns = min(packed.n, panels.upperBound * PackedMatrix.panelWidth) - first
         guard m > 0, columns > 0 else { return }
-        cgemm_multiply(m, columns, packed.k, a, lda, packed.panels.assumingMemoryBound(to: Float.self) + first * packed.k, c + first, ldc,
-                       bias.map { $0 + first }, clip?.low ?? -.infinity, clip?.high ?? .infinity, extremes)
+        let b = packed.panels.assumingMemoryBound(to: Float.self) + first * packed.k
+        let low = clip?.low ?? -.infinity, high = clip?.high ?? .infinity
+        guard let residual else {
+            cgemm_multiply(m, columns, packed.k, a, lda, b, c + first, ldc, bias.map { $0 + first }, low, high, extremes)
+            return
+        }
+        var stored = cgemm_residual(values: residual.values + first, ldr: ldc, low: residual.clip?.low ?? -.infinity,
+                                    high: residual.clip?.high ?? .infinity, extremes: residual.extremes)
+        cgemm_multiply_residual(m, columns, packed.k, a, lda, b, c + first, ldc, bias.map { $0 + first }, low, high, extremes, &stored)
     }
 
     /// The same split over the cores: by rows when there are enough for every core, else by panels

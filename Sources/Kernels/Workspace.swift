@@ -19,6 +19,31 @@ public final class Workspace {
     /// executor before each operator; empty otherwise.
     public var consumable: [Bool] = []
 
+    /// The ADD an executor fused into the convolution about to run (the convolution's output
+    /// read by nothing else): the ADD's other operand — its only reference when that tensor dies
+    /// there, so the sum can be stored over it —, the ADD's clip, and where to note the sums'
+    /// extremes. The kernel takes it out (`takeResidual`) and returns the sum as its output;
+    /// `outputExtremes` then notes the convolution's values before the addition.
+    public var residual: Residual?
+
+    public struct Residual {
+        public var value: TensorValue
+        public var clip: ActivationClip?
+        public var extremes: OutputExtremes?
+
+        public init(value: TensorValue, clip: ActivationClip?, extremes: OutputExtremes?) {
+            self.value = value
+            self.clip = clip
+            self.extremes = extremes
+        }
+    }
+
+    /// The residual set for the next kernel, cleared here so the caller holds its only reference.
+    public func takeResidual() -> Residual? {
+        defer { residual = nil }
+        return residual
+    }
+
     /// Each op of a run allocates its outputs afresh, mostly the same sizes as the run (or batch)
     /// before: glibc is told to keep up to 1 GB freed at a heap's top, to grow its heaps 64 MB
     /// at a time and to serve blocks up to 32 MB (its largest setting) from them

@@ -135,17 +135,36 @@ func convolutionKernel(_ context: OperatorContext) throws -> Kernel {
         // The bias and clip are applied by each core to the tiles it multiplies; tanh afterwards
         // (so the extremes noted while storing would no longer hold).
         let tanh = if case .tanh = activation { true } else { false }
-        var output = try input.withUnsafeBufferPointer { input in
-            try filter.values.withUnsafeBufferPointer { filter in
-                try (bias?.values).withOptionalPointer { bias in
-                    try makeValues(count) { output in
+        func convolved(into output: UnsafeMutablePointer<Float>, adding residual: ConvolutionResidual? = nil) throws {
+            try input.withUnsafeBufferPointer { input in
+                try filter.values.withUnsafeBufferPointer { filter in
+                    try (bias?.values).withOptionalPointer { bias in
                         try convolve(input.baseAddress!, geometry, weights: filter.baseAddress!, layout: .ohwi, groups: groups,
-                                     outputChannels: outputChannels, output: output, workspace: workspace,
-                                     bias: bias, clip: activation.clip, prepared: prepared, extremes: tanh ? nil : workspace.outputExtremes)
+                                     outputChannels: outputChannels, output: output, workspace: workspace, bias: bias,
+                                     clip: activation.clip, prepared: prepared, extremes: tanh ? nil : workspace.outputExtremes,
+                                     residual: residual)
                     }
                 }
             }
         }
+        if let residual = workspace.takeResidual() {
+            // An ADD the executor fused into this convolution (see `Workspace.residual`): the sum
+            // is stored over the other operand as the GEMM stores each tile, else added after.
+            guard residual.value.shape == shape, !tanh else {
+                throw context.invalid("cannot add a residual of shape \(shapeText(residual.value.shape)) to an output of shape \(shapeText(shape))")
+            }
+            let clip = residual.clip, extremes = residual.extremes
+            var sum = (consume residual).value  // its only reference, unless the tensor lives on
+            if convolutionAddsResidual(geometry, groups: groups, outputChannels: outputChannels) {
+                try sum.withUnsafeMutableValues { sum in
+                    try convolved(into: sum.baseAddress!, adding: ConvolutionResidual(values: sum.baseAddress!, clip: clip, extremes: extremes))
+                }
+                return [sum]
+            }
+            let output = try context.tensor(shape, try makeValues(count) { try convolved(into: $0) })
+            return [elementwise(output, consume sum, .add, clip: clip, extremes: extremes, into: .second)]
+        }
+        var output = try makeValues(count) { try convolved(into: $0) }
         if case .tanh = activation { finish(&output, channels: outputChannels, bias: nil, activation: activation) }
         return [try context.tensor(shape, output)]
     }

@@ -56,6 +56,19 @@ public final class TFLiteExecutor: @unchecked Sendable {
     /// ADD/SUB/MUL/…; see `OutputExtremes`), else nil.
     public typealias Observer = (_ tensorIndex: Int, _ name: String, _ value: TensorValue, _ noted: (low: Float, high: Float)?) -> Void
 
+    /// Sees the range of every tensor an `Observer` would see, in the same order: its smallest
+    /// and largest finite element (nil when none is finite) — noted by the kernel that wrote it,
+    /// else scanned. Calibration needs no more, so a run observed this way fuses each residual
+    /// ADD into the convolution before it (`fusingResiduals`), as an unobserved run does; the
+    /// convolution's own output, never stored then, is still reported.
+    public typealias RangeObserver = (_ tensorIndex: Int, _ name: String, _ range: (low: Float, high: Float)?) -> Void
+
+    /// How a run is watched.
+    private enum Observation {
+        case values(Observer)
+        case ranges(RangeObserver)
+    }
+
     public struct Options: Sendable {
         /// Most elements any one tensor may have (constants and values computed while running).
         public var maximumTensorElements: Int
@@ -138,7 +151,7 @@ public final class TFLiteExecutor: @unchecked Sendable {
         }
     }
 
-    private struct Step {
+    struct Step {
         let index: Int
         let builtin: String
         let kernel: Kernel
@@ -150,6 +163,9 @@ public final class TFLiteExecutor: @unchecked Sendable {
         var consumable: [Bool] = []
         /// Evaluated while preparing: its outputs are among the initial values.
         let folded: Bool
+        /// An ADD fused into this CONV_2D: its other operand is the last input, its output this
+        /// step's output (`fusingResiduals`).
+        var residual: FusedResidual? = nil
     }
 
     public let file: TFLiteFile
@@ -160,6 +176,9 @@ public final class TFLiteExecutor: @unchecked Sendable {
     private let storages: [TensorStorage]
     private let initialValues: [TensorValue?]
     private let steps: [Step]
+    /// `steps` with residual ADDs fused into their convolutions: what runs unless an `Observer`
+    /// needs every value.
+    private let fusedSteps: [Step]
 
     /// Reads and prepares the file at `path`.
     public convenience init(path: String, options: Options = Options()) throws {
@@ -319,8 +338,12 @@ public final class TFLiteExecutor: @unchecked Sendable {
                             released.contains(index) && inputs.filter { $0 == index }.count == 1
                         }, folded: entry.step.folded)
         }
+        fusedSteps = Self.fusingResiduals(steps, file: file, tensors: tensors, storages: storages, kept: kept, options: options)
         initialValues = values
     }
+
+    /// How many residual ADDs runs without a value observer fuse into their convolutions.
+    public var fusedResidualCount: Int { fusedSteps.count(where: { $0.residual != nil }) }
 
     /// The constants the operators read (variables' initial values included), by tensor index.
     /// The element budget is charged in the order the operators meet them — a file over it fails at
@@ -403,6 +426,31 @@ public final class TFLiteExecutor: @unchecked Sendable {
     /// Each value's shape must equal the input's, except dimensions the file leaves dynamic (-1 in
     /// the shape signature). Returns one value per output, in `outputs` order, as real numbers.
     public func run(_ values: [TensorValue], observe: Observer? = nil) throws -> [TensorValue] {
+        try run(values, observation: observe.map { .values($0) })
+    }
+
+    /// Runs the model once, reporting each tensor's range to `observeRanges` (see `RangeObserver`).
+    public func run(_ values: [TensorValue], observeRanges: @escaping RangeObserver) throws -> [TensorValue] {
+        try run(values, observation: .ranges(observeRanges))
+    }
+
+    private func run(_ values: [TensorValue], observation: Observation?) throws -> [TensorValue] {
+        // A tensor and its value (nil: a fused convolution's output, never stored) to the observer.
+        func report(_ index: Int, _ value: TensorValue?, noted: (low: Float, high: Float)?) throws {
+            switch observation {
+            case nil: return
+            case .values(let observe):
+                guard let value else { preconditionFailure("a value observer runs the unfused steps") }
+                observe(index, tensors[index].name, value, noted)
+            case .ranges(let observe):
+                guard let range = noted ?? value.map({ value in
+                    value.values.withUnsafeBufferPointer { finiteExtremes($0) } ?? (.infinity, -.infinity)
+                }) else {
+                    throw ExecutionError.invalidModel(.executor, "the range of tensor \(index) ('\(tensors[index].name)') was not noted")
+                }
+                observe(index, tensors[index].name, range.low <= range.high ? range : nil)
+            }
+        }
         guard values.count == inputs.count else {
             throw ExecutionError.invalidInput(.executor, "the model takes \(inputs.count) inputs, got \(values.count)")
         }
@@ -426,12 +474,13 @@ public final class TFLiteExecutor: @unchecked Sendable {
                 snapped = try TensorValue(shape: value.shape, values: stored)
             }
             environment[input.tensorIndex] = snapped
-            observe?(input.tensorIndex, input.tensorName, snapped, nil)
+            try report(input.tensorIndex, snapped, noted: nil)
         }
         let workspace = Workspace()
-        for step in steps {
+        let plan = if case .values = observation { steps } else { fusedSteps }
+        for step in plan {
             if step.folded {
-                if let observe { for index in step.outputs { observe(index, tensors[index].name, environment[index]!, nil) } }
+                for index in step.outputs { try report(index, environment[index]!, noted: nil) }
                 continue
             }
             var arguments = step.inputs.map { $0 >= 0 ? environment[$0] : nil }
@@ -439,17 +488,31 @@ public final class TFLiteExecutor: @unchecked Sendable {
             // An observer is given the extremes a kernel notes of its one float32 output (an
             // output snapped onto another type afterwards has other values).
             var noting = false
-            if observe != nil, step.outputs.count == 1, case .float32 = storages[step.outputs[0]] { noting = true }
+            if observation != nil, step.outputs.count == 1, case .float32 = storages[step.outputs[0]] { noting = true }
             workspace.outputExtremes = noting ? OutputExtremes() : nil
-            workspace.consumable = step.consumable
+            var consumable = step.consumable
+            if let fused = step.residual {
+                // The ADD's other operand leaves the argument list (its only reference when the
+                // tensor dies here) for the convolution to store the sums over.
+                consumable.removeLast()
+                workspace.residual = Workspace.Residual(value: arguments.removeLast()!, clip: fused.clip,
+                                                        extremes: noting ? OutputExtremes() : nil)
+            }
+            workspace.consumable = consumable
+            let sums = workspace.residual?.extremes
+            defer { workspace.residual = nil }
             let results = try Self.execute(step.kernel, inputs: &arguments, outputs: step.outputs, storages: storages,
                                            workspace: workspace, context: self.context(for: step))
-            let noted = workspace.outputExtremes?.value
+            var noted = workspace.outputExtremes?.value
             workspace.outputExtremes = nil
             workspace.consumable = []
+            if let fused = step.residual {
+                try report(fused.convolutionOutput, nil, noted: noted)
+                noted = sums?.value
+            }
             for (index, value) in zip(step.outputs, results) {
                 environment[index] = value
-                observe?(index, tensors[index].name, value, noted)
+                try report(index, value, noted: noted)
             }
         }
         return outputs.map { environment[$0.tensorIndex]! }
@@ -468,9 +531,19 @@ public final class TFLiteExecutor: @unchecked Sendable {
     /// B samples at a time, the last chunk padded with zeros whose outputs are dropped. `observe`
     /// sees each chunk separately, one chunk at a time.
     public func run(_ values: [TensorValue], batchSize: Int, observe: Observer? = nil) throws -> [TensorValue] {
+        try run(values, batchSize: batchSize, observation: observe.map { .values($0) })
+    }
+
+    /// The same with each chunk's tensor ranges reported to `observeRanges` (see `RangeObserver`).
+    public func run(_ values: [TensorValue], batchSize: Int, observeRanges: @escaping RangeObserver) throws -> [TensorValue] {
+        try run(values, batchSize: batchSize, observation: .ranges(observeRanges))
+    }
+
+    private func run(_ values: [TensorValue], batchSize: Int, observation: Observation?) throws -> [TensorValue] {
+        let observed = observation != nil
         guard batchSize >= 1 else { throw ExecutionError.invalidInput(.executor, "batch size \(batchSize) must be ≥ 1") }
         guard values.count == inputs.count, !inputs.isEmpty, values.allSatisfy({ $0.rank > 0 }) else {
-            return try run(values, observe: observe)
+            return try run(values, observation: observation)
         }
         let rows = Set(values.map { $0.shape.first ?? -1 })
         guard rows.count == 1, let total = rows.first, total >= 0 else {
@@ -482,14 +555,14 @@ public final class TFLiteExecutor: @unchecked Sendable {
             throw ExecutionError.invalidInput(.executor, "the model's inputs have different batch sizes \(inputs.map { $0.shape.first ?? 1 })")
         }
         var chunk = dynamic ? batchSize : fixed
-        if (dynamic && total <= chunk && (observe != nil || total < 2 * Parallel.cores)) || (!dynamic && total == chunk) {
-            return try run(values, observe: observe)
+        if (dynamic && total <= chunk && (observed || total < 2 * Parallel.cores)) || (!dynamic && total == chunk) {
+            return try run(values, observation: observation)
         }
         guard chunk >= 1 else { throw ExecutionError.invalidInput(.executor, "the model's inputs have batch size 0") }
-        if dynamic && observe == nil { chunk = max(1, (chunk + Parallel.cores - 1) / Parallel.cores) }
+        if dynamic && !observed { chunk = max(1, (chunk + Parallel.cores - 1) / Parallel.cores) }
         // A dynamic batch's last round is split evenly over the cores; a fixed batch runs whole
         // (padded) batches.
-        let chunks = dynamic && observe == nil ? Parallel.balancedChunks(total, chunk: chunk)
+        let chunks = dynamic && !observed ? Parallel.balancedChunks(total, chunk: chunk)
             : stride(from: 0, to: total, by: chunk).map { $0..<min($0 + chunk, total) }
         func batch(_ number: Int) throws -> (batch: [TensorValue], count: Int) {
             let range = chunks[number]
@@ -513,9 +586,9 @@ public final class TFLiteExecutor: @unchecked Sendable {
             }
         }
         // Observed chunks run in turn (the observer sees one batch at a time), others one per core.
-        let parts = try Parallel.map(chunks.count, concurrently: observe == nil) { number in
+        let parts = try Parallel.map(chunks.count, concurrently: !observed) { number in
             let (values, samples) = try batch(number)
-            return try kept(run(values, observe: observe), samples: samples, of: values[0].shape[0])
+            return try kept(run(values, observation: observation), samples: samples, of: values[0].shape[0])
         }
         return try outputs.indices.map { k in try TensorValue.concatenatingRows(parts.map { $0[k] }) }
     }

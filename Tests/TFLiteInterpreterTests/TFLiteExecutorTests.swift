@@ -151,6 +151,39 @@ extension TFLiteInterpreterTests {
             #expect(noted["CONV_2D"] == operators.filter { $0.name == "CONV_2D" }.count)
             #expect(noted["ADD"] == operators.filter { $0.name == "ADD" }.count)
         }
+
+        /// A ResNet's residual ADDs fuse into the convolutions before them when no observer needs
+        /// values: the outputs are bit for bit those of the operators run apart (a value observer's
+        /// run), and a range observer sees every tensor a value observer sees, in the same order,
+        /// with exactly the finite extremes of its value — the fused convolutions' own outputs,
+        /// never stored, included.
+        @Test func fusedResidualAdditionsComputeWhatTheOperatorsApartDo() throws {
+            let executor = try converted("small_resnet_k3.keras", batch: nil)
+            #expect(executor.fusedResidualCount > 0)
+            #expect(executor.fusedResidualCount <= executor.file.subgraphs[0].operators.filter { $0.name == "ADD" }.count)
+            try expectFusedRunsMatch(executor, inputs: try interpreted("small_resnet_k3.keras").inputs)
+        }
+    }
+}
+
+/// `executor`'s fused runs (none observed, ranges observed) against its unfused one (values
+/// observed): the same outputs bit for bit, and the same tensors in the same order with the
+/// extremes of their values.
+private func expectFusedRunsMatch(_ executor: TFLiteExecutor, inputs: [TensorValue]) throws {
+    var seen: [(index: Int, range: (low: Float, high: Float)?)] = []
+    let apart = try executor.run(inputs) { index, _, value, _ in
+        seen.append((index, value.values.withUnsafeBufferPointer { finiteExtremes($0) }))
+    }
+    func same(_ a: [TensorValue], _ b: [TensorValue]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { $0.shape == $1.shape && $0.values.elementsEqual($1.values) { $0.bitPattern == $1.bitPattern } }
+    }
+    #expect(same(try executor.run(inputs), apart))
+    var ranges: [(index: Int, range: (low: Float, high: Float)?)] = []
+    #expect(same(try executor.run(inputs, observeRanges: { index, _, range in ranges.append((index, range)) }), apart))
+    #expect(ranges.map(\.index) == seen.map(\.index))
+    for (reported, scanned) in zip(ranges, seen) {
+        #expect(reported.range?.low == scanned.range?.low && reported.range?.high == scanned.range?.high,
+                "tensor \(reported.index): reported \(String(describing: reported.range)), scanned \(String(describing: scanned.range))")
     }
 }
 
@@ -158,6 +191,60 @@ extension TFLiteInterpreterTests {
     @Suite struct HandBuiltModelTests {
         private func run(_ model: TinyModel, _ inputs: [TensorValue]) throws -> [TensorValue] {
             try TFLiteExecutor(file: try model.file()).run(inputs)
+        }
+
+        /// Residual ADDs fused into the CONV_2D right before them, on each way the sum is made —
+        /// pointwise and im2col (stored by the GEMM, over an operand that dies there or, when the
+        /// operand is the convolution's own input, over a copy), Winograd and few-pixel layers
+        /// (added after) — with either operand order and fused RELU / RELU6: the run equals the
+        /// operators run apart; an operand read again after the ADD keeps its value; a convolution
+        /// whose output is also a model output is not fused.
+        @Test func residualAdditionsFuseWhereTheyCan() throws {
+            var model = TinyModel()
+            var seed: UInt64 = 0x5EED
+            func values(_ count: Int) -> [Float] {
+                (0..<count).map { _ in
+                    seed = seed &* 6364136223846793005 &+ 1442695040888963407
+                    return Float(Int64(bitPattern: seed >> 11) % 2001 - 1000) / 2000
+                }
+            }
+            let x = model.tensor("x", [2, 7, 8, 16])
+            func conv(_ name: String, _ input: Int, window: Int, stride: Int = 1, output: [Int]) -> Int {
+                let w = model.floats(name + "/w", [16, window, window, 16], values(16 * window * window * 16))
+                let b = model.floats(name + "/b", [16], values(16))
+                let y = model.tensor(name, output)
+                model.op(.CONV_2D, [input, w, b], [y], .Conv2DOptions) { b in
+                    try b.add(Field.Conv2DOptions.padding, Padding.SAME.rawValue, default: 0)
+                    try b.add(Field.Conv2DOptions.stride_w, Int32(stride), default: 0)
+                    try b.add(Field.Conv2DOptions.stride_h, Int32(stride), default: 0)
+                }
+                return y
+            }
+            func add(_ name: String, _ a: Int, _ b: Int, _ activation: ActivationFunctionType, shape: [Int]) -> Int {
+                let y = model.tensor(name, shape)
+                model.op(.ADD, [a, b], [y], .AddOptions) { try $0.add(Field.AddOptions.fused_activation_function, activation.rawValue, default: 0) }
+                return y
+            }
+            let full = [2, 7, 8, 16], half = [2, 3, 3, 16]
+            let c1 = conv("c1", x, window: 1, output: full)                                  // pointwise, GEMM
+            let a1 = add("a1", c1, x, .RELU, shape: full)                                    // the operand is c1's input
+            let c2 = conv("c2", a1, window: 3, output: full)                                 // Winograd: added after
+            let a2 = add("a2", a1, c2, .NONE, shape: full)
+            let d = conv("d", a2, window: 3, stride: 3, output: half)
+            let c3 = conv("c3", a2, window: 3, stride: 3, output: half)                      // im2col, GEMM
+            let a3 = add("a3", c3, d, .RELU6, shape: half)                                   // d dies here: stored over it
+            let f = conv("f", a3, window: 1, output: half)
+            let g = conv("g", a3, window: 1, output: half)                                   // 18 pixels: added after
+            let a4 = add("a4", g, f, .NONE, shape: half)                                     // f is read again below
+            let out = add("out", a4, f, .NONE, shape: half)
+            let h = conv("h", out, window: 1, output: half)                                  // a model output: not fused
+            let a5 = add("a5", h, out, .RELU, shape: half)
+            model.inputs = [x]
+            model.outputs = [a5, h]
+            let executor = try TFLiteExecutor(file: try model.file())
+            #expect(executor.fusedResidualCount == 4)
+            let input = try TensorValue(shape: full, values: values(2 * 7 * 8 * 16).map { $0 * 4 })
+            try expectFusedRunsMatch(executor, inputs: [input])
         }
 
         @Test func stridedSliceFollowsTensorFlowsMasks() throws {

@@ -30,6 +30,23 @@ void cgemm_pack(const float *b, size_t k, size_t n, size_t ldb, bool transposed,
 void cgemm_multiply(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed,
                     float *c, size_t ldc, const float *bias, float low, float high, float *extremes);
 
+// A residual added as C is stored (a convolution followed by an ADD, fused): after bias and
+// clip, C = min(high, max(low, C + R)) with R[m×n] at `values` (leading dimension ldr; it may be
+// C itself — each element is read before it is written), and with `extremes` the finite extremes
+// of the sums stored kept as cgemm_multiply's `extremes` keeps those of the values before the
+// addition.
+typedef struct {
+    const float *values;
+    size_t ldr;
+    float low, high;
+    float *extremes;
+} cgemm_residual;
+
+// cgemm_multiply with a residual added as C is stored (`residual` NULL: none).
+void cgemm_multiply_residual(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed,
+                             float *c, size_t ldc, const float *bias, float low, float high, float *extremes,
+                             const cgemm_residual *residual);
+
 // Smallest and largest finite element of x[0..<count] into *low / *high (+∞ / −∞ when none is
 // finite), 16 lanes at a time. Needs cgemm_available().
 void ck_finite_extremes(const float *x, size_t count, float *low, float *high);
