@@ -64,9 +64,9 @@ public enum SparseWeights {
         for tensor in model.tensors where tensor.buffer != 0 { bufferUsers[tensor.buffer, default: 0] += 1 }
         // Dense bytes that cost nothing to keep: a buffer other tensors also read, or small bytes
         // the serializer already shares with another buffer (zero biases of an untrained model).
-        var bytesSeen: [[UInt8]: Int] = [:]
+        var bytesSeen: [TFLiteModel.ByteKey: Int] = [:]
         for buffer in model.buffers where buffer.byteCount > 0 && buffer.byteCount <= TFLiteModel.sharedVectorLimit {
-            bytesSeen[try buffer.contents().withUnsafeBytes { Array($0) }, default: 0] += 1
+            bytesSeen[try buffer.contents().withUnsafeBytes { TFLiteModel.ByteKey($0) }, default: 0] += 1
         }
         let boundary = Set(model.inputs + model.outputs + model.signatureInputs.map(\.tensor) + model.signatureOutputs.map(\.tensor))
         var densifyOps: [(before: Int, op: TFLiteModel.OperatorEntry)] = []
@@ -100,7 +100,8 @@ public enum SparseWeights {
             guard count > 0, buffer.byteCount == count * elementBytes else { continue }
             guard bufferUsers[tensor.buffer] == 1 else { continue }
             let bytes = try buffer.contents().withUnsafeBytes { Array($0) }
-            guard bytes.count == buffer.byteCount, (bytesSeen[bytes] ?? 0) < 2 else { continue }
+            guard bytes.count == buffer.byteCount,
+                  bytes.count > TFLiteModel.sharedVectorLimit || (bytesSeen[TFLiteModel.ByteKey(bytes)] ?? 0) < 2 else { continue }
             // Zero: every byte 0, or a float's −0 (the sign bit alone: Keras masks multiply, so
             // pruned negative weights are −0), which densifies to +0.
             let isFloat = tensor.type != .INT8
