@@ -13,7 +13,9 @@ every command a fresh process, tools alternating:
 
   * the physical limit: the model's multiply-accumulates per image (every Conv2D and Dense, from
     the Keras model) × 100, divided by this machine's fp32 GEMM rate on both cores (numpy's
-    OpenBLAS, a 4096² product, best of 8) — no forward pass can be faster than that;
+    OpenBLAS, a 4096² product, best of 8) — no forward pass by direct convolution can be faster
+    than that; and the same with the multiplications keraslite actually does, its 3×3 stride-1
+    layers by Winograd F(4×4, 3×3) (36 products per 4×4 tile instead of 144);
   * int8 with calibration, end to end: `keraslite convert model.h5 -o f.tflite --quantize int8
     --calibration cal.npy` against a Python process importing TensorFlow, loading the model and
     converting with optimizations DEFAULT, representative_dataset over the same 100 samples (one at a
@@ -46,8 +48,9 @@ MACS = """
 import json, keras
 model = keras.models.load_model(r"{h5}", compile=False)
 total = 0
+winograd = 0
 def visit(layer):
-    global total
+    global total, winograd
     if hasattr(layer, "layers"):
         for inner in layer.layers: visit(inner)
         return
@@ -55,11 +58,19 @@ def visit(layer):
     if isinstance(layer, keras.layers.Conv2D):
         kh, kw = layer.kernel_size
         cin = layer.input.shape[-1] // layer.groups
-        total += shape[1] * shape[2] * shape[3] * kh * kw * cin
+        macs = shape[1] * shape[2] * shape[3] * kh * kw * cin
+        total += macs
+        # keraslite's Winograd F(4x4, 3x3) layers: 36 products per 4x4 output tile instead of 144.
+        if ((kh, kw) == (3, 3) and tuple(layer.strides) == (1, 1) and tuple(layer.dilation_rate) == (1, 1)
+                and layer.groups == 1 and shape[1] >= 7 and shape[2] >= 7 and cin >= 16 and cin % 8 == 0
+                and shape[3] >= 16 and shape[3] % 8 == 0):
+            macs = -(-shape[1] // 4) * -(-shape[2] // 4) * 36 * cin * shape[3]
+        winograd += macs
     elif isinstance(layer, keras.layers.Dense):
         total += layer.input.shape[-1] * shape[-1]
+        winograd += layer.input.shape[-1] * shape[-1]
 visit(model)
-print("RESULT " + json.dumps({{"macs": total}}))
+print("RESULT " + json.dumps({{"macs": total, "winograd_macs": winograd}}))
 """
 
 PEAK = """
@@ -126,9 +137,11 @@ def main():
         np.save(samples, rng.uniform(0, 255, (SAMPLES, 224, 224, 3)).astype(np.float32))
     load_before = os.getloadavg()[0]
     print("model cost and machine peak ...", file=sys.stderr, flush=True)
-    macs = result([PYTHON, "-c", MACS.format(h5=h5)])["macs"]
+    cost = result([PYTHON, "-c", MACS.format(h5=h5)])
+    macs, winograd_macs = cost["macs"], cost["winograd_macs"]
     peak = result([PYTHON, "-c", PEAK])["macs_per_s"]
     floor = SAMPLES * macs / peak
+    winograd_floor = SAMPLES * winograd_macs / peak
 
     ours_int8, tf_int8 = work / "ours_int8.tflite", work / "tf_int8.tflite"
     float_file = work / "ours_float_dynamic.tflite"
@@ -154,16 +167,19 @@ def main():
 
     print(f"\n{versions()}; load average {load_before:.1f} before, {load_after:.1f} after; "
           f"REPEATS={REPEATS}, TF_REPEATS={TF_REPEATS}.\n")
-    print(f"ResNet50 head: {macs / 1e9:.2f} GMAC per image; this machine's fp32 GEMM on 2 cores "
-          f"{peak / 1e9:.1f} GMAC/s, so 100 forward passes take at least {floor:.2f} s.\n")
-    print("| 100 images of the ResNet50 head | keraslite | other | other / keraslite | physical limit |")
+    print(f"ResNet50 head: {macs / 1e9:.2f} GMAC per image as direct convolutions, {winograd_macs / 1e9:.2f} GMAC with "
+          f"its 3×3 layers by Winograd F(4×4, 3×3) as keraslite computes them; this machine's fp32 GEMM on 2 cores "
+          f"{peak / 1e9:.1f} GMAC/s, so 100 forward passes take at least {floor:.2f} s directly, "
+          f"{winograd_floor:.2f} s by Winograd.\n")
+    print("| 100 images of the ResNet50 head | keraslite | other | other / keraslite | physical limit (direct / Winograd) |")
     print("|---|---:|---:|---:|---:|")
     tf = median.get("tf_int8")
     print(f"| int8 convert with calibration, end to end (other: TensorFlow) | {median['ours_int8']:.2f} s | "
-          + (f"{tf:.2f} s | {tf / median['ours_int8']:.1f}×" if tf else "n/a | n/a") + f" | {floor:.2f} s of forward passes |")
+          + (f"{tf:.2f} s | {tf / median['ours_int8']:.1f}×" if tf else "n/a | n/a")
+          + f" | {floor:.2f} / {winograd_floor:.2f} s of forward passes |")
     print(f"| run, float .tflite (other: LiteRT, 2 threads, XNNPACK) | {median['ours_run']:.2f} s | {litert:.2f} s "
           f"(batch 1: {median['litert1']:.2f} s, batch 8: {median['litert8']:.2f} s) | "
-          f"{litert / median['ours_run']:.2f}× | {floor:.2f} s |")
+          f"{litert / median['ours_run']:.2f}× | {floor:.2f} / {winograd_floor:.2f} s |")
     print(f"\nAll times (s): " + "; ".join(f"{key} " + ", ".join(f"{t:.2f}" for t in values) for key, values in times.items()))
     print(f"max |keraslite run − LiteRT| over the 100 outputs: {max(diffs):.2e}")
 
