@@ -1,3 +1,4 @@
+import CKernels
 // The convolution cores both interpreters call: im2col + GEMM for convolutions (either filter
 // layout), a direct depthwise loop vectorized over channels, and GEMM + col2im for transposed
 // convolutions. They see pointers, a `ConvGeometry` and explicit layouts, nothing of either model format.
@@ -186,43 +187,72 @@ public func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, channelOffset: 
 
 
 /// Direct depthwise convolution: output channel c·M + m = Σ x[c] · w[kh, kw, c, m] (+ bias),
-/// one output row per task, the inner loop over contiguous channels.
+/// clipped to `clip`, one output row per task, the inner loop over contiguous channels — with a
+/// multiplier of 1 on AVX-512, 16 channels at a time in CKernels (`ck_depthwise_row`, the same
+/// operations in the same order), else in Swift. With `extremes`, the output's finite extremes are
+/// noted as each row is written (see `OutputExtremes`).
 public func depthwiseConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: UnsafePointer<Float>, multiplier: Int,
-                       bias: [Float]?, output: UnsafeMutablePointer<Float>) {
+                              bias: [Float]?, clip: ActivationClip? = nil, output: UnsafeMutablePointer<Float>,
+                              extremes note: OutputExtremes? = nil) {
+    depthwiseConvolve(x, g, weights: weights, multiplier: multiplier, bias: bias, clip: clip, output: output, extremes: note,
+                      vectorized: GEMM.packedAvailable)
+}
+
+/// The same, the vectorized kernel used only when `vectorized` (tests compare the two).
+func depthwiseConvolve(_ x: UnsafePointer<Float>, _ g: ConvGeometry, weights: UnsafePointer<Float>, multiplier: Int,
+                       bias: [Float]?, clip: ActivationClip?, output: UnsafeMutablePointer<Float>,
+                       extremes note: OutputExtremes?, vectorized: Bool) {
+    defer { note?.complete() }  // every row below merges what it writes
     let channels = g.channels, outputChannels = channels * multiplier
-    let rows = g.batch * g.outputHeight
+    let rows = g.batch * g.outputHeight, rowCount = g.outputWidth * outputChannels
+    var geometry = ck_depthwise_geometry(height: g.height, width: g.width, channels: channels, kernel_height: g.kernelHeight,
+                                         kernel_width: g.kernelWidth, stride_width: g.strideWidth,
+                                         dilation_height: g.dilationHeight, dilation_width: g.dilationWidth,
+                                         output_width: g.outputWidth)
+    let vectorized = vectorized && multiplier == 1
+    let low = clip?.low ?? -.infinity, high = clip?.high ?? .infinity
     bias.withOptionalPointer { bias in
         Parallel.forEach(rows, grain: 1) { range in
-            for row in range {
-                let n = row / g.outputHeight, oh = row % g.outputHeight
-                let top = oh * g.strideHeight - g.padTop
-                for ow in 0..<g.outputWidth {
-                    let accumulator = output + (row * g.outputWidth + ow) * outputChannels
-                    if let bias {
-                        accumulator.update(from: bias, count: outputChannels)
-                    } else {
-                        accumulator.update(repeating: 0, count: outputChannels)
+            OutputExtremes.gathering(into: note) { extremes in
+                for row in range {
+                    let n = row / g.outputHeight, oh = row % g.outputHeight
+                    let top = oh * g.strideHeight - g.padTop
+                    let rowOutput = output + row * rowCount
+                    if vectorized {
+                        ck_depthwise_row(x + n * g.height * g.width * channels, &geometry, top, -g.padLeft, weights, bias, low, high,
+                                         rowOutput, extremes)
+                        continue
                     }
-                    let left = ow * g.strideWidth - g.padLeft
-                    for kh in 0..<g.kernelHeight {
-                        let ih = top + kh * g.dilationHeight
-                        if ih < 0 || ih >= g.height { continue }
-                        for kw in 0..<g.kernelWidth {
-                            let iw = left + kw * g.dilationWidth
-                            if iw < 0 || iw >= g.width { continue }
-                            let pixel = x + ((n * g.height + ih) * g.width + iw) * channels
-                            let tap = weights + (kh * g.kernelWidth + kw) * outputChannels
-                            if multiplier == 1 {
-                                for c in 0..<channels { accumulator[c] += pixel[c] * tap[c] }
-                            } else {
-                                for c in 0..<channels {
-                                    let value = pixel[c]
-                                    let base = c * multiplier
-                                    for m in 0..<multiplier { accumulator[base + m] += value * tap[base + m] }
+                    for ow in 0..<g.outputWidth {
+                        let accumulator = rowOutput + ow * outputChannels
+                        if let bias {
+                            accumulator.update(from: bias, count: outputChannels)
+                        } else {
+                            accumulator.update(repeating: 0, count: outputChannels)
+                        }
+                        let left = ow * g.strideWidth - g.padLeft
+                        for kh in 0..<g.kernelHeight {
+                            let ih = top + kh * g.dilationHeight
+                            if ih < 0 || ih >= g.height { continue }
+                            for kw in 0..<g.kernelWidth {
+                                let iw = left + kw * g.dilationWidth
+                                if iw < 0 || iw >= g.width { continue }
+                                let pixel = x + ((n * g.height + ih) * g.width + iw) * channels
+                                let tap = weights + (kh * g.kernelWidth + kw) * outputChannels
+                                if multiplier == 1 {
+                                    for c in 0..<channels { accumulator[c] += pixel[c] * tap[c] }
+                                } else {
+                                    for c in 0..<channels {
+                                        let value = pixel[c]
+                                        let base = c * multiplier
+                                        for m in 0..<multiplier { accumulator[base + m] += value * tap[base + m] }
+                                    }
                                 }
                             }
                         }
                     }
+                    addBiasAndClip(rowOutput, rows: g.outputWidth, channels: outputChannels, bias: nil, clip: clip)
+                    OutputExtremes.widen(extremes, scanning: rowOutput, count: rowCount)
                 }
             }
         }

@@ -190,7 +190,7 @@ func depthwiseKernel(_ context: OperatorContext) throws -> Kernel {
     }
     // LiteRT's hybrid depthwise kernel quantizes each image asymmetrically.
     let hybrid: HybridInputQuantization? = hybridFilterScales(context) == nil ? nil : .asymmetric
-    return Kernel { inputs, _ in
+    return Kernel { inputs, workspace in
         let x = value(inputs, 0), filter = value(inputs, 1), bias = inputs.count > 2 ? inputs[2] : nil
         guard x.rank == 4, x.shape[3] > 0 else { throw context.invalid("the input of shape \(shapeText(x.shape)) is not N×H×W×C") }
         guard filter.rank == 4, filter.shape[0] == 1, filter.shape.allSatisfy({ $0 >= 1 }) else {
@@ -208,15 +208,18 @@ func depthwiseKernel(_ context: OperatorContext) throws -> Kernel {
         let shape = [geometry.batch, geometry.outputHeight, geometry.outputWidth, outputChannels]
         let count = try context.count(shape)
         let input = hybrid.map { $0.apply(x.values, rows: geometry.batch) } ?? x.values
+        // The clip is applied (and the extremes noted) as each row is stored; tanh afterwards.
+        let tanh = if case .tanh = activation { true } else { false }
         var output = input.withUnsafeBufferPointer { input in
             filter.values.withUnsafeBufferPointer { filter in
                 makeValues(count) { output in
                     depthwiseConvolve(input.baseAddress!, geometry, weights: filter.baseAddress!, multiplier: outputChannels / channels,
-                                      bias: bias?.values, output: output)
+                                      bias: bias?.values, clip: activation.clip, output: output,
+                                      extremes: tanh ? nil : workspace.outputExtremes)
                 }
             }
         }
-        activation.apply(&output)
+        if tanh { activation.apply(&output) }
         return [try context.tensor(shape, output)]
     }
 }

@@ -52,8 +52,8 @@ public final class TFLiteExecutor: @unchecked Sendable {
     /// are real numbers: a quantized tensor's value is dequantized (on its grid), so a float model
     /// and its quantized conversion can be compared tensor by tensor by name. `noted` is the
     /// value's smallest and largest finite element — (+∞, −∞) when none is finite — when the
-    /// kernel that computed it noted them while writing (float32 outputs of CONV_2D and same-shape
-    /// ADD/SUB/MUL/…; see `OutputExtremes`), else nil.
+    /// kernel that computed it noted them while writing (float32 outputs of CONV_2D,
+    /// DEPTHWISE_CONV_2D and same-shape ADD/SUB/MUL/…; see `OutputExtremes`), else nil.
     public typealias Observer = (_ tensorIndex: Int, _ name: String, _ value: TensorValue, _ noted: (low: Float, high: Float)?) -> Void
 
     /// Sees the range of every tensor an `Observer` would see, in the same order: its smallest

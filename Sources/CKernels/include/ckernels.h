@@ -47,6 +47,22 @@ void cgemm_multiply_residual(size_t m, size_t n, size_t k, const float *a, size_
                              float *c, size_t ldc, const float *bias, float low, float high, float *extremes,
                              const cgemm_residual *residual);
 
+// One output row of a depthwise convolution with channel multiplier 1 over one NHWC image
+// (`image`): output pixel ow reads input rows top + kh·dilation_height and columns
+// left + ow·stride_width + kw·dilation_width (taps outside the image skipped), weights laid out
+// [kh][kw][channel], then + bias (when not NULL: the sum starts from it), clipped to [low, high]
+// (NaN kept) and stored at out[ow·channels + c]; with `extremes`, its finite extremes merged into
+// extremes[0] / extremes[1]. Each sum is formed product by product without fused multiply-adds,
+// as the portable Swift loop forms it. AVX-512F (callers check cgemm_available).
+typedef struct {
+    size_t height, width, channels;
+    size_t kernel_height, kernel_width;
+    size_t stride_width, dilation_height, dilation_width;
+    size_t output_width;
+} ck_depthwise_geometry;
+void ck_depthwise_row(const float *image, const ck_depthwise_geometry *g, long top, long left, const float *weights,
+                      const float *bias, float low, float high, float *out, float *extremes);
+
 // Smallest and largest finite element of x[0..<count] into *low / *high (+∞ / −∞ when none is
 // finite), 16 lanes at a time. Needs cgemm_available().
 void ck_finite_extremes(const float *x, size_t count, float *low, float *high);
