@@ -1,9 +1,10 @@
 import Testing
 @testable import Kernels
 
-/// The depthwise convolution: AVX-512 rows (`ck_depthwise_row`) and the portable Swift loop give
-/// the same floats bit for bit — bias, taps in the same order, clip, NaN kept — and both match a
-/// double-precision direct sum; the extremes noted while storing are those of the finished output.
+/// The depthwise convolution: AVX-512 rows (`ck_depthwise_row`, edge pixels one at a time, inner
+/// ones four at a time) and the portable Swift loop give the same floats bit for bit — bias, taps
+/// in the same order, clip, NaN kept — and both match a double-precision direct sum; the extremes
+/// noted while storing are those of the finished output.
 struct DepthwiseTests {
     struct Case: Sendable, CustomStringConvertible {
         let batch, height, width, channels, multiplier, window, stride, dilation: Int
@@ -18,6 +19,8 @@ struct DepthwiseTests {
         Case(batch: 1, height: 12, width: 12, channels: 32, multiplier: 1, window: 3, stride: 2, dilation: 1, same: true, bias: false, clip: nil),
         Case(batch: 1, height: 12, width: 11, channels: 5, multiplier: 1, window: 5, stride: 1, dilation: 2, same: false, bias: true, clip: .relu),
         Case(batch: 3, height: 6, width: 5, channels: 16, multiplier: 1, window: 3, stride: 2, dilation: 1, same: false, bias: true, clip: .reluN1To1),
+        Case(batch: 1, height: 10, width: 40, channels: 24, multiplier: 1, window: 3, stride: 1, dilation: 1, same: true, bias: true, clip: .relu6),
+        Case(batch: 1, height: 9, width: 33, channels: 16, multiplier: 1, window: 5, stride: 2, dilation: 1, same: true, bias: false, clip: nil),
         Case(batch: 1, height: 7, width: 7, channels: 6, multiplier: 2, window: 3, stride: 1, dilation: 1, same: true, bias: true, clip: .relu6),
     ]
 
