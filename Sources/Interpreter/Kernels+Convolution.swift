@@ -61,9 +61,11 @@ func convolutionKernel(_ context: KernelContext, spatialRank: Int) throws -> Ker
             try weights.withUnsafeBufferPointer { weights in
                 try makeValues(count) { output in
                     if depthwise {
+                        // relu / relu6 as each row is stored; any other activation afterwards.
+                        let clip = activation.flatMap(ActivationClip.init)
                         depthwiseConvolve(input.baseAddress!, geometry, weights: weights.baseAddress!,
-                                          multiplier: outputChannels / groups, bias: bias, output: output)
-                        finishChannels(output, count: count, channels: outputChannels, bias: nil, activation: activation)
+                                          multiplier: outputChannels / groups, bias: bias, clip: clip, output: output)
+                        if clip == nil { finishChannels(output, count: count, channels: outputChannels, bias: nil, activation: activation) }
                     } else {
                         // Bias and relu/relu6 per multiplied tile; any other activation afterwards.
                         let clip = activation.flatMap(ActivationClip.init)
@@ -111,9 +113,11 @@ func depthwiseKernel(_ context: KernelContext) throws -> Kernel {
         let output = x.values.withUnsafeBufferPointer { input in
             weights.withUnsafeBufferPointer { weights in
                 makeValues(count) { output in
+                    // relu / relu6 as each row is stored; any other activation afterwards.
+                    let clip = activation.flatMap(ActivationClip.init)
                     depthwiseConvolve(input.baseAddress!, geometry, weights: weights.baseAddress!, multiplier: multiplier,
-                                      bias: bias, output: output)
-                    finishChannels(output, count: count, channels: outputChannels, bias: nil, activation: activation)
+                                      bias: bias, clip: clip, output: output)
+                    if clip == nil { finishChannels(output, count: count, channels: outputChannels, bias: nil, activation: activation) }
                 }
             }
         }
